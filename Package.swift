@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// seafold: the distributed, explainable SAS fine-tuning experiment (Walker et al.).
+// Module boundaries (docs/ARCHITECTURE.md): `Cluster` never imports ML code; the domain
+// modules (Engine, Datasets, Classifiers, WeightStats, Explain) never import Pipeline/Cluster.
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+let fast: [SwiftSetting] = v5 + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "seafold",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "seafold", targets: ["seafold"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+
+        .target(name: "SeafoldCore", swiftSettings: fast),
+        .target(name: "Engine", dependencies: ["SeafoldCore", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG"], swiftSettings: fast),
+        .target(name: "Classifiers", dependencies: ["SeafoldCore", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast),
+        .target(name: "Explain", dependencies: ["SeafoldCore"], swiftSettings: fast),
+        .target(name: "Pipeline", dependencies: [
+            "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
+        .target(name: "Cluster", dependencies: [
+            "CZeroMQ",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
+        .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline"], swiftSettings: v5),
+        .executableTarget(name: "seafold", dependencies: [
+            "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
+            "Pipeline", "Cluster", "Report",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
+
+        .testTarget(name: "SeafoldCoreTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "WeightStatsTests", dependencies: ["WeightStats"], swiftSettings: v5),
+        .testTarget(name: "ExplainTests", dependencies: ["Explain", "SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: v5),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline"], swiftSettings: v5),
+        .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
+    ]
+)

@@ -1,0 +1,230 @@
+import Foundation
+
+// The results that tasks produce and the report reads. These types are the contract between
+// `Pipeline` (which computes them) and `Report` (which aggregates them); change them only
+// together with both. Every value is a plain Codable record so a result JSON written on one
+// worker decodes identically on the coordinator.
+
+/// Identifies one cross-validation shard: a dataset, a sampling variant and a fold.
+public struct ShardKey: Codable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Dataset name as configured (e.g. "multi-site", "single-site").
+    public var dataset: String
+    /// "balanced" (class-weighted sampler, torchsampler semantics) or "imbalanced" (plain shuffle).
+    public var variant: String
+    /// Fold index, 0-based (the report prints it 1-based as the paper does).
+    public var fold: Int
+
+    public init(dataset: String, variant: String, fold: Int) {
+        self.dataset = dataset; self.variant = variant; self.fold = fold
+    }
+
+    /// The column a shard belongs to in the paper's tables, e.g. "multi-site/balanced".
+    public var column: String { "\(dataset)/\(variant)" }
+    public var description: String { "\(dataset)/\(variant)/fold\(fold + 1)" }
+
+    public static func < (a: ShardKey, b: ShardKey) -> Bool {
+        (a.dataset, a.variant, a.fold) < (b.dataset, b.variant, b.fold)
+    }
+}
+
+/// Which network a head was trained on: the fine-tuned one or the baseline (output layer only).
+public enum ModelKind: String, Codable, CaseIterable, Sendable {
+    case ft = "FT"
+    case base = "Base"
+}
+
+/// The classifiers trained on the 4096-d penultimate features (paper §3.1), plus the network's own
+/// output layer, reported beside them.
+public enum HeadKind: String, Codable, CaseIterable, Sendable {
+    case svm, knn, fc
+    /// The network's own output layer (classifier.6), not a separate head.
+    case output
+}
+
+/// Test-set metrics of one head on one shard (scikit-learn semantics: zero_division = 0 with a
+/// warning, precision/recall/F1 per class in class-index order).
+public struct HeadResult: Codable, Equatable, Sendable {
+    public var shard: ShardKey
+    public var model: ModelKind
+    public var head: HeadKind
+    public var classes: [String]
+    /// confusion[true][predicted], counts.
+    public var confusion: [[Int]]
+    public var accuracy: Double
+    public var precision: [Double]
+    public var recall: [Double]
+    public var f1: [Double]
+    /// Test-set true labels and predictions in test order (for paired tests and re-analysis).
+    public var labels: [Int]
+    public var predictions: [Int]
+    /// Warnings such as "precision of class craters is ill-defined (no predicted samples): 0.0".
+    public var warnings: [String]
+
+    public init(shard: ShardKey, model: ModelKind, head: HeadKind, classes: [String], confusion: [[Int]],
+                accuracy: Double, precision: [Double], recall: [Double], f1: [Double],
+                labels: [Int], predictions: [Int], warnings: [String] = []) {
+        self.shard = shard; self.model = model; self.head = head; self.classes = classes
+        self.confusion = confusion; self.accuracy = accuracy; self.precision = precision
+        self.recall = recall; self.f1 = f1; self.labels = labels; self.predictions = predictions
+        self.warnings = warnings
+    }
+}
+
+/// KL divergence and Euclidean distance of one layer between fine-tuned and pretrained weights.
+public struct LayerDivergenceRow: Codable, Equatable, Sendable {
+    /// The paper's name: "conv1" … "conv5", "fc1", "fc2".
+    public var layer: String
+    /// torchvision parameter keys compared (e.g. ["features.0.weight", "features.0.bias"]).
+    public var parameters: [String]
+    public var kl: Double
+    public var euclidean: Double
+
+    public init(layer: String, parameters: [String], kl: Double, euclidean: Double) {
+        self.layer = layer; self.parameters = parameters; self.kl = kl; self.euclidean = euclidean
+    }
+}
+
+/// Per-layer weight divergence for one shard (paper Table 3).
+public struct DivergenceResult: Codable, Equatable, Sendable {
+    public var shard: ShardKey
+    public var layers: [LayerDivergenceRow]
+    public var bins: Int
+    public var epsilon: Double
+    public var includeBiases: Bool
+
+    public init(shard: ShardKey, layers: [LayerDivergenceRow], bins: Int, epsilon: Double, includeBiases: Bool) {
+        self.shard = shard; self.layers = layers; self.bins = bins; self.epsilon = epsilon; self.includeBiases = includeBiases
+    }
+}
+
+/// One epoch of training: mean loss and training accuracy over the epoch's batches.
+public struct EpochStats: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var loss: Double
+    public var accuracy: Double
+    public init(epoch: Int, loss: Double, accuracy: Double) { self.epoch = epoch; self.loss = loss; self.accuracy = accuracy }
+}
+
+/// The training curve of a fine-tune, a baseline or an FC head on one shard.
+public struct TrainingCurve: Codable, Equatable, Sendable {
+    public var shard: ShardKey
+    public var model: ModelKind
+    /// nil for the network itself; the head for an FC head's curve.
+    public var head: HeadKind?
+    public var epochs: [EpochStats]
+    public init(shard: ShardKey, model: ModelKind, head: HeadKind? = nil, epochs: [EpochStats]) {
+        self.shard = shard; self.model = model; self.head = head; self.epochs = epochs
+    }
+}
+
+/// Scores of one LIME explanation (Explain module): how stable, how faithful, how right.
+public struct ExplanationScore: Codable, Equatable, Sendable {
+    public var model: ModelKind
+    /// The explained class index and its predicted probability.
+    public var explainedClass: Int
+    public var probability: Double
+    /// Mean Jaccard overlap of the top-k segments over reruns with different seeds (1 = stable).
+    public var stability: Double?
+    /// Area under the deletion curve (lower = more faithful).
+    public var deletionAUC: Double?
+    /// Fraction of positive explanation area on ground-truth evidence pixels (synthetic data only).
+    public var pointing: Double?
+    /// Weighted R² of the local ridge model (lime's `score`).
+    public var localR2: Double
+    public var segments: Int
+    public var seconds: Double
+
+    public init(model: ModelKind, explainedClass: Int, probability: Double, stability: Double?, deletionAUC: Double?,
+                pointing: Double?, localR2: Double, segments: Int, seconds: Double) {
+        self.model = model; self.explainedClass = explainedClass; self.probability = probability
+        self.stability = stability; self.deletionAUC = deletionAUC; self.pointing = pointing
+        self.localR2 = localR2; self.segments = segments; self.seconds = seconds
+    }
+}
+
+/// One explained test image: its scores for Base and FT, and the Figure-3 style PNG.
+public struct ExplainedImage: Codable, Equatable, Sendable {
+    public var shard: ShardKey
+    /// Index of the image in the dataset and its true class.
+    public var imageIndex: Int
+    public var trueClass: Int
+    public var scores: [ExplanationScore]
+    /// File name of the figure (image | Base | FT) among the task's artifacts.
+    public var figure: String?
+
+    public init(shard: ShardKey, imageIndex: Int, trueClass: Int, scores: [ExplanationScore], figure: String?) {
+        self.shard = shard; self.imageIndex = imageIndex; self.trueClass = trueClass; self.scores = scores; self.figure = figure
+    }
+}
+
+/// A task that has not produced its result (failed, or not run yet), shown as a gap in the report.
+public struct MissingResult: Codable, Equatable, Sendable {
+    public var taskKind: String
+    public var shard: ShardKey?
+    public var detail: String
+    public var reason: String
+    public init(taskKind: String, shard: ShardKey?, detail: String, reason: String) {
+        self.taskKind = taskKind; self.shard = shard; self.detail = detail; self.reason = reason
+    }
+}
+
+/// One attempt of one task on one worker, for the run's timeline.
+public struct TimelineEntry: Codable, Equatable, Sendable {
+    public var taskID: String
+    public var taskKind: String
+    public var label: String
+    public var worker: String
+    public var start: Double
+    public var end: Double?
+    /// "done", "failed", "lost", "running", "stale"…
+    public var outcome: String
+    public init(taskID: String, taskKind: String, label: String, worker: String, start: Double, end: Double?, outcome: String) {
+        self.taskID = taskID; self.taskKind = taskKind; self.label = label; self.worker = worker
+        self.start = start; self.end = end; self.outcome = outcome
+    }
+}
+
+/// Per-fold class counts of a dataset (paper Figure 2).
+public struct FoldDistribution: Codable, Equatable, Sendable {
+    public var dataset: String
+    public var classes: [String]
+    /// counts[fold][class] of the fold's test part.
+    public var counts: [[Int]]
+    public init(dataset: String, classes: [String], counts: [[Int]]) { self.dataset = dataset; self.classes = classes; self.counts = counts }
+}
+
+/// Everything a report is made from. Built by Pipeline from the ledger and artifacts of a run,
+/// complete or not.
+public struct RunResults: Codable, Equatable, Sendable {
+    /// The experiment config as YAML text (frozen copy).
+    public var configYAML: String
+    public var softwareVersion: String
+    /// The minority class reported in Table 2 (default: the rarest class).
+    public var minorityClass: String
+    /// Dataset columns in the order the tables show them, e.g. ["single-site/balanced", ...].
+    public var columns: [String]
+    public var heads: [HeadResult]
+    public var divergences: [DivergenceResult]
+    public var curves: [TrainingCurve]
+    public var explanations: [ExplainedImage]
+    public var foldDistributions: [FoldDistribution]
+    public var missing: [MissingResult]
+    public var timeline: [TimelineEntry]
+    /// Paths (relative to the report directory's parent, the run directory) of PNG files the
+    /// report embeds: contact sheets by dataset, LIME figures by name.
+    public var contactSheets: [String: String]
+    public var figures: [String: String]
+    /// Standard deviation delta degrees of freedom (numpy default 0).
+    public var ddof: Int
+
+    public init(configYAML: String, softwareVersion: String, minorityClass: String, columns: [String],
+                heads: [HeadResult] = [], divergences: [DivergenceResult] = [], curves: [TrainingCurve] = [],
+                explanations: [ExplainedImage] = [], foldDistributions: [FoldDistribution] = [],
+                missing: [MissingResult] = [], timeline: [TimelineEntry] = [],
+                contactSheets: [String: String] = [:], figures: [String: String] = [:], ddof: Int = 0) {
+        self.configYAML = configYAML; self.softwareVersion = softwareVersion; self.minorityClass = minorityClass
+        self.columns = columns; self.heads = heads; self.divergences = divergences; self.curves = curves
+        self.explanations = explanations; self.foldDistributions = foldDistributions; self.missing = missing
+        self.timeline = timeline; self.contactSheets = contactSheets; self.figures = figures; self.ddof = ddof
+    }
+}

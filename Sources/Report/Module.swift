@@ -1,0 +1,1 @@
+// Placeholder: this module's files are being written; see docs/ARCHITECTURE.md.

@@ -1,0 +1,8 @@
+import ArgumentParser
+import Foundation
+
+// Entry point. Before anything else, make sure OpenBLAS runs on a kernel that suits this CPU
+// (the Debian build falls back to a slow SSE3 kernel; see docs/ARCHITECTURE.md, "BLAS kernel").
+// BLAS-KERNEL-HOOK (the Engine wires BLASKernel.ensureFastKernel() here)
+
+Seafold.main()

@@ -1,0 +1,5 @@
+import XCTest
+
+final class PipelinePlaceholderTests: XCTestCase {
+    func testModuleBuilds() { XCTAssertTrue(true) }
+}
