@@ -60,5 +60,6 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: v5),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: v5),
     ]
 )
