@@ -35,6 +35,7 @@ let package = Package(
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: v5),
         .target(name: "Cluster", dependencies: [
             "CZeroMQ",

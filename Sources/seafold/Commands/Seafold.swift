@@ -8,8 +8,19 @@ struct Seafold: ParsableCommand {
         version: SeafoldVersion.string,
         subcommands: [
             // One line per command group; each lives in its own file under Commands/.
+            RunCommand.self,
+            CoordinatorCommand.self,
+            WorkerCommand.self,
+            StatusCommand.self,
+            RetryCommand.self,
+            ReportCommand.self,
+            PlanCommand.self,
+            TaskCommand.self,
+            FeaturesCommand.self,
+            PredictCommand.self,
             BenchCommand.self,
-        ]
+        ],
+        defaultSubcommand: RunCommand.self
     )
 }
 

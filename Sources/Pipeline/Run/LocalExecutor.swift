@@ -1,0 +1,111 @@
+import Foundation
+import SeafoldCore
+
+/// Runs a whole task graph in this process, in dependency order (highest priority first among
+/// ready tasks), keeping each task's outputs under `RUN/local/<task id>/`. Used by
+/// `seafold run --local`, `seafold task run` and the pipeline's tests: the same task code a
+/// worker runs, with no network. A task whose result exists is not run again.
+public final class LocalExecutor {
+    public let runDirectory: URL
+    public var onProgress: ((PlannedTask, Double, String) -> Void)?
+
+    public init(runDirectory: URL) { self.runDirectory = runDirectory }
+
+    public func taskDirectory(_ id: String) -> URL { runDirectory.appendingPathComponent("local/\(id)") }
+    public func datasetDirectory(_ name: String) -> URL { runDirectory.appendingPathComponent("datasets/\(name)") }
+
+    /// Runs every task that can run; returns what finished and what did not (with reasons).
+    @discardableResult
+    public func run(_ graph: TaskGraph) -> (completed: [CompletedTask], incomplete: [IncompleteTask]) {
+        var done: [String: CompletedTask] = [:]
+        var failed: [String: String] = [:]
+        var remaining = graph.tasks
+        while true {
+            let ready = remaining.filter { t in t.dependencies.allSatisfy { done[$0] != nil } }
+                .sorted { ($0.priority, $1.id) > ($1.priority, $0.id) }
+            guard let next = ready.first else { break }
+            remaining.removeAll { $0.id == next.id }
+            do { done[next.id] = try runOne(next) } catch { failed[next.id] = "\(error)" }
+        }
+        let incomplete = graph.tasks.compactMap { t -> IncompleteTask? in
+            if done[t.id] != nil { return nil }
+            if let why = failed[t.id] { return IncompleteTask(task: t, reason: "failed: \(why)") }
+            return IncompleteTask(task: t, reason: "blocked: an input task failed")
+        }
+        return (graph.tasks.compactMap { done[$0.id] }, incomplete)
+    }
+
+    /// Runs one task (or returns its stored result).
+    public func runOne(_ task: PlannedTask) throws -> CompletedTask {
+        let dir = taskDirectory(task.id)
+        let resultURL = dir.appendingPathComponent("result.json")
+        let manifestURL = dir.appendingPathComponent("artifacts.json")
+        if let r = try? Data(contentsOf: resultURL), let m = try? JSONDecoder().decode([String].self, from: Data(contentsOf: manifestURL)) {
+            return CompletedTask(task: task, result: r, artifacts: Dictionary(uniqueKeysWithValues: m.map { ($0, dir.appendingPathComponent($0)) }))
+        }
+        let scratch = dir.appendingPathComponent("scratch")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let io = LocalTaskIO(executor: self, task: task, scratch: scratch, checkpoints: dir.appendingPathComponent("checkpoints"))
+        let out = try TaskRunner.run(spec: task.spec, io: io)
+        for (name, url) in out.artifacts {
+            let dest = dir.appendingPathComponent(name)
+            try? FileManager.default.removeItem(at: dest)
+            try FileManager.default.moveItem(at: url, to: dest)
+        }
+        try TaskRunner.encode(out.artifacts.keys.sorted()).write(to: manifestURL, options: .atomic)
+        try out.result.write(to: resultURL, options: .atomic)
+        try? FileManager.default.removeItem(at: scratch)
+        return CompletedTask(task: task, result: out.result,
+                             artifacts: Dictionary(uniqueKeysWithValues: out.artifacts.keys.map { ($0, dir.appendingPathComponent($0)) }))
+    }
+
+    func resolve(_ input: PlannedInput) -> URL {
+        switch input {
+        case let .task(id, name): return taskDirectory(id).appendingPathComponent(name)
+        case let .dataset(name, file): return datasetDirectory(name).appendingPathComponent(file)
+        case let .file(path, _): return URL(fileURLWithPath: path)
+        }
+    }
+}
+
+/// `TaskIO` over the local run directory.
+final class LocalTaskIO: TaskIO {
+    let executor: LocalExecutor
+    let task: PlannedTask
+    let scratchDirectory: URL
+    let checkpoints: URL
+
+    init(executor: LocalExecutor, task: PlannedTask, scratch: URL, checkpoints: URL) {
+        self.executor = executor; self.task = task; self.scratchDirectory = scratch; self.checkpoints = checkpoints
+    }
+
+    func input(_ name: String) throws -> URL {
+        guard let i = task.inputs[name] else { throw SeafoldError.message("task \(task.label) has no input '\(name)'") }
+        let url = executor.resolve(i)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw SeafoldError.io(path: url.path, reason: "input '\(name)' of \(task.label) is missing")
+        }
+        return url
+    }
+
+    func hasInput(_ name: String) -> Bool {
+        guard let i = task.inputs[name] else { return false }
+        return FileManager.default.fileExists(atPath: executor.resolve(i).path)
+    }
+
+    func progress(_ fraction: Double, _ message: String) { executor.onProgress?(task, fraction, message) }
+
+    func saveCheckpoint(_ file: URL) throws {
+        try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+        let dest = checkpoints.appendingPathComponent("latest.safetensors")
+        let tmp = checkpoints.appendingPathComponent("latest.tmp")
+        try? FileManager.default.removeItem(at: tmp)
+        try FileManager.default.copyItem(at: file, to: tmp)
+        _ = try FileManager.default.replaceItemAt(dest, withItemAt: tmp)
+    }
+
+    func latestCheckpoint() throws -> URL? {
+        let url = checkpoints.appendingPathComponent("latest.safetensors")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import SeafoldCore
+
+/// Builds the report's `RunResults` from whatever tasks have finished. Missing results become
+/// gaps with their reason, never zeros.
+public enum ResultsCollector {
+    public static func collect(config: ExperimentConfig, configYAML: String, softwareVersion: String,
+                               datasets: [DatasetSummary], completed: [CompletedTask], incomplete: [IncompleteTask],
+                               timeline: [TimelineEntry], contactSheets: [String: String], runDirectory: URL) -> RunResults {
+        var heads: [HeadResult] = [], divs: [DivergenceResult] = [], curves: [TrainingCurve] = [], expl: [ExplainedImage] = []
+        var figures: [String: String] = [:]
+        let dec = JSONDecoder()
+        for c in completed.sorted(by: { $0.task.id < $1.task.id }) {
+            switch c.task.kind {
+            case .finetune, .baseline:
+                if let r = try? dec.decode(NetworkResult.self, from: c.result) { heads.append(r.output); curves.append(r.curve) }
+            case .heads:
+                if let r = try? dec.decode(HeadsTaskResult.self, from: c.result) {
+                    heads.append(r.head)
+                    if let cv = r.curve { curves.append(cv) }
+                }
+            case .divergence:
+                if let r = try? dec.decode(DivergenceResult.self, from: c.result) { divs.append(r) }
+            case .explain:
+                if let r = try? dec.decode([ExplainedImage].self, from: c.result) {
+                    expl.append(contentsOf: r)
+                    for e in r {
+                        if let f = e.figure, let url = c.artifacts[f] {
+                            figures[f] = relativePath(url, to: runDirectory)
+                        }
+                    }
+                }
+            case .pretrain: break
+            }
+        }
+        heads.sort { ($0.shard, $0.model.rawValue, $0.head.rawValue) < ($1.shard, $1.model.rawValue, $1.head.rawValue) }
+        divs.sort { $0.shard < $1.shard }
+        curves.sort { ($0.shard, $0.model.rawValue, $0.head?.rawValue ?? "") < ($1.shard, $1.model.rawValue, $1.head?.rawValue ?? "") }
+        expl.sort { ($0.shard, $0.imageIndex) < ($1.shard, $1.imageIndex) }
+
+        var columns: [String] = []
+        for d in config.datasets { for v in d.variants { columns.append("\(d.name)/\(v)") } }
+
+        var dists: [FoldDistribution] = []
+        for d in datasets {
+            if let splits = try? StratifiedSplits.splits(labels: d.labels, folds: config.folds, seed: config.seed) {
+                let counts = splits.map { test in (0..<d.classes.count).map { c in test.filter { d.labels[$0] == c }.count } }
+                dists.append(FoldDistribution(dataset: d.name, classes: d.classes, counts: counts))
+            }
+        }
+
+        let missing = incomplete.sorted { $0.task.id < $1.task.id }.map {
+            MissingResult(taskKind: $0.task.kind.rawValue, shard: $0.task.spec.shard, detail: $0.task.label, reason: $0.reason)
+        }
+        return RunResults(configYAML: configYAML, softwareVersion: softwareVersion,
+                          minorityClass: minorityClass(config: config, datasets: datasets), columns: columns,
+                          heads: heads, divergences: divs, curves: curves, explanations: expl, foldDistributions: dists,
+                          missing: missing, timeline: timeline, contactSheets: contactSheets, figures: figures, ddof: config.divergence.ddof)
+    }
+
+    /// The configured minority class, or the rarest class over all datasets.
+    static func minorityClass(config: ExperimentConfig, datasets: [DatasetSummary]) -> String {
+        if let m = config.report.minorityClass { return m }
+        var counts: [String: Int] = [:]
+        for d in datasets { for l in d.labels { counts[d.classes[l], default: 0] += 1 } }
+        return counts.min { ($0.value, $0.key) < ($1.value, $1.key) }?.key ?? ""
+    }
+
+    static func relativePath(_ url: URL, to base: URL) -> String {
+        let p = url.standardizedFileURL.path, b = base.standardizedFileURL.path + "/"
+        return p.hasPrefix(b) ? String(p.dropFirst(b.count)) : p
+    }
+}
+
+import Datasets
+
+/// The test indices of each fold, as the tasks compute them.
+enum StratifiedSplits {
+    static func splits(labels: [Int], folds: Int, seed: UInt64) throws -> [[Int]] {
+        try StratifiedKFold(nSplits: folds, shuffle: true, seed: seed).split(labels: labels).map { $0.test }
+    }
+}

@@ -1,0 +1,68 @@
+import Classifiers
+import Datasets
+import Engine
+import Foundation
+import SeafoldCore
+
+/// `finetune(dataset, variant, fold)`: every layer trained from the pretrained weights with a
+/// fresh output layer (paper §3.1: cross entropy, Adam lr 1e-4, batch 6, 100 epochs). Writes
+/// the weights, the 4096-d penultimate features (eval mode) of train and test images, and the
+/// output layer's own test metrics. Resumes from its latest checkpoint.
+enum FineTuneTask {
+    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
+        let t0 = Date()
+        let shard = try TaskSupport.require(spec.shard, "shard", .finetune)
+        let training = try TaskSupport.require(spec.training, "training", .finetune)
+        let pack = try PackData(io: io)
+        let (trainIdx, testIdx) = try pack.split(folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed)
+        let trainLabels = trainIdx.map { pack.labels[$0] }
+        let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: "\(shard)/ft")
+        let opt: OptimizerBox
+        if training.optimizer == "sgd" {
+            opt = .sgd(SGD(lr: Float(training.lr), momentum: Float(training.momentum), weightDecay: Float(training.weightDecay)))
+        } else {
+            opt = .adam(Adam(lr: Float(training.lr), weightDecay: Float(training.weightDecay)))
+        }
+        let trainer: Trainer
+        switch opt {
+        case let .adam(a): trainer = Trainer(model: model, optimizer: a, trainable: nil)
+        case let .sgd(s): trainer = Trainer(model: model, optimizer: s, trainable: nil)
+        }
+        var loop = NetworkTraining(model: model, trainer: trainer, optimizer: opt, epochs: training.epochs, batchSize: training.batchSize,
+                                   checkpointEvery: training.checkpointEvery,
+                                   samplerRNG: SeededGenerator.derive(seed: spec.seed, "sampler/\(shard)"),
+                                   dropoutRNG: SeededGenerator.derive(seed: spec.seed, "dropout/\(shard)"))
+        try loop.resumeIfPossible(io: io)
+        var sampler = try TaskSupport.sampler(variant: shard.variant, labels: trainLabels)
+        try loop.run(io: io, label: "finetune \(shard)", order: { rng in sampler.epoch(rng: &rng) }, batch: { chunk in
+            let idx = chunk.map { trainIdx[$0] }
+            return (pack.batch(idx), idx.map { pack.labels[$0] })
+        })
+
+        // Outputs: weights, penultimate features, the output layer's own predictions.
+        let weightsURL = io.scratchDirectory.appendingPathComponent("weights.safetensors")
+        try Safetensors.write(model.stateDict(), metadata: ["task": "finetune", "shard": shard.description, "classes": pack.classes.joined(separator: ",")], to: weightsURL)
+        let fTrain = TaskSupport.features(model, pack: pack, indices: trainIdx)
+        let fTest = TaskSupport.features(model, pack: pack, indices: testIdx)
+        var predictions: [Int] = []
+        var b = 0
+        while b < testIdx.count {
+            let chunk = Array(testIdx[b..<min(b + 32, testIdx.count)])
+            let p = model.probabilities(pack.batch(chunk))
+            let c = p.shape[1], s = p.scalars
+            for r in 0..<chunk.count { predictions.append(TaskSupport.argmax(s[(r * c)..<((r + 1) * c)])) }
+            b += 32
+        }
+        let testLabels = testIdx.map { pack.labels[$0] }
+        let output = TaskSupport.headResult(shard: shard, model: .ft, head: .output, classes: pack.classes, labels: testLabels, predictions: predictions)
+        let result = NetworkResult(curve: TrainingCurve(shard: shard, model: .ft, epochs: loop.curve), output: output)
+        if let r = loop.resumedFrom { io.progress(1, "finetune \(shard) resumed from epoch \(r), done in \(Int(Date().timeIntervalSince(t0))) s") }
+        return TaskOutput(result: try TaskRunner.encode(result), artifacts: [
+            "weights.safetensors": weightsURL,
+            "features_train.npy": try TaskSupport.writeNpy(fTrain, "features_train.npy", io: io),
+            "features_test.npy": try TaskSupport.writeNpy(fTest, "features_test.npy", io: io),
+            "labels_train.npy": try TaskSupport.writeLabels(trainLabels, "labels_train.npy", io: io),
+            "labels_test.npy": try TaskSupport.writeLabels(testLabels, "labels_test.npy", io: io),
+        ])
+    }
+}

@@ -1,0 +1,52 @@
+import Classifiers
+import Foundation
+import SeafoldCore
+
+/// `heads(dataset, variant, fold, model, head)`: KNN (k = 3), linear SVM (C = 1) or a fresh FC
+/// layer (Adam, batch 6, 30 epochs, the variant's sampler) trained on a model's penultimate
+/// features; scikit-learn semantics (REFERENCE.md).
+enum HeadsTask {
+    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
+        let shard = try TaskSupport.require(spec.shard, "shard", .heads)
+        let model = try TaskSupport.require(spec.model, "model", .heads)
+        let head = try TaskSupport.require(spec.head, "head", .heads)
+        let classes = try TaskSupport.require(spec.classes, "classes", .heads)
+        let xTrain = try TaskSupport.readFeatures("features_train", io: io)
+        let xTest = try TaskSupport.readFeatures("features_test", io: io)
+        let yTrain = try TaskSupport.readLabels("labels_train", io: io)
+        let yTest = try TaskSupport.readLabels("labels_test", io: io)
+        guard xTrain.rows == yTrain.count, xTest.rows == yTest.count, xTrain.cols == xTest.cols else {
+            throw SeafoldError.mismatch(what: "features and labels of \(shard)", expected: "\(xTrain.rows) train and \(xTest.rows) test labels",
+                                        found: "\(yTrain.count) and \(yTest.count)")
+        }
+        io.progress(0, "\(head.rawValue) on \(model.rawValue) \(shard)")
+        var predictions: [Int]
+        var curve: TrainingCurve?
+        switch head {
+        case .knn:
+            let k = spec.knn?.k ?? 3
+            var knn = KNearestNeighbors(k: k)
+            try knn.fit(xTrain, labels: yTrain, numClasses: classes.count)
+            predictions = try knn.predict(xTest)
+        case .svm:
+            var svm = LinearSVC(C: spec.svm?.c ?? 1, tolerance: spec.svm?.tolerance ?? 1e-3)
+            try svm.fit(xTrain, labels: yTrain, numClasses: classes.count)
+            predictions = try svm.predict(xTest)
+        case .fc, .output:
+            let t = spec.training ?? TrainingConfig()
+            var fc = LinearHead(inputs: xTrain.cols, classes: classes.count,
+                                seed: SeededGenerator.derive(seed: spec.seed, "fc-head/\(model.rawValue)/\(shard)").next())
+            var sampler = try TaskSupport.sampler(variant: shard.variant, labels: yTrain)
+            var rng = SeededGenerator.derive(seed: spec.seed, "fc-sampler/\(model.rawValue)/\(shard)")
+            let epochs = try fc.train(features: xTrain, labels: yTrain, epochs: t.headEpochs, batchSize: t.batchSize, lr: Float(t.lr),
+                                      order: { _ in sampler.epoch(rng: &rng) }, progress: { e, loss in
+                                          io.progress(Double(e) / Double(t.headEpochs), String(format: "fc on %@ %@ epoch %d loss %.4f", model.rawValue, shard.description, e, loss))
+                                      })
+            predictions = fc.predict(xTest)
+            curve = TrainingCurve(shard: shard, model: model, head: .fc, epochs: epochs.map { EpochStats(epoch: $0.epoch, loss: $0.loss, accuracy: $0.accuracy) })
+        }
+        let result = HeadsTaskResult(head: TaskSupport.headResult(shard: shard, model: model, head: head, classes: classes, labels: yTest, predictions: predictions),
+                                     curve: curve)
+        return TaskOutput(result: try TaskRunner.encode(result), artifacts: [:])
+    }
+}

@@ -1,0 +1,93 @@
+import Datasets
+import Engine
+import Foundation
+import SeafoldCore
+
+/// A dataset pack as a task reads it: images already resized to the model input (uint16,
+/// [N, C, S, S], C = 1 or 3, values x·65535 for x in [0, 1]), labels and class names.
+/// Normalisation (ImageNet mean/std, grey replicated to RGB) happens per batch.
+struct PackData {
+    let meta: PackMeta
+    let count: Int
+    let channels: Int
+    let size: Int
+    let pixels: [UInt16]
+
+    static let mean: [Float] = [0.485, 0.456, 0.406]
+    static let std: [Float] = [0.229, 0.224, 0.225]
+
+    init(io: TaskIO) throws {
+        let metaURL = try io.input("meta")
+        do { meta = try JSONDecoder().decode(PackMeta.self, from: Data(contentsOf: metaURL)) } catch {
+            throw SeafoldError.badInput(path: metaURL.path, reason: "dataset pack metadata is unreadable: \(error)")
+        }
+        let url = try io.input("images")
+        let arr = try NpyArray.read(from: url)
+        guard arr.shape.count == 4, arr.dtype == .uint16, arr.shape[0] == meta.labels.count, arr.shape[2] == arr.shape[3] else {
+            throw SeafoldError.badInput(path: url.path, reason: "dataset pack images must be uint16 [N, C, S, S] with N = \(meta.labels.count), found \(arr.dtype) \(arr.shape)")
+        }
+        count = arr.shape[0]; channels = arr.shape[1]; size = arr.shape[2]
+        pixels = arr.bytes.withUnsafeBytes { raw in (0..<(arr.count)).map { raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self) } }
+    }
+
+    var labels: [Int] { meta.labels }
+    var classes: [String] { meta.classes }
+
+    /// The fold's train and test indices (scikit-learn StratifiedKFold, shuffle, seeded).
+    func split(folds: Int, fold: Int, seed: UInt64) throws -> (train: [Int], test: [Int]) {
+        let splits = try StratifiedKFold(nSplits: folds, shuffle: true, seed: seed).split(labels: labels)
+        guard fold >= 0, fold < splits.count else { throw SeafoldError.config(key: "folds", reason: "fold \(fold) does not exist among \(splits.count)") }
+        return (splits[fold].train, splits[fold].test)
+    }
+
+    /// Writes image `index`, normalised to 3 channels, into `out` (3·S·S floats).
+    func normalised(_ index: Int, into out: UnsafeMutablePointer<Float>) {
+        let plane = size * size
+        let base = index * channels * plane
+        pixels.withUnsafeBufferPointer { px in
+            for ch in 0..<3 {
+                let src = base + (channels == 1 ? 0 : ch) * plane
+                let m = PackData.mean[ch], s = 1 / PackData.std[ch]
+                let dst = out + ch * plane
+                for i in 0..<plane { dst[i] = (Float(px[src + i]) * (1 / 65535) - m) * s }
+            }
+        }
+    }
+
+    /// A batch of normalised images as an [N, 3, S, S] tensor.
+    func batch(_ indices: [Int]) -> Tensor {
+        let per = 3 * size * size
+        var data = [Float](repeating: 0, count: indices.count * per)
+        data.withUnsafeMutableBufferPointer { buf in
+            for (k, i) in indices.enumerated() { normalised(i, into: buf.baseAddress! + k * per) }
+        }
+        return Tensor(shape: [indices.count, 3, size, size], data: data)
+    }
+
+    /// Image `index` in [0, 1] as interleaved RGB (H, W, 3), for LIME.
+    func rgb(_ index: Int) -> [Float] {
+        let plane = size * size
+        let base = index * channels * plane
+        var out = [Float](repeating: 0, count: plane * 3)
+        for p in 0..<plane {
+            for ch in 0..<3 {
+                out[p * 3 + ch] = Float(pixels[base + (channels == 1 ? 0 : ch) * plane + p]) / 65535
+            }
+        }
+        return out
+    }
+}
+
+/// The JSON beside a pack's images.
+public struct PackMeta: Codable, Equatable, Sendable {
+    public var name: String
+    public var classes: [String]
+    public var labels: [Int]
+    /// Source file of each image, relative to the dataset root (or the synthetic id).
+    public var files: [String]
+    public var inputSize: Int
+    public var channels: Int
+    public var scaling: String
+    public var warnings: [String]
+    public var hasMasks: Bool
+}

@@ -1,0 +1,61 @@
+import Datasets
+import Engine
+import Foundation
+import SeafoldCore
+
+/// `pretrain`: the weights every fine-tune starts from, when no ImageNet weights are given.
+/// `synthetic` trains the network on a many-class generic source task (shapes, gratings,
+/// textures — not the SAS classes), so the pretrained features are generic as ImageNet's are;
+/// `random` writes the seeded PyTorch-default initialisation.
+enum PretrainTask {
+    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
+        let network = try TaskSupport.require(spec.network, "network", .pretrain)
+        let source = spec.pretrainedSource ?? "synthetic"
+        let url = io.scratchDirectory.appendingPathComponent("weights.safetensors")
+        var result = PretrainResult(source: source, classes: 0, epochs: [])
+        if source == "random" {
+            let model = AlexNet(config: AlexNetConfig(network, numClasses: 1000), seed: SeededGenerator.derive(seed: spec.seed, "init/pretrain").next())
+            try Safetensors.write(model.stateDict(), metadata: ["task": "pretrain", "source": "random"], to: url)
+            result.classes = 1000
+            return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
+        }
+        let p = try TaskSupport.require(spec.pretraining, "pretraining", .pretrain)
+        io.progress(0, "pretrain: generating the synthetic source task (\(p.classes) classes)")
+        let samples = SyntheticSource.generate(classes: p.classes, imagesPerClass: p.imagesPerClass, size: network.inputSize, seed: spec.seed)
+        // Images kept as 8-bit grey to bound memory; normalised per batch like the SAS packs.
+        let plane = network.inputSize * network.inputSize
+        let pre = Preprocessor(inputSize: network.inputSize)
+        var pixels = [UInt8](repeating: 0, count: samples.count * plane)
+        var labels = [Int](repeating: 0, count: samples.count)
+        for (i, s) in samples.enumerated() {
+            let img = s.image.width == network.inputSize && s.image.height == network.inputSize ? s.image : pre.resized(s.image)
+            labels[i] = s.label
+            for q in 0..<plane {
+                var v: Float = 0
+                for c in 0..<img.channels { v += img.pixels[q * img.channels + c] }
+                pixels[i * plane + q] = UInt8((min(max(v / Float(img.channels), 0), 1) * 255).rounded())
+            }
+        }
+        let model = AlexNet(config: AlexNetConfig(network, numClasses: p.classes), seed: SeededGenerator.derive(seed: spec.seed, "init/pretrain").next())
+        let adam = Adam(lr: Float(p.lr))
+        let trainer = Trainer(model: model, optimizer: adam, trainable: nil)
+        var loop = NetworkTraining(model: model, trainer: trainer, optimizer: .adam(adam), epochs: p.epochs, batchSize: p.batchSize,
+                                   checkpointEvery: 0, samplerRNG: SeededGenerator.derive(seed: spec.seed, "sampler/pretrain"),
+                                   dropoutRNG: SeededGenerator.derive(seed: spec.seed, "dropout/pretrain"))
+        let n = samples.count, s = network.inputSize
+        try loop.run(io: io, label: "pretrain", order: { rng in rng.permutation(n) }, batch: { idx in
+            var data = [Float](repeating: 0, count: idx.count * 3 * plane)
+            for (k, i) in idx.enumerated() {
+                for c in 0..<3 {
+                    let m = PackData.mean[c], sd = 1 / PackData.std[c]
+                    for q in 0..<plane { data[(k * 3 + c) * plane + q] = (Float(pixels[i * plane + q]) / 255 - m) * sd }
+                }
+            }
+            return (Tensor(shape: [idx.count, 3, s, s], data: data), idx.map { labels[$0] })
+        })
+        try Safetensors.write(model.stateDict(), metadata: ["task": "pretrain", "source": "synthetic", "classes": String(p.classes)], to: url)
+        result.classes = p.classes
+        result.epochs = loop.curve
+        return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
+    }
+}

@@ -1,0 +1,91 @@
+import Classifiers
+import Datasets
+import Engine
+import Foundation
+import SeafoldCore
+
+/// Small pieces every task runner shares.
+enum TaskSupport {
+    static func require<T>(_ value: T?, _ field: String, _ kind: TaskKind) throws -> T {
+        guard let v = value else { throw SeafoldError.config(key: "task.\(field)", reason: "a \(kind.rawValue) task spec needs '\(field)'") }
+        return v
+    }
+
+    /// The sampler of a variant: torchsampler's class-weighted sampler, or a plain shuffle.
+    static func sampler(variant: String, labels: [Int]) throws -> any EpochSampler {
+        switch variant {
+        case "balanced": return BalancedSampler(labels: labels)
+        case "imbalanced": return ShuffleSampler(count: labels.count)
+        default: throw SeafoldError.config(key: "variant", reason: "unknown sampling variant '\(variant)' (balanced or imbalanced)")
+        }
+    }
+
+    /// Builds the network for `classes`, starting from the `pretrained` input (all layers but
+    /// the output layer, which is replaced by a fresh one seeded from `seedLabel`).
+    static func networkFromPretrained(_ spec: TaskSpec, classes: Int, io: TaskIO, seedLabel: String) throws -> AlexNet {
+        let network = try require(spec.network, "network", spec.kind)
+        let model = AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: SeededGenerator.derive(seed: spec.seed, "init/" + seedLabel).next())
+        let url = try io.input("pretrained")
+        let (tensors, _) = try Safetensors.read(from: url)
+        var body = tensors.filter { !$0.key.hasPrefix("classifier.6.") }
+        let expected = Set(model.stateDict().keys.filter { !$0.hasPrefix("classifier.6.") })
+        for k in expected where body[k] == nil {
+            throw SeafoldError.badInput(path: url.path, reason: "pretrained weights lack '\(k)' (torchvision AlexNet layout expected)")
+        }
+        for (k, v) in model.stateDict() where k.hasPrefix("classifier.6.") { body[k] = v }
+        do { try model.load(stateDict: body, strict: true) } catch {
+            throw SeafoldError.badInput(path: url.path, reason: "pretrained weights do not fit the configured model: \(error)")
+        }
+        return model
+    }
+
+    static func headResult(shard: ShardKey, model: ModelKind, head: HeadKind, classes: [String], labels: [Int], predictions: [Int]) -> HeadResult {
+        let m = ClassificationMetrics(labels: labels, predictions: predictions, numClasses: classes.count, classNames: classes)
+        return HeadResult(shard: shard, model: model, head: head, classes: classes, confusion: m.confusion, accuracy: m.accuracy,
+                          precision: m.precision, recall: m.recall, f1: m.f1, labels: labels, predictions: predictions, warnings: m.warnings)
+    }
+
+    /// Penultimate features (eval mode) of the given images, in batches.
+    static func features(_ model: AlexNet, pack: PackData, indices: [Int], batch: Int = 32) -> FeatureMatrix {
+        var values: [Float] = []
+        var cols = 0
+        var b = 0
+        while b < indices.count {
+            let chunk = Array(indices[b..<min(b + batch, indices.count)])
+            let f = model.penultimateFeatures(pack.batch(chunk))
+            cols = f.shape[1]
+            values.append(contentsOf: f.scalars)
+            b += batch
+        }
+        return FeatureMatrix(rows: indices.count, cols: cols, values: values)
+    }
+
+    static func writeNpy(_ m: FeatureMatrix, _ name: String, io: TaskIO) throws -> URL {
+        let url = io.scratchDirectory.appendingPathComponent(name)
+        try NpyArray(shape: [m.rows, m.cols], floats: m.values).write(to: url)
+        return url
+    }
+
+    static func writeLabels(_ labels: [Int], _ name: String, io: TaskIO) throws -> URL {
+        let url = io.scratchDirectory.appendingPathComponent(name)
+        try NpyArray(shape: [labels.count], ints: labels).write(to: url)
+        return url
+    }
+
+    static func readFeatures(_ name: String, io: TaskIO) throws -> FeatureMatrix {
+        let url = try io.input(name)
+        let a = try NpyArray.read(from: url)
+        guard a.shape.count == 2 else { throw SeafoldError.badInput(path: url.path, reason: "features must be a 2-D array, found shape \(a.shape)") }
+        return FeatureMatrix(rows: a.shape[0], cols: a.shape[1], values: a.floats())
+    }
+
+    static func readLabels(_ name: String, io: TaskIO) throws -> [Int] {
+        try NpyArray.read(from: try io.input(name)).ints()
+    }
+
+    static func argmax(_ row: ArraySlice<Float>) -> Int {
+        var best = row.startIndex
+        for i in row.indices where row[i] > row[best] { best = i }
+        return best - row.startIndex
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import SeafoldCore
+
+/// Shared options of `features` and `predict`: a weights file and images to run it on.
+struct InferenceInputs: ParsableArguments {
+    @Option(help: "AlexNet weights (.safetensors, torchvision key names).")
+    var weights: String
+
+    @Option(help: "A folder of images (PNG or .npy, searched recursively) …")
+    var images: String?
+
+    @Option(help: "… or an .npy batch: [N, 3, S, S] float32 already normalised, or [N, H, W] / [N, H, W, C] raw images.")
+    var npy: String?
+
+    @Option(help: "Model input size in pixels.")
+    var inputSize: Int = 224
+
+    @Option(help: "Output .npy file.")
+    var out: String
+
+    func validate() throws {
+        if (images == nil) == (npy == nil) { throw ValidationError("give exactly one of --images DIR or --npy FILE") }
+        if inputSize < 63 { throw ValidationError("--input-size must be at least 63") }
+    }
+
+    /// The network, its config inferred from the weights' shapes.
+    func model() throws -> AlexNet {
+        let url = URL(fileURLWithPath: weights)
+        let (tensors, _) = try Safetensors.read(from: url)
+        guard let c1 = tensors["features.0.weight"], let fc1 = tensors["classifier.1.weight"], let out = tensors["classifier.6.weight"] else {
+            throw SeafoldError.badInput(path: url.path, reason: "not AlexNet weights: features.0.weight, classifier.1.weight and classifier.6.weight are required")
+        }
+        let config = AlexNetConfig(numClasses: out.shape[0], widthMultiplier: Double(c1.shape[0]) / 64, inputSize: inputSize,
+                                   hiddenWidth: fc1.shape[0], dropout: 0.5)
+        let model = AlexNet(config: config, seed: 0)
+        do { try model.load(stateDict: tensors, strict: true) } catch {
+            throw SeafoldError.badInput(path: url.path, reason: "\(error)")
+        }
+        return model
+    }
+
+    /// Batches of normalised inputs with their source names.
+    func inputs() throws -> (names: [String], batch: (Range<Int>) -> Tensor, count: Int) {
+        let pre = Preprocessor(inputSize: inputSize)
+        if let npy {
+            let url = URL(fileURLWithPath: npy)
+            let a = try NpyArray.read(from: url)
+            let v = a.floats()
+            if a.shape.count == 4, a.shape[1] == 3, a.shape[2] == inputSize, a.shape[3] == inputSize, a.dtype == .float32 {
+                let per = 3 * inputSize * inputSize
+                return ((0..<a.shape[0]).map { "\(npy)[\($0)]" }, { r in Tensor(shape: [r.count, 3, inputSize, inputSize], data: Array(v[(r.lowerBound * per)..<(r.upperBound * per)])) }, a.shape[0])
+            }
+            guard a.shape.count == 3 || a.shape.count == 4 else {
+                throw SeafoldError.badInput(path: url.path, reason: "expected [N, 3, \(inputSize), \(inputSize)] normalised float32, or [N, H, W] / [N, H, W, C] images; found \(a.shape)")
+            }
+            let n = a.shape[0], h = a.shape[1], w = a.shape[2], c = a.shape.count == 4 ? a.shape[3] : 1
+            let scale: Float = a.dtype == .uint8 ? 255 : (a.dtype == .uint16 ? 65535 : 1)
+            let imgs = (0..<n).map { i in Image(width: w, height: h, channels: c, pixels: v[(i * h * w * c)..<((i + 1) * h * w * c)].map { $0 / scale }) }
+            return ((0..<n).map { "\(npy)[\($0)]" }, { r in Tensor(shape: [r.count, 3, inputSize, inputSize], data: r.flatMap { pre.tensorData(imgs[$0]) }) }, n)
+        }
+        let root = URL(fileURLWithPath: images!)
+        guard let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
+            throw SeafoldError.io(path: root.path, reason: "cannot list the folder")
+        }
+        let files = e.compactMap { $0 as? URL }.filter { ImageLoader.extensions.contains($0.pathExtension.lowercased()) }
+            .sorted { $0.path < $1.path }
+        guard !files.isEmpty else { throw SeafoldError.badInput(path: root.path, reason: "no PNG or .npy images found") }
+        let imgs = try files.map { try ImageLoader.load($0) }
+        let names = files.map { ResultsPaths.relative($0, to: root) }
+        return (names, { r in Tensor(shape: [r.count, 3, inputSize, inputSize], data: r.flatMap { pre.tensorData(imgs[$0]) }) }, imgs.count)
+    }
+
+    func write(_ rows: [Float], cols: Int, names: [String]) throws {
+        let url = URL(fileURLWithPath: out)
+        try NpyArray(shape: [names.count, cols], floats: rows).write(to: url)
+        try (names.joined(separator: "\n") + "\n").write(to: url.deletingPathExtension().appendingPathExtension("files.txt"), atomically: true, encoding: .utf8)
+        Console.info("wrote \(url.path) [\(names.count), \(cols)] (row order in \(url.deletingPathExtension().lastPathComponent).files.txt)")
+    }
+}
+
+enum ResultsPaths {
+    static func relative(_ url: URL, to base: URL) -> String {
+        let p = url.standardizedFileURL.path, b = base.standardizedFileURL.path + "/"
+        return p.hasPrefix(b) ? String(p.dropFirst(b.count)) : p
+    }
+}
+
+/// `seafold features`: the 4096-d penultimate features (output of classifier.5, eval mode).
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "features", abstract: "Write penultimate features (classifier.5, eval mode) as .npy.")
+    @OptionGroup var io: InferenceInputs
+
+    func run() throws {
+        let model = try io.model()
+        let (names, batch, n) = try io.inputs()
+        var rows: [Float] = [], cols = 0
+        for s in stride(from: 0, to: n, by: 32) {
+            let f = model.penultimateFeatures(batch(s..<min(s + 32, n)))
+            cols = f.shape[1]; rows += f.scalars
+        }
+        try io.write(rows, cols: cols, names: names)
+    }
+}
+
+/// `seafold predict`: class probabilities (softmax of the output layer, eval mode).
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "predict", abstract: "Write class probabilities as .npy.")
+    @OptionGroup var io: InferenceInputs
+
+    func run() throws {
+        let model = try io.model()
+        let (names, batch, n) = try io.inputs()
+        var rows: [Float] = [], cols = 0
+        for s in stride(from: 0, to: n, by: 32) {
+            let p = model.probabilities(batch(s..<min(s + 32, n)))
+            cols = p.shape[1]; rows += p.scalars
+        }
+        try io.write(rows, cols: cols, names: names)
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import SeafoldCore
+
+/// `seafold task run SPEC.json --store DIR`: runs one task locally, with the same code a worker
+/// runs. SPEC.json is `{"spec": <TaskSpec>, "inputs": {"name": "path", ...}}`.
+struct TaskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "task", abstract: "Run one task of an experiment locally.",
+                                                    subcommands: [TaskRunCommand.self])
+}
+
+struct TaskFile: Codable {
+    var spec: TaskSpec
+    var inputs: [String: String]
+}
+
+struct TaskRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a task spec; write result.json and its artifacts into --store.")
+
+    @Argument(help: "Task file: {\"spec\": {...}, \"inputs\": {\"name\": \"path\"}}.")
+    var specFile: String
+
+    @Option(help: "Directory for the result and output artifacts.")
+    var store: String
+
+    @Flag(help: "Print the result JSON to stdout.")
+    var json = false
+
+    func run() throws {
+        let url = URL(fileURLWithPath: specFile)
+        let file: TaskFile
+        do { file = try JSONDecoder().decode(TaskFile.self, from: Data(contentsOf: url)) } catch {
+            throw SeafoldError.badInput(path: url.path, reason: "not a task file: \(error)")
+        }
+        let storeURL = URL(fileURLWithPath: store)
+        let io = try DirectoryTaskIO(store: storeURL, inputs: file.inputs.mapValues { URL(fileURLWithPath: $0) })
+        let t0 = Date()
+        let out = try TaskRunner.run(spec: file.spec, io: io)
+        Console.endStatus()
+        for (name, src) in out.artifacts {
+            let dest = storeURL.appendingPathComponent(name)
+            if src.standardizedFileURL != dest.standardizedFileURL {
+                try? FileManager.default.removeItem(at: dest)
+                try FileManager.default.moveItem(at: src, to: dest)
+            }
+        }
+        try out.result.write(to: storeURL.appendingPathComponent("result.json"), options: .atomic)
+        if json { print(String(decoding: out.result, as: UTF8.self)) } else {
+            Console.info(String(format: "%@ done in %.1f s: %@", file.spec.kind.rawValue, Date().timeIntervalSince(t0),
+                                out.artifacts.keys.sorted().joined(separator: ", ")))
+        }
+    }
+}
+
+/// `TaskIO` over plain files: inputs given by path, outputs and checkpoints in a directory.
+final class DirectoryTaskIO: TaskIO {
+    let inputs: [String: URL]
+    let scratchDirectory: URL
+    let checkpointURL: URL
+
+    init(store: URL, inputs: [String: URL]) throws {
+        self.inputs = inputs
+        scratchDirectory = store
+        checkpointURL = store.appendingPathComponent("checkpoint.safetensors")
+        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+    }
+
+    func input(_ name: String) throws -> URL {
+        guard let u = inputs[name] else { throw SeafoldError.config(key: "inputs.\(name)", reason: "this task needs an input named '\(name)'") }
+        guard FileManager.default.fileExists(atPath: u.path) else { throw SeafoldError.io(path: u.path, reason: "input '\(name)' does not exist") }
+        return u
+    }
+
+    func hasInput(_ name: String) -> Bool { inputs[name].map { FileManager.default.fileExists(atPath: $0.path) } ?? false }
+
+    func progress(_ fraction: Double, _ message: String) { Console.status(String(format: "[%3.0f%%] ", fraction * 100) + message) }
+
+    func saveCheckpoint(_ file: URL) throws {
+        if file.standardizedFileURL == checkpointURL.standardizedFileURL { return }
+        let tmp = checkpointURL.appendingPathExtension("tmp")
+        try? FileManager.default.removeItem(at: tmp)
+        try FileManager.default.copyItem(at: file, to: tmp)
+        _ = try FileManager.default.replaceItemAt(checkpointURL, withItemAt: tmp)
+    }
+
+    func latestCheckpoint() throws -> URL? { FileManager.default.fileExists(atPath: checkpointURL.path) ? checkpointURL : nil }
+}
+
+/// `seafold plan`: prints the experiment's task graph (ids, kinds, dependencies).
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Prepare the datasets and print the task graph.")
+
+    @OptionGroup var source: ExperimentSource
+    @Flag(help: "Print the graph as JSON.") var json = false
+
+    func run() throws {
+        let (text, base) = try source.yaml()
+        let setup = try ExperimentSetup.prepare(yaml: text, runDirectory: try source.runDirectory(for: text, base: base), baseDirectory: base,
+                                                progress: { Console.status($0) })
+        Console.endStatus()
+        if json { try Console.printJSON(setup.graph); return }
+        for t in setup.graph.tasks {
+            print("\(t.id.prefix(12))  \(t.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  \(t.label)  <- \(t.dependencies.map { String($0.prefix(8)) }.joined(separator: ","))")
+        }
+        print("\(setup.graph.tasks.count) tasks")
+    }
+}

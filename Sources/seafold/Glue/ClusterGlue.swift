@@ -1,0 +1,85 @@
+import Cluster
+import Foundation
+import Pipeline
+import SeafoldCore
+
+/// The only place where the distributed executor meets the ML pipeline: planned tasks become
+/// opaque `TaskDescriptor`s, a worker's `TaskContext` becomes the pipeline's `TaskIO`, and the
+/// ledger's records become the report's inputs.
+enum ClusterGlue {
+    /// Imports dataset packs and user weights into the coordinator's store and maps the graph.
+    static func descriptors(for setup: ExperimentSetup, coordinator: Coordinator) throws -> [TaskDescriptor] {
+        var datasetHashes: [String: String] = [:]  // "name/file" -> sha256
+        for p in setup.datasets {
+            for (file, url) in p.files { datasetHashes["\(p.summary.name)/\(file)"] = try coordinator.importArtifact(url) }
+        }
+        var fileHashes: [String: String] = [:]
+        return try setup.graph.tasks.map { t in
+            var inputs: [String: ArtifactRef] = [:]
+            for (name, input) in t.inputs {
+                switch input {
+                case let .task(id, file): inputs[name] = .output(task: id, name: file)
+                case let .dataset(ds, file):
+                    guard let h = datasetHashes["\(ds)/\(file)"] else { throw SeafoldError.message("dataset file \(ds)/\(file) was not prepared") }
+                    inputs[name] = .hash(h)
+                case let .file(path, _):
+                    if fileHashes[path] == nil { fileHashes[path] = try coordinator.importArtifact(URL(fileURLWithPath: path)) }
+                    inputs[name] = .hash(fileHashes[path]!)
+                }
+            }
+            return TaskDescriptor(id: t.id, kind: t.kind.rawValue, label: t.label, spec: t.spec.encoded(),
+                                  dependencies: t.dependencies, inputs: inputs, priority: t.priority)
+        }
+    }
+
+    /// The worker's runner: decode the spec and run it with the pipeline.
+    static func runner(threads: Int) -> (TaskAssignment, TaskContext) throws -> TaskOutcome {
+        return { assignment, context in
+            let spec = try TaskSpec.decode(assignment.spec)
+            let out = try TaskRunner.run(spec: spec, io: ContextIO(context))
+            return TaskOutcome(result: out.result, artifacts: out.artifacts)
+        }
+    }
+
+    /// The report's inputs from the ledger of a run directory.
+    static func results(setup: ExperimentSetup, ledger: Ledger, store: ArtifactStore) throws -> RunResults {
+        let records = Dictionary(try ledger.tasks().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var completed: [CompletedTask] = [], incomplete: [IncompleteTask] = []
+        for t in setup.graph.tasks {
+            guard let r = records[t.id] else { incomplete.append(IncompleteTask(task: t, reason: "not submitted")); continue }
+            if r.state == .done, let result = r.result {
+                var arts: [String: URL] = [:]
+                for (name, hash) in r.artifacts { arts[name] = try store.path(for: hash) }
+                completed.append(CompletedTask(task: t, result: result, artifacts: arts))
+            } else {
+                let why: String
+                switch r.state {
+                case .failed: why = "failed after \(r.attempts) attempts: \(r.lastError ?? "unknown error")"
+                case .blocked: why = "blocked: an input task failed"
+                case .running: why = "running (\(r.progressMessage))"
+                default: why = "pending"
+                }
+                incomplete.append(IncompleteTask(task: t, reason: why))
+            }
+        }
+        let labels = Dictionary(setup.graph.tasks.map { ($0.id, ($0.kind.rawValue, $0.label)) }, uniquingKeysWith: { a, _ in a })
+        let t0 = try ledger.timeline().map(\.startedAt).min() ?? 0
+        let timeline = try ledger.timeline().map { a in
+            TimelineEntry(taskID: a.taskID, taskKind: labels[a.taskID]?.0 ?? "?", label: labels[a.taskID]?.1 ?? a.taskID,
+                          worker: a.workerID, start: a.startedAt - t0, end: a.endedAt.map { $0 - t0 }, outcome: a.outcome)
+        }
+        return setup.results(completed: completed, incomplete: incomplete, timeline: timeline, softwareVersion: SeafoldVersion.string)
+    }
+}
+
+/// `TaskIO` over a cluster worker's `TaskContext`.
+final class ContextIO: TaskIO {
+    let context: TaskContext
+    init(_ context: TaskContext) { self.context = context }
+    func input(_ name: String) throws -> URL { try context.input(name) }
+    func hasInput(_ name: String) -> Bool { (try? context.input(name)) != nil }
+    func progress(_ fraction: Double, _ message: String) { context.progress(fraction, message) }
+    func saveCheckpoint(_ file: URL) throws { try context.saveCheckpoint(file) }
+    func latestCheckpoint() throws -> URL? { try context.latestCheckpoint() }
+    var scratchDirectory: URL { context.scratchDirectory }
+}
