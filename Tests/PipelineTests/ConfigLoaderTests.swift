@@ -1,0 +1,80 @@
+import XCTest
+@testable import Pipeline
+import SeafoldCore
+
+final class ConfigLoaderTests: XCTestCase {
+    let minimal = """
+    datasets:
+      - {name: ms, synthetic: multi-site}
+    """
+
+    func testDefaultsAreThePapers() throws {
+        let c = try ConfigLoader.parse(minimal)
+        XCTAssertEqual(c.folds, 3)
+        XCTAssertEqual(c.training.lr, 1e-4)
+        XCTAssertEqual(c.training.batchSize, 6)
+        XCTAssertEqual(c.training.epochs, 100)
+        XCTAssertEqual(c.training.headEpochs, 30)
+        XCTAssertEqual(c.knn.k, 3)
+        XCTAssertEqual(c.svm.c, 1)
+        XCTAssertEqual(c.model.inputSize, 224)
+        XCTAssertEqual(c.model.hiddenWidth, 4096)
+        XCTAssertEqual(c.heads, ["svm", "knn", "fc"])
+        XCTAssertEqual(c.lime.numSamples, 1000)
+        XCTAssertEqual(c.lime.kernelWidth, 0.25)
+        XCTAssertEqual(c.datasets[0].variants, ["balanced", "imbalanced"])
+    }
+
+    func testUnknownKeyNamesKeyAndLine() {
+        let text = """
+        seed: 1
+        training:
+          lr: 0.001
+          epochz: 5
+        datasets:
+          - {name: ms, synthetic: multi-site}
+        """
+        XCTAssertThrowsError(try ConfigLoader.parse(text)) { e in
+            let s = "\(e)"
+            XCTAssertTrue(s.contains("training.epochz"), s)
+            XCTAssertTrue(s.contains("line 4"), s)
+        }
+    }
+
+    func testWrongTypeNamesKeyAndLine() {
+        let text = """
+        seed: 1
+        folds: three
+        datasets:
+          - {name: ms, synthetic: multi-site}
+        """
+        XCTAssertThrowsError(try ConfigLoader.parse(text)) { e in
+            let s = "\(e)"
+            XCTAssertTrue(s.contains("'folds'"), s)
+            XCTAssertTrue(s.contains("line 2"), s)
+            XCTAssertTrue(s.contains("integer"), s)
+        }
+    }
+
+    func testBadVariantAndMissingDatasets() {
+        XCTAssertThrowsError(try ConfigLoader.parse("datasets:\n  - {name: a, synthetic: multi-site, variants: [weighted]}\n")) { e in
+            XCTAssertTrue("\(e)".contains("weighted"))
+        }
+        XCTAssertThrowsError(try ConfigLoader.parse("seed: 3\n")) { e in XCTAssertTrue("\(e)".contains("datasets")) }
+        XCTAssertThrowsError(try ConfigLoader.parse("datasets:\n  - {name: a}\n")) { e in XCTAssertTrue("\(e)".contains("path")) }
+    }
+
+    func testPresetsParse() throws {
+        for name in Presets.names {
+            let c = try ConfigLoader.parse(Presets.yaml(name)!)
+            XCTAssertEqual(c.name, name)
+            XCTAssertFalse(c.datasets.isEmpty)
+        }
+        let paper = try ConfigLoader.parse(Presets.paper)
+        XCTAssertEqual(paper.model.inputSize, 224)
+        XCTAssertEqual(paper.model.widthMultiplier, 1)
+        XCTAssertEqual(paper.training.epochs, 100)
+        XCTAssertEqual(paper.training.batchSize, 6)
+        XCTAssertEqual(paper.training.lr, 1e-4)
+    }
+}

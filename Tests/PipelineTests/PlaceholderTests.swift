@@ -1,5 +1,0 @@
-import XCTest
-
-final class PipelinePlaceholderTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
