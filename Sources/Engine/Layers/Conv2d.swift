@@ -12,7 +12,7 @@ public final class Conv2d: Layer {
     let inH: Int, inW: Int, outH: Int, outW: Int
     let weight: Parameter, bias: Parameter
     /// Upper bound on the im2col buffer (floats) before the batch is split into chunks.
-    static let maxColumnFloats = 8 << 20
+    nonisolated(unsafe) static var maxColumnFloats = 8 << 20
 
     private let col = FloatBuffer()
     private let gemmOut = FloatBuffer()
