@@ -1,8 +1,9 @@
 import ArgumentParser
+import Engine
 import Foundation
 
 // Entry point. Before anything else, make sure OpenBLAS runs on a kernel that suits this CPU
 // (the Debian build falls back to a slow SSE3 kernel; see docs/ARCHITECTURE.md, "BLAS kernel").
-// BLAS-KERNEL-HOOK (the Engine wires BLASKernel.ensureFastKernel() here)
+BLASKernel.ensureFastKernel(verbose: CommandLine.arguments.contains("--verbose"))
 
 Seafold.main()

@@ -1,0 +1,145 @@
+import COpenBLAS
+import Foundation
+import SeafoldCore
+
+/// Makes sure OpenBLAS runs on a kernel that suits this CPU and computes correctly.
+///
+/// Debian's OpenBLAS 0.3.21 does not recognise recent Intel CPUs and falls back to its SSE3
+/// "Prescott" kernel (~5× slower). `OPENBLAS_CORETYPE` is read when the library loads, before
+/// `main`, so `ensureFastKernel()` re-executes the process (/proc/self/exe, same argv) with the
+/// variable set: SkylakeX when the CPU has AVX-512F, Haswell with AVX2. After loading it checks
+/// the kernel with a numerical self-test against a double-precision reference GEMM; on failure
+/// it re-executes once more with the next safer kernel (SkylakeX → Haswell → Prescott) and says so.
+/// User override: `SEAFOLD_BLAS_CORETYPE` (wins), else an `OPENBLAS_CORETYPE` set before start.
+public enum BLASKernel {
+    /// Environment marker listing the kernels this process tree already tried (prevents loops).
+    static let markerVariable = "SEAFOLD_BLAS_TRIED"
+    /// Kernels in order of preference / safety.
+    static let ladder = ["SkylakeX", "Haswell", "Prescott"]
+    /// Cores OpenBLAS picks when it does not know the CPU (generic or pre-AVX2).
+    static let slowCores: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "katmai",
+                                          "coppermine", "northwood", "atom", "banias", "generic", "unknown",
+                                          "sandybridge", "barcelona", "opteron", "athlon"]
+
+    /// The kernel OpenBLAS loaded (e.g. "SkylakeX", "Prescott").
+    public static var corename: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    /// Threads used by sgemm (and by the Engine's own loops).
+    public static func setThreads(_ n: Int) {
+        let t = max(1, n)
+        openblas_set_num_threads(Int32(t))
+        ParallelConfig.threads = t
+    }
+
+    /// CPU feature flags from /proc/cpuinfo (Linux); empty when unreadable.
+    static func cpuFlags() -> Set<String> {
+        guard let s = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
+        for line in s.split(separator: "\n") where line.hasPrefix("flags") {
+            if let colon = line.firstIndex(of: ":") {
+                return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+            }
+        }
+        return []
+    }
+
+    /// The best kernel this CPU supports among the ladder, or nil if it cannot tell.
+    static func bestKernelForCPU() -> String? {
+        let f = cpuFlags()
+        if f.contains("avx512f") && f.contains("avx512bw") && f.contains("avx512vl") { return "SkylakeX" }
+        if f.contains("avx2") && f.contains("fma") { return "Haswell" }
+        return nil
+    }
+
+    /// Result of the numerical self-test: worst relative error over the tested shapes.
+    public static func selfTest() -> (passed: Bool, worstRelativeError: Double) {
+        // Odd sizes, all four transpose combinations, a size that crosses the kernel's blocking.
+        let shapes: [(Int, Int, Int, Bool, Bool)] = [
+            (7, 13, 5, false, false), (33, 17, 65, true, false), (64, 129, 31, false, true),
+            (127, 65, 97, true, true), (1, 300, 257, false, false), (200, 3, 150, false, true),
+        ]
+        var rng = SeededGenerator(seed: 0x5EAF01D)
+        var worst = 0.0
+        for (m, n, k, ta, tb) in shapes {
+            let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
+            let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
+            var c = [Float](repeating: 0.5, count: m * n)
+            let lda = ta ? m : k, ldb = tb ? k : n
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1.5, a: ap.baseAddress!, lda: lda,
+                      b: bp.baseAddress!, ldb: ldb, beta: 0.25, c: cp.baseAddress!, ldc: n)
+            } } }
+            var num = 0.0, den = 0.0
+            for i in 0..<m { for j in 0..<n {
+                var acc = 0.0
+                for p in 0..<k {
+                    let av = Double(ta ? a[p * lda + i] : a[i * lda + p])
+                    let bv = Double(tb ? b[j * ldb + p] : b[p * ldb + j])
+                    acc += av * bv
+                }
+                let ref = 1.5 * acc + 0.25 * 0.5
+                let d = Double(c[i * n + j]) - ref
+                num += d * d; den += ref * ref
+            } }
+            let rel = (num / max(den, 1e-30)).squareRoot()
+            if !rel.isFinite { return (false, .infinity) }
+            worst = max(worst, rel)
+        }
+        return (worst < 1e-4, worst)
+    }
+
+    private static func log(_ s: String) {
+        FileHandle.standardError.write(("seafold: " + s + "\n").data(using: .utf8)!)
+    }
+
+    /// Re-executes this program with `OPENBLAS_CORETYPE=kernel`; returns only if exec failed.
+    private static func reexec(with kernel: String, tried: [String]) {
+        setenv("OPENBLAS_CORETYPE", kernel, 1)
+        setenv(markerVariable, (tried + [kernel]).joined(separator: ","), 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        log("could not re-execute with OPENBLAS_CORETYPE=\(kernel) (errno \(errno)); continuing on kernel \(corename)")
+    }
+
+    /// Call first thing in `main`. May replace the process (exec) and never returns in that case.
+    /// `verbose` (or a terminal on stderr) logs the kernel in use; fallbacks are always logged.
+    public static func ensureFastKernel(verbose: Bool = false) {
+        let env = ProcessInfo.processInfo.environment
+        let tried = (env[markerVariable] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        let userKernel = env["SEAFOLD_BLAS_CORETYPE"].flatMap { $0.isEmpty ? nil : $0 }
+        let announce = verbose || isatty(2) != 0 || env["SEAFOLD_VERBOSE"] == "1"
+        let loaded = corename
+
+        // 1. An explicit seafold override wins: make sure the library was loaded with it.
+        if let u = userKernel, tried.isEmpty, env["OPENBLAS_CORETYPE"] != u {
+            reexec(with: u, tried: [])
+        }
+        // 2. Fallback kernel on a CPU that supports better, and nobody chose the kernel: re-exec.
+        let userChose = userKernel != nil || (tried.isEmpty && env["OPENBLAS_CORETYPE"] != nil)
+        if !userChose, tried.isEmpty, slowCores.contains(loaded.lowercased()), let best = bestKernelForCPU() {
+            reexec(with: best, tried: [])
+        }
+        // 3. Trust nothing: check the kernel now loaded.
+        let test = selfTest()
+        if !test.passed {
+            let current = env["OPENBLAS_CORETYPE"] ?? loaded
+            let idx = ladder.firstIndex { $0.lowercased() == current.lowercased() }
+                ?? ladder.firstIndex { $0.lowercased() == loaded.lowercased() } ?? -1
+            if let next = ladder.dropFirst(idx + 1).first(where: { k in !tried.contains(k) }), tried.count < ladder.count {
+                log(String(format: "BLAS kernel %@ FAILED the self-test (relative error %.2g); re-running with the safer kernel %@", loaded, test.worstRelativeError, next))
+                reexec(with: next, tried: tried.isEmpty ? [current] : tried)
+            }
+            log(String(format: "WARNING: BLAS kernel %@ failed the self-test (relative error %.2g) and no safer kernel is left; results may be wrong", loaded, test.worstRelativeError))
+            return
+        }
+        let slow = slowCores.contains(loaded.lowercased()) && bestKernelForCPU() != nil
+        if slow {
+            log("BLAS kernel \(loaded) (slow fallback kernel; this CPU supports \(bestKernelForCPU()!)\(userChose ? ", kept because the user chose it" : ""); set SEAFOLD_BLAS_CORETYPE to change)")
+        } else if tried.count > 1 {
+            log("BLAS kernel \(loaded) (after a failed self-test of \(tried.dropLast().joined(separator: ", ")))")
+        } else if announce {
+            log("BLAS kernel \(loaded) (self-test passed, relative error \(String(format: "%.1e", test.worstRelativeError)))")
+        }
+    }
+}

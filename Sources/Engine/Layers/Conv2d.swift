@@ -1,0 +1,187 @@
+import SeafoldCore
+
+/// 2-D convolution with square kernel, stride and zero padding (PyTorch `nn.Conv2d`, groups 1,
+/// dilation 1). Weight [out, in, k, k], bias [out].
+///
+/// Computed as im2col + one OpenBLAS sgemm over a chunk of the batch (columns ordered
+/// sample-major), so the GEMM is wide: out[Cout, nb·HW] = W[Cout, K] · col[K, nb·HW]. The chunk
+/// is as large as fits `maxColumnFloats`, so a batch-6 train step at 224 px is one chunk and
+/// backward reuses the forward's im2col matrix instead of recomputing it.
+public final class Conv2d: Layer {
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+    let inH: Int, inW: Int, outH: Int, outW: Int
+    let weight: Parameter, bias: Parameter
+    /// Upper bound on the im2col buffer (floats) before the batch is split into chunks.
+    nonisolated(unsafe) static var maxColumnFloats = 8 << 20
+
+    private let col = FloatBuffer()
+    private let gemmOut = FloatBuffer()
+    private let gx = FloatBuffer()
+    private let output = FloatBuffer()
+    private var input: UnsafeMutablePointer<Float>?
+    /// The first sample of the chunk whose im2col matrix is currently in `col`, if any.
+    private var colChunk: (start: Int, count: Int)?
+
+    /// `inShape` is the per-sample [C, H, W]; throws when the output would be empty.
+    public init(name: String, inShape: [Int], outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) throws {
+        guard inShape.count == 3, kernel > 0, stride > 0, padding >= 0, outChannels > 0 else {
+            throw SeafoldError.config(key: name, reason: "invalid Conv2d geometry (input \(inShape), kernel \(kernel), stride \(stride), padding \(padding))")
+        }
+        inChannels = inShape[0]; inH = inShape[1]; inW = inShape[2]
+        self.outChannels = outChannels; self.kernel = kernel; self.stride = stride; self.padding = padding
+        let oh = (inH + 2 * padding - kernel) / stride + 1, ow = (inW + 2 * padding - kernel) / stride + 1
+        guard inH + 2 * padding >= kernel, inW + 2 * padding >= kernel, oh > 0, ow > 0 else {
+            throw SeafoldError.config(key: name, reason: "input \(inH)×\(inW) is too small for kernel \(kernel) with padding \(padding); use a larger input size")
+        }
+        outH = oh; outW = ow
+        weight = Parameter(key: name.isEmpty ? "weight" : name + ".weight", shape: [outChannels, inChannels, kernel, kernel])
+        bias = Parameter(key: name.isEmpty ? "bias" : name + ".bias", shape: [outChannels])
+        super.init(name: name, inShape: inShape, outShape: [outChannels, oh, ow])
+        parameters = [weight, bias]
+    }
+
+    var kDim: Int { inChannels * kernel * kernel }
+    var hw: Int { outH * outW }
+    /// FLOPs of one forward pass for one sample (multiply and add counted separately).
+    var forwardFlops: Int { 2 * outChannels * kDim * hw }
+
+    func reset(rng: inout SeededGenerator) { pytorchDefaultInit(weight: weight, bias: bias, fanIn: kDim, rng: &rng) }
+
+    private func chunkSize(_ batch: Int) -> Int { max(1, min(batch, Conv2d.maxColumnFloats / max(kDim * hw, 1))) }
+
+    /// Fills `col` with the im2col matrix of samples start..<start+nb.
+    private func im2col(_ x: UnsafePointer<Float>, start: Int, nb: Int) {
+        let k = kernel, s = stride, p = padding, ih = inH, iw = inW, oh = outH, ow = outW
+        let cols = nb * hw
+        let c = col.ptr
+        let plane = ih * iw, sampleStride = inChannels * plane
+        parallelFor(kDim, minPerThread: 8) { r in
+            let ch = r / (k * k), ki = (r / k) % k, kj = r % k
+            let row = c + r * cols
+            // valid ow range: 0 <= ow*s - p + kj < iw
+            let owLo = max(0, (p - kj + s - 1) / s)
+            let owHi = min(ow, (iw - 1 + p - kj) / s + 1)
+            for n in 0..<nb {
+                let src = x + (start + n) * sampleStride + ch * plane
+                let dstN = row + n * oh * ow
+                for y in 0..<oh {
+                    let iy = y * s - p + ki
+                    let dst = dstN + y * ow
+                    if iy < 0 || iy >= ih || owLo >= owHi {
+                        dst.update(repeating: 0, count: ow)
+                        continue
+                    }
+                    let srow = src + iy * iw - p + kj
+                    for xo in 0..<owLo { dst[xo] = 0 }
+                    if s == 1 {
+                        (dst + owLo).update(from: srow + owLo, count: owHi - owLo)
+                    } else {
+                        for xo in owLo..<owHi { dst[xo] = srow[xo * s] }
+                    }
+                    for xo in owHi..<ow { dst[xo] = 0 }
+                }
+            }
+        }
+        colChunk = (start, nb)
+    }
+
+    /// Adds the columns in `col` back into the input gradient (the adjoint of im2col).
+    private func col2im(start: Int, nb: Int) {
+        let k = kernel, s = stride, p = padding, ih = inH, iw = inW, oh = outH, ow = outW
+        let cols = nb * hw
+        let c = col.ptr, g = gx.ptr
+        let plane = ih * iw, sampleStride = inChannels * plane
+        // Parallel over input channels: each channel's rows write only to that channel's plane.
+        parallelFor(inChannels) { ch in
+            for ki in 0..<k { for kj in 0..<k {
+                let row = c + ((ch * k + ki) * k + kj) * cols
+                let owLo = max(0, (p - kj + s - 1) / s)
+                let owHi = min(ow, (iw - 1 + p - kj) / s + 1)
+                if owLo >= owHi { continue }
+                for n in 0..<nb {
+                    let dst = g + (start + n) * sampleStride + ch * plane
+                    let srcN = row + n * oh * ow
+                    for y in 0..<oh {
+                        let iy = y * s - p + ki
+                        if iy < 0 || iy >= ih { continue }
+                        let drow = dst + iy * iw - p + kj
+                        let srow = srcN + y * ow
+                        for xo in owLo..<owHi { drow[xo * s] += srow[xo] }
+                    }
+                }
+            } }
+        }
+    }
+
+    override func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, training: Bool,
+                          rng: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
+        input = x
+        let nbMax = chunkSize(batch)
+        col.ensure(kDim * nbMax * hw)
+        gemmOut.ensure(outChannels * nbMax * hw)
+        output.ensure(batch * outCount)
+        var start = 0
+        while start < batch {
+            let nb = min(nbMax, batch - start)
+            im2col(x, start: start, nb: nb)
+            let cols = nb * hw
+            sgemm(transA: false, transB: false, m: outChannels, n: cols, k: kDim,
+                  a: weight.value.ptr, lda: kDim, b: col.ptr, ldb: cols, beta: 0, c: gemmOut.ptr, ldc: cols)
+            // [Cout, nb, HW] → [nb, Cout, HW] with the bias added.
+            let go = gemmOut.ptr, out = output.ptr, b = bias.value.ptr, hw = self.hw, cout = outChannels
+            parallelFor(cout, minPerThread: 4) { co in
+                let bv = b[co]
+                for n in 0..<nb {
+                    let src = go + co * cols + n * hw
+                    let dst = out + ((start + n) * cout + co) * hw
+                    for i in 0..<hw { dst[i] = src[i] + bv }
+                }
+            }
+            start += nb
+        }
+        return output.ptr
+    }
+
+    override func backward(_ gy: UnsafeMutablePointer<Float>, batch: Int, inputGrad: Bool) -> UnsafeMutablePointer<Float> {
+        guard let x = input else { fatalError("Conv2d.backward before forward") }
+        let wantW = weight.requiresGrad, wantB = bias.requiresGrad
+        if inputGrad { gx.ensure(batch * inCount); gx.zero(batch * inCount) }
+        if !wantW && !wantB && !inputGrad { return gx.ptr }
+        if wantB { bias.grad.zero(outChannels) }
+        let nbMax = chunkSize(batch)
+        // Chunks in reverse, so the first one handled is the one whose im2col is still in `col`.
+        var chunks: [(Int, Int)] = []
+        var s0 = 0
+        while s0 < batch { chunks.append((s0, min(nbMax, batch - s0))); s0 += nbMax }
+        var first = true
+        for (start, nb) in chunks.reversed() {
+            let cols = nb * hw
+            // [nb, Cout, HW] → [Cout, nb·HW] in gemmOut; bias gradient summed on the way.
+            let go = gemmOut.ptr, g = gy, hw = self.hw, cout = outChannels
+            let db = bias.grad.ptr
+            parallelFor(cout, minPerThread: 4) { co in
+                var acc: Float = 0
+                for n in 0..<nb {
+                    let src = g + ((start + n) * cout + co) * hw
+                    let dst = go + co * cols + n * hw
+                    for i in 0..<hw { let v = src[i]; dst[i] = v; acc += v }
+                }
+                if wantB { db[co] += acc }
+            }
+            if wantW {
+                if !(colChunk.map { $0.start == start && $0.count == nb } ?? false) { im2col(x, start: start, nb: nb) }
+                sgemm(transA: false, transB: true, m: outChannels, n: kDim, k: cols,
+                      a: gemmOut.ptr, lda: cols, b: col.ptr, ldb: cols, beta: first ? 0 : 1,
+                      c: weight.grad.ptr, ldc: kDim)
+            }
+            if inputGrad {
+                sgemm(transA: true, transB: false, m: kDim, n: cols, k: outChannels,
+                      a: weight.value.ptr, lda: kDim, b: gemmOut.ptr, ldb: cols, beta: 0, c: col.ptr, ldc: cols)
+                colChunk = nil
+                col2im(start: start, nb: nb)
+            }
+            first = false
+        }
+        return gx.ptr
+    }
+}

@@ -1,0 +1,57 @@
+import SeafoldCore
+
+/// Fully connected layer y = x·Wᵀ + b (PyTorch `nn.Linear`), weight [out, in], bias [out].
+public final class Linear: Layer {
+    public let inFeatures: Int, outFeatures: Int
+    let weight: Parameter, bias: Parameter
+    private let output = FloatBuffer(), gx = FloatBuffer()
+    private var input: UnsafeMutablePointer<Float>?
+
+    public init(name: String, inFeatures: Int, outFeatures: Int) throws {
+        guard inFeatures > 0, outFeatures > 0 else {
+            throw SeafoldError.config(key: name, reason: "Linear needs positive sizes, got \(inFeatures)→\(outFeatures)")
+        }
+        self.inFeatures = inFeatures; self.outFeatures = outFeatures
+        weight = Parameter(key: name.isEmpty ? "weight" : name + ".weight", shape: [outFeatures, inFeatures])
+        bias = Parameter(key: name.isEmpty ? "bias" : name + ".bias", shape: [outFeatures])
+        super.init(name: name, inShape: [inFeatures], outShape: [outFeatures])
+        parameters = [weight, bias]
+    }
+
+    var forwardFlops: Int { 2 * inFeatures * outFeatures }
+
+    func reset(rng: inout SeededGenerator) { pytorchDefaultInit(weight: weight, bias: bias, fanIn: inFeatures, rng: &rng) }
+
+    override func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, training: Bool,
+                          rng: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
+        input = x
+        output.ensure(batch * outFeatures)
+        let out = output.ptr, b = bias.value.ptr
+        // Bias first, then accumulate x·Wᵀ with beta = 1 (saves a pass).
+        for n in 0..<batch { (out + n * outFeatures).update(from: b, count: outFeatures) }
+        sgemm(transA: false, transB: true, m: batch, n: outFeatures, k: inFeatures,
+              a: x, lda: inFeatures, b: weight.value.ptr, ldb: inFeatures, beta: 1, c: out, ldc: outFeatures)
+        return out
+    }
+
+    override func backward(_ gy: UnsafeMutablePointer<Float>, batch: Int, inputGrad: Bool) -> UnsafeMutablePointer<Float> {
+        guard let x = input else { fatalError("Linear.backward before forward") }
+        if weight.requiresGrad {
+            // dW[out, in] = gyᵀ[out, N] · x[N, in]
+            sgemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: batch,
+                  a: gy, lda: outFeatures, b: x, ldb: inFeatures, beta: 0, c: weight.grad.ptr, ldc: inFeatures)
+        }
+        if bias.requiresGrad {
+            let db = bias.grad.ptr
+            db.update(repeating: 0, count: outFeatures)
+            for n in 0..<batch { let r = gy + n * outFeatures; for o in 0..<outFeatures { db[o] += r[o] } }
+        }
+        gx.ensure(batch * inFeatures)
+        if inputGrad {
+            // dx[N, in] = gy[N, out] · W[out, in]
+            sgemm(transA: false, transB: false, m: batch, n: inFeatures, k: outFeatures,
+                  a: gy, lda: outFeatures, b: weight.value.ptr, ldb: inFeatures, beta: 0, c: gx.ptr, ldc: inFeatures)
+        }
+        return gx.ptr
+    }
+}
