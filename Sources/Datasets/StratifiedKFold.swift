@@ -1,0 +1,71 @@
+import Foundation
+import SeafoldCore
+
+/// Stratified K-fold cross-validation with scikit-learn's `StratifiedKFold` assignment rule.
+///
+/// Classes are encoded in order of first appearance; `y_order = sort(y_encoded)`; fold `i`
+/// receives `bincount(y_order[i::k])` members of each class; within a class the fold ids
+/// `repeat(0..<k, allocation[:, c])` are given to its samples in data order — after shuffling
+/// them per class (classes in encoded order, one generator seeded with `seed`) when `shuffle`
+/// is on. The generator is seafold's, so shuffled folds differ from NumPy's bit stream but
+/// follow the same rule. Fewer members than folds in some class: a warning (as scikit-learn's
+/// UserWarning); in every class: an error.
+public struct StratifiedKFold: Sendable {
+    public let nSplits: Int
+    public let shuffle: Bool
+    public let seed: UInt64
+
+    public init(nSplits: Int, shuffle: Bool, seed: UInt64) {
+        self.nSplits = nSplits
+        self.shuffle = shuffle
+        self.seed = seed
+    }
+
+    /// The test fold of every sample, plus warnings.
+    public func testFolds(labels: [Int]) throws -> (folds: [Int], warnings: [String]) {
+        guard nSplits >= 2 else {
+            throw SeafoldError.config(key: "folds", reason: "\(nSplits) folds; cross-validation needs at least 2")
+        }
+        guard labels.count >= nSplits else {
+            throw SeafoldError.config(key: "folds", reason: "cannot make \(nSplits) folds from \(labels.count) samples; use fewer folds or more images")
+        }
+        var code: [Int: Int] = [:]
+        var encoded: [Int] = []
+        encoded.reserveCapacity(labels.count)
+        for y in labels {
+            if let c = code[y] { encoded.append(c) } else { code[y] = code.count; encoded.append(code.count - 1) }
+        }
+        let nClasses = code.count
+        var counts = [Int](repeating: 0, count: nClasses)
+        for e in encoded { counts[e] += 1 }
+        if counts.allSatisfy({ $0 < nSplits }) {
+            throw SeafoldError.config(key: "folds", reason: "\(nSplits) folds is more than the number of members in every class (largest class has \(counts.max() ?? 0)); use fewer folds")
+        }
+        var warnings: [String] = []
+        if let least = counts.min(), least < nSplits {
+            let originalLabel = code.first(where: { $0.value == counts.firstIndex(of: least)! })!.key
+            warnings.append("the least populated class in y (label \(originalLabel)) has only \(least) members, which is less than n_splits=\(nSplits)")
+        }
+        let order = encoded.sorted()
+        var allocation = [[Int]](repeating: [Int](repeating: 0, count: nClasses), count: nSplits)
+        for (pos, c) in order.enumerated() { allocation[pos % nSplits][c] += 1 }
+        var rng = SeededGenerator(seed: seed)
+        var folds = [Int](repeating: 0, count: labels.count)
+        for c in 0..<nClasses {
+            var ids: [Int] = []
+            for f in 0..<nSplits { ids += [Int](repeating: f, count: allocation[f][c]) }
+            if shuffle { rng.shuffle(&ids) }
+            var next = 0
+            for i in encoded.indices where encoded[i] == c { folds[i] = ids[next]; next += 1 }
+        }
+        return (folds, warnings)
+    }
+
+    /// (train, test) index lists, fold 0 first; indices ascending, as scikit-learn yields them.
+    public func split(labels: [Int]) throws -> [(train: [Int], test: [Int])] {
+        let folds = try testFolds(labels: labels).folds
+        return (0..<nSplits).map { f in
+            (train: folds.indices.filter { folds[$0] != f }, test: folds.indices.filter { folds[$0] == f })
+        }
+    }
+}
