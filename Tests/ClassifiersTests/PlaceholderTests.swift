@@ -1,5 +1,0 @@
-import XCTest
-
-final class ClassifiersPlaceholderTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class WeightStatsPlaceholderTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
