@@ -71,7 +71,11 @@ extension Coordinator {
     }
 
     func dismissAll(reason: String) {
-        for id in peerOrder { _ = send(id, WireMessage(.bye, ReasonHeader(reason: reason))) }
+        let now = Date().timeIntervalSince1970
+        for id in peerOrder {
+            _ = send(id, WireMessage(.bye, ReasonHeader(reason: reason)))
+            peerLost(id, reason: "dismissed: \(reason)", now: now, state: "dismissed")
+        }
         try? router.setInt(ZMQ_LINGER_VALUE, 1000)
     }
 

@@ -45,6 +45,8 @@ extension Coordinator {
             peers[pid] = p
             if p.freeSlots <= 0 { free.remove(at: best) }
             if !send(pid, WireMessage(.assign, header, payload: [t.spec])) {
+                // Never delivered: the attempt is lost but not held against the task.
+                endLease(token, outcome: "lost", error: "could not deliver to \(p.workerID)", countsAsFailure: false, now: now)
                 peerLost(pid, reason: "connection gone", now: now, state: "lost")
                 free.removeAll { $0 == pid }
             }

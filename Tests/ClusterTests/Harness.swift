@@ -12,6 +12,9 @@ struct FakeSpec: Codable {
     var outputBytes: Int = 0
     /// Read these inputs and put "name:sha256" lines in the result.
     var inputNames: [String] = []
+    init(sleepMs: Int = 0, failAttempts: Int = 0, outputBytes: Int = 0, inputNames: [String] = [], checkpointText: String? = nil) {
+        self.sleepMs = sleepMs; self.failAttempts = failAttempts; self.outputBytes = outputBytes; self.inputNames = inputNames; self.checkpointText = checkpointText
+    }
     /// On attempt 1 save a checkpoint with this text and throw; later attempts return it.
     var checkpointText: String?
 }
@@ -45,8 +48,7 @@ func fakeRunner(name: String, log: ExecLog) -> Worker.Runner {
         for n in spec.inputNames { result += "\n\(n):\(try ArtifactStore.sha256(of: ctx.input(n)))" }
         var artifacts: [String: URL] = [:]
         if spec.outputBytes > 0 {
-            var g = SystemRandomNumberGenerator()
-            let bytes = Data((0..<spec.outputBytes).map { _ in UInt8.random(in: 0...255, using: &g) })
+            let bytes = randomBytes(spec.outputBytes)
             let f = ctx.scratchDirectory.appendingPathComponent("out.bin")
             try bytes.write(to: f)
             artifacts["out.bin"] = f
@@ -138,4 +140,12 @@ final class RawPeer {
         }
         return nil
     }
+}
+
+/// Pseudo-random bytes, fast in debug builds (64 bits per step).
+func randomBytes(_ n: Int) -> Data {
+    var g = SystemRandomNumberGenerator()
+    var words = [UInt64](repeating: 0, count: (n + 7) / 8)
+    for i in words.indices { words[i] = g.next() }
+    return words.withUnsafeBytes { Data($0.prefix(n)) }
 }
