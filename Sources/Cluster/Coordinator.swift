@@ -63,6 +63,9 @@ public final class Coordinator: @unchecked Sendable {
     var peerOrder: [Data] = []
     var uploads: [String: InboundUpload] = [:]
     var dirty = true
+    var cpuAccumulated = 0.0
+    var runThreadCPUStart: Double?
+    var runThreadCPUNow = 0.0
     var readHandles: [String: FileHandle] = [:]
     var lastProgressPersist: [String: Double] = [:]
     var droppedMessages = 0
@@ -213,6 +216,9 @@ public final class Coordinator: @unchecked Sendable {
     /// Serves workers until `mode` says to stop; returns the final summary.
     @discardableResult
     public func run(until mode: CoordinatorRunMode = .allSettled) throws -> RunStatus {
+        let cpuStart = Coordinator.threadCPU()
+        defer { lock.lock(); cpuAccumulated += Coordinator.threadCPU() - cpuStart; runThreadCPUStart = nil; lock.unlock() }
+        lock.lock(); runThreadCPUStart = cpuStart; lock.unlock()
         var lastReport = 0.0
         let tickMs = Int32(max(5, min(100, options.heartbeatInterval * 250)))
         while true {
@@ -232,6 +238,7 @@ public final class Coordinator: @unchecked Sendable {
             let st: RunStatus? = now - lastReport >= 1 ? statusLocked(now: now) : nil
             lock.unlock()
             if let st { lastReport = now; report(st, final: false) }
+            lock.lock(); if runThreadCPUStart != nil { runThreadCPUNow = Coordinator.threadCPU() }; lock.unlock()
 
             if let frames = try router.receive(timeoutMs: tickMs, maxFrames: WireProtocol.maxFrames + 2) {
                 lock.lock()
@@ -254,6 +261,19 @@ public final class Coordinator: @unchecked Sendable {
         if let r = st.runningTasks.first(where: { !$0.message.isEmpty }) { line += " | \(r.label): \(r.message)" }
         if final { line += "\n" }
         FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    /// CPU seconds the serving thread has used in `run` so far (sampled each loop turn).
+    public func coordinatorCPUSeconds() -> Double {
+        lock.lock(); defer { lock.unlock() }
+        if let s = runThreadCPUStart { return cpuAccumulated + runThreadCPUNow - s }
+        return cpuAccumulated
+    }
+
+    static func threadCPU() -> Double {
+        var ru = rusage()
+        getrusage(__rusage_who_t(1), &ru)  // RUSAGE_THREAD (Linux)
+        return Double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + Double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6
     }
 
     func allSettled() -> Bool {

@@ -125,6 +125,10 @@ public struct ReadyHeader: Codable {
     public var cached: [String]
     public var running: [String]
     public var host: String
+    public init(workerID: String, codeVersion: String, threads: Int, memoryBytes: Int64, slots: Int, cached: [String], running: [String], host: String) {
+        self.workerID = workerID; self.codeVersion = codeVersion; self.threads = threads; self.memoryBytes = memoryBytes
+        self.slots = slots; self.cached = cached; self.running = running; self.host = host
+    }
 }
 
 public struct AssignHeader: Codable {
@@ -139,7 +143,10 @@ public struct AssignHeader: Codable {
 
 public struct ProgressHeader: Codable { public var leaseToken: String; public var fraction: Double; public var message: String }
 public struct CheckpointHeader: Codable { public var leaseToken: String; public var sha256: String }
-public struct DoneHeader: Codable { public var leaseToken: String; public var artifacts: [String: String] }
+public struct DoneHeader: Codable {
+    public var leaseToken: String; public var artifacts: [String: String]
+    public init(leaseToken: String, artifacts: [String: String]) { self.leaseToken = leaseToken; self.artifacts = artifacts }
+}
 public struct FailHeader: Codable { public var leaseToken: String; public var error: String }
 public struct FetchHeader: Codable { public var sha256: String; public var offset: Int64; public var length: Int }
 public struct ChunkHeader: Codable { public var sha256: String; public var offset: Int64; public var total: Int64; public var error: String? }

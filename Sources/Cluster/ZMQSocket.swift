@@ -89,6 +89,12 @@ public final class ZMQSocket: @unchecked Sendable {
 
     public func setString(_ option: Int32, _ value: String) throws { try setBytes(option, Data(value.utf8)) }
 
+    /// Sets ZMQ_ROUTING_ID (the identity a ROUTER peer sees).
+    public func setRoutingID(_ id: String) throws { try setString(ZMQ_ROUTING_ID, id) }
+
+    /// Sets the send and receive high-water marks (messages).
+    public func setHighWaterMarks(_ n: Int32) throws { try setInt(ZMQ_SNDHWM, n); try setInt(ZMQ_RCVHWM, n) }
+
     /// Sends all frames as one multipart message. With `timeoutMs` 0 it never blocks and
     /// returns false when the message cannot be queued (peer gone or high-water mark).
     @discardableResult
