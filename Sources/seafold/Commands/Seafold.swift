@@ -19,6 +19,8 @@ struct Seafold: ParsableCommand {
             FeaturesCommand.self,
             PredictCommand.self,
             BenchCommand.self,
+            KeysCommand.self,
+            ClusterFakeCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

@@ -1,0 +1,165 @@
+import Crypto
+import Foundation
+
+/// A content-addressed file store: each artifact lives at `root/ab/abcdef…` named by the sha256
+/// of its bytes. Writes are atomic (temporary file in the store, fsync, rename), so a crash never
+/// leaves a partial artifact under a hash name. Used by the coordinator (run directory) and by
+/// workers (cache directory).
+public final class ArtifactStore: @unchecked Sendable {
+    public let root: URL
+    private let tmp: URL
+
+    public init(root: URL) throws {
+        self.root = root
+        self.tmp = root.appendingPathComponent("tmp", isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch { throw ClusterError.io(path: root.path, reason: "cannot create artifact store: \(error.localizedDescription)") }
+    }
+
+    /// True for a 64-character lowercase hex sha256.
+    public static func isValidHash(_ h: String) -> Bool {
+        h.utf8.count == 64 && h.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
+    /// Artifact names (keys of manifests) must be plain file names: no separators, no `..`,
+    /// no control characters, at most 200 bytes. They never become paths by themselves.
+    public static func validateName(_ name: String) throws {
+        let bad = name.isEmpty || name.utf8.count > 200 || name == "." || name == ".." || name.hasPrefix(".")
+            || name.contains("/") || name.contains("\\") || name.unicodeScalars.contains { $0.value < 32 || $0.value == 127 }
+        if bad { throw ClusterError.badArtifact("name '\(name.prefix(64))' must be a plain file name (no '/', no leading '.', no control characters)") }
+    }
+
+    /// Where the artifact with this hash lives (whether or not it exists yet).
+    public func path(for hash: String) throws -> URL {
+        guard ArtifactStore.isValidHash(hash) else { throw ClusterError.badArtifact("'\(hash.prefix(80))' is not a sha256 hex digest") }
+        return root.appendingPathComponent(String(hash.prefix(2)), isDirectory: true).appendingPathComponent(hash)
+    }
+
+    public func contains(_ hash: String) -> Bool {
+        guard let p = try? path(for: hash) else { return false }
+        return FileManager.default.fileExists(atPath: p.path)
+    }
+
+    public func size(of hash: String) -> Int64? {
+        guard let p = try? path(for: hash), let a = try? FileManager.default.attributesOfItem(atPath: p.path) else { return nil }
+        return (a[.size] as? NSNumber)?.int64Value
+    }
+
+    /// Copies a file into the store (hashing as it goes) and returns its sha256.
+    @discardableResult
+    public func importFile(_ file: URL) throws -> String {
+        guard let input = FileHandle(forReadingAtPath: file.path) else { throw ClusterError.io(path: file.path, reason: "cannot open for reading") }
+        defer { try? input.close() }
+        let w = try beginWrite()
+        do {
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { try w.append(chunk) }
+        } catch let e as ClusterError { w.abandon(); throw e } catch {
+            w.abandon(); throw ClusterError.io(path: file.path, reason: "read failed: \(error.localizedDescription)")
+        }
+        return try w.commit(expected: nil)
+    }
+
+    /// Stores bytes and returns their sha256.
+    @discardableResult
+    public func put(_ data: Data) throws -> String {
+        let w = try beginWrite()
+        try w.append(data)
+        return try w.commit(expected: nil)
+    }
+
+    /// Re-hashes a stored artifact; false if missing or corrupt.
+    public func verify(_ hash: String) -> Bool {
+        guard let p = try? path(for: hash), let h = try? ArtifactStore.sha256(of: p) else { return false }
+        return h == hash
+    }
+
+    /// Removes an artifact (used when a cached copy is found corrupt).
+    public func remove(_ hash: String) {
+        if let p = try? path(for: hash) { try? FileManager.default.removeItem(at: p) }
+    }
+
+    /// Starts an atomic write into the store.
+    public func beginWrite() throws -> PendingArtifact { try PendingArtifact(store: self, directory: tmp) }
+
+    public static func sha256(of file: URL) throws -> String {
+        guard let h = FileHandle(forReadingAtPath: file.path) else { throw ClusterError.io(path: file.path, reason: "cannot open for reading") }
+        defer { try? h.close() }
+        var hasher = SHA256()
+        while let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hex(hasher.finalize())
+    }
+
+    public static func sha256(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    fileprivate func install(temp: URL, hash: String) throws {
+        let dest = try path(for: hash)
+        let fm = FileManager.default
+        try? fm.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if rename(temp.path, dest.path) != 0 {
+            throw ClusterError.io(path: dest.path, reason: "rename failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// An artifact being written: bytes are appended to a temporary file and hashed; `commit`
+/// fsyncs, checks the hash (when one is expected) and renames into place.
+public final class PendingArtifact {
+    let store: ArtifactStore
+    let url: URL
+    private let fd: Int32
+    private var hasher = SHA256()
+    public private(set) var written: Int64 = 0
+    private var finished = false
+
+    fileprivate init(store: ArtifactStore, directory: URL) throws {
+        self.store = store
+        url = directory.appendingPathComponent("part-\(Token.make())")
+        fd = open(url.path, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
+        if fd < 0 { throw ClusterError.io(path: url.path, reason: "cannot create: \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { if !finished { abandon() } }
+
+    public func append(_ data: Data) throws {
+        hasher.update(data: data)
+        try data.withUnsafeBytes { (p: UnsafeRawBufferPointer) in
+            var off = 0
+            while off < p.count {
+                let n = write(fd, p.baseAddress! + off, p.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ClusterError.io(path: url.path, reason: "write failed: \(String(cString: strerror(errno)))")
+                }
+                off += n
+            }
+        }
+        written += Int64(data.count)
+    }
+
+    /// Finishes the write; throws (and deletes the temporary file) if `expected` does not match.
+    @discardableResult
+    public func commit(expected: String?) throws -> String {
+        finished = true
+        let hash = ArtifactStore.hex(hasher.finalize())
+        let ok = fsync(fd) == 0
+        close(fd)
+        guard ok else { unlink(url.path); throw ClusterError.io(path: url.path, reason: "fsync failed") }
+        if let e = expected, e != hash {
+            unlink(url.path)
+            throw ClusterError.transfer("hash mismatch: expected \(e), received bytes hash to \(hash)")
+        }
+        if store.contains(hash) { unlink(url.path); return hash }
+        do { try store.install(temp: url, hash: hash) } catch { unlink(url.path); throw error }
+        return hash
+    }
+
+    public func abandon() {
+        if !finished { finished = true; close(fd) }
+        unlink(url.path)
+    }
+}

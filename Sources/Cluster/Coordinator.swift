@@ -1,0 +1,314 @@
+import CZeroMQ
+import Foundation
+import Logging
+
+/// Settings of a coordinator. Defaults follow the Paranoid Pirate figures in REFERENCE.md.
+public struct CoordinatorOptions {
+    /// Workers must announce exactly this version, or they are refused.
+    public var codeVersion: String
+    public var heartbeatInterval: TimeInterval = 1
+    public var liveness: Int = 3
+    /// Attempts that fail or lose their worker before a task is marked failed.
+    public var maxAttempts: Int = 3
+    /// CURVE server keys; with them, `allowedKeysDirectory` (a folder of `*.pub`) is required.
+    public var curve: CurveKeyPair?
+    public var allowedKeysDirectory: URL?
+    /// Allow binding a non-loopback address without CURVE.
+    public var insecure: Bool = false
+    /// Called about once a second (and at the end) with the run summary.
+    public var onProgress: ((RunStatus) -> Void)?
+    /// Print a live status line (default: when stdout is a terminal).
+    public var printProgress: Bool = isatty(STDOUT_FILENO) == 1
+    /// Send BYE to workers when `run(until: .allSettled)` ends, so they exit.
+    public var dismissWorkersWhenFinished: Bool = true
+    public var logger = Logger(label: "seafold.coordinator")
+
+    public init(codeVersion: String) { self.codeVersion = codeVersion }
+}
+
+/// When `Coordinator.run` returns.
+public enum CoordinatorRunMode: Sendable {
+    /// When no task is pending or running (all done, failed or blocked), or on `stop()`.
+    case allSettled
+    /// Only on `stop()` (serve forever; tasks may be submitted while running).
+    case stopped
+}
+
+/// The coordinator: stores the task graph in the ledger, hands ready tasks to workers over a
+/// ZeroMQ ROUTER (protocol: `WireProtocol`), tracks leases with heartbeats, retries, and keeps
+/// uploaded artifacts in a content-addressed store under RUN/artifacts.
+///
+/// Thread safety: `submit`, `importArtifact`, `retry`, `status` and `stop` may be called from
+/// any thread while `run` serves on another.
+public final class Coordinator: @unchecked Sendable {
+    public let runDirectory: URL
+    public let ledger: Ledger
+    public let store: ArtifactStore
+    /// The endpoint actually bound (a `*` port resolved), for workers to connect to.
+    public let endpoint: String
+    let options: CoordinatorOptions
+    var log: Logger { options.logger }
+
+    let context: ZMQContext
+    let router: ZMQSocket
+    var zap: ZapHandler?
+    let lock = NSLock()
+    private var stopRequested = false
+
+    // In-memory mirror of the ledger (written through on every change).
+    var tasks: [String: TaskRecord] = [:]
+    var attempts: [String: AttemptRecord] = [:]   // running leases by token
+    var doneDurations: [Double] = []
+    var peers: [Data: Peer] = [:]
+    var peerOrder: [Data] = []
+    var uploads: [String: InboundUpload] = [:]
+    var dirty = true
+    var cpuAccumulated = 0.0
+    var runThreadCPUStart: Double?
+    var runThreadCPUNow = 0.0
+    var readHandles: [String: FileHandle] = [:]
+    var lastProgressPersist: [String: Double] = [:]
+    var droppedMessages = 0
+    var lastDropLog = 0.0
+    /// Dispatch-loop statistics for the benchmark.
+    public internal(set) var handledMessages = 0
+
+    public init(runDirectory: URL, bind: String, options: CoordinatorOptions) throws {
+        self.runDirectory = runDirectory
+        self.options = options
+        if !isLoopbackEndpoint(bind) && options.curve == nil && !options.insecure {
+            throw ClusterError.config(key: "bind", reason: "\(bind) is reachable from other machines; give CURVE keys (`seafold keys generate`) or pass --insecure")
+        }
+        if options.curve != nil && options.allowedKeysDirectory == nil {
+            throw ClusterError.config(key: "allowedKeysDirectory", reason: "CURVE needs a directory of allowed worker *.pub keys")
+        }
+        guard options.maxAttempts >= 1, options.liveness >= 1, options.heartbeatInterval > 0 else {
+            throw ClusterError.config(key: "options", reason: "maxAttempts and liveness must be >= 1 and heartbeatInterval > 0")
+        }
+        ledger = try Ledger(runDirectory: runDirectory)
+        store = try ArtifactStore(root: runDirectory.appendingPathComponent("artifacts", isDirectory: true))
+        context = try ZMQContext()
+        if let dir = options.allowedKeysDirectory, options.curve != nil {
+            zap = try ZapHandler(context: context, allowDirectory: dir, logger: options.logger)
+        }
+        router = try ZMQSocket(context, .router)
+        do {
+            try router.setInt(ZMQ_ROUTER_MANDATORY, 1)
+            try router.setInt(ZMQ_ROUTER_HANDOVER, 1)
+            try router.setInt64(ZMQ_MAXMSGSIZE, WireProtocol.maxFrameBytes)
+            try router.setInt(ZMQ_SNDHWM, 100_000)
+            try router.setInt(ZMQ_RCVHWM, 100_000)
+            if let curve = options.curve {
+                try router.setInt(ZMQ_CURVE_SERVER, 1)
+                try router.setString(ZMQ_CURVE_SECRETKEY, curve.secretKey)
+                try router.setString(ZMQ_ZAP_DOMAIN, "seafold")
+            }
+            try router.bind(bind)
+            endpoint = try router.lastEndpoint()
+        } catch {
+            zap?.stop()
+            throw error
+        }
+        try recover()
+    }
+
+    deinit {
+        router.close()
+        zap?.stop()
+    }
+
+    /// Loads the ledger; tasks leased when a previous coordinator died go back to the queue
+    /// (their attempt is recorded as lost but not counted against `maxAttempts`).
+    private func recover() throws {
+        let now = Date().timeIntervalSince1970
+        var changed: [TaskRecord] = [], ended: [AttemptRecord] = [], events: [EventRecord] = []
+        let running = Dictionary(try ledger.timeline().filter { $0.outcome == "running" }.map { ($0.leaseToken, $0) }, uniquingKeysWith: { a, _ in a })
+        for var t in try ledger.tasks() {
+            if t.state == .running {
+                if let tok = t.currentLease, var a = running[tok] {
+                    a.outcome = "lost"; a.endedAt = now; a.error = "coordinator restarted"
+                    ended.append(a)
+                }
+                t.state = .pending; t.currentLease = nil
+                changed.append(t)
+                events.append(EventRecord(time: now, kind: "requeued", task: t.id, worker: nil, detail: "coordinator restarted while leased"))
+            }
+            tasks[t.id] = t
+        }
+        doneDurations = try ledger.timeline().filter { $0.outcome == "done" }.compactMap { a in a.endedAt.map { $0 - a.startedAt } }
+        if !changed.isEmpty { try ledger.commit(tasks: changed, attempts: ended, events: events) }
+    }
+
+    // MARK: public API
+
+    /// Copies a file into the run's artifact store; returns its sha256 (use as `.hash`).
+    @discardableResult
+    public func importArtifact(_ file: URL) throws -> String {
+        let h = try store.importFile(file)
+        try ledger.commit(artifacts: [(h, store.size(of: h) ?? 0, "import:\(file.lastPathComponent)")])
+        return h
+    }
+
+    /// Adds tasks to the graph. Idempotent by id: tasks already in the ledger keep their state.
+    /// Throws if a dependency is unknown, an `.output` input names a task that is not a
+    /// dependency, an input hash is not in the store, a name is not a plain file name, or the
+    /// graph has a cycle.
+    public func submit(_ descriptors: [TaskDescriptor]) throws {
+        lock.lock(); defer { lock.unlock() }
+        var known = Set(tasks.keys)
+        for d in descriptors { known.insert(d.id) }
+        for d in descriptors {
+            guard !d.id.isEmpty else { throw ClusterError.task(id: "\"\"", reason: "empty id") }
+            for dep in d.dependencies where !known.contains(dep) {
+                throw ClusterError.task(id: d.id, reason: "depends on unknown task '\(dep)'")
+            }
+            for (name, ref) in d.inputs {
+                try ArtifactStore.validateName(name)
+                switch ref {
+                case let .hash(h):
+                    guard store.contains(h) else { throw ClusterError.task(id: d.id, reason: "input '\(name)' names artifact \(h.prefix(16))… which is not in the store; importArtifact it first") }
+                case let .output(task, out):
+                    try ArtifactStore.validateName(out)
+                    guard d.dependencies.contains(task) else { throw ClusterError.task(id: d.id, reason: "input '\(name)' uses an output of '\(task)', which must be listed in dependencies") }
+                }
+            }
+        }
+        var graph: [String: [String]] = [:]
+        for t in tasks.values { graph[t.id] = t.dependencies }
+        for d in descriptors where graph[d.id] == nil { graph[d.id] = d.dependencies }
+        if let cycle = Coordinator.findCycle(graph) { throw ClusterError.task(id: cycle, reason: "is part of a dependency cycle") }
+        let inserted = try ledger.submit(descriptors, now: Date().timeIntervalSince1970)
+        for r in inserted { tasks[r.id] = r }
+        // A new task depending on an already failed one is blocked at once.
+        try reblock(now: Date().timeIntervalSince1970)
+        dirty = true
+    }
+
+    /// Resets a failed task (and what it blocked) to pending.
+    public func retry(taskID: String) throws {
+        lock.lock(); defer { lock.unlock() }
+        try ledger.retry(taskID: taskID)
+        for t in try ledger.tasks() { tasks[t.id] = t }
+        dirty = true
+    }
+
+    /// Retries all failed tasks.
+    @discardableResult
+    public func retryFailed() throws -> [String] {
+        lock.lock(); defer { lock.unlock() }
+        let ids = try ledger.retryFailed()
+        for t in try ledger.tasks() { tasks[t.id] = t }
+        dirty = true
+        return ids
+    }
+
+    /// The live summary (from memory; `ledger.status()` gives the same from disk).
+    public func status() -> RunStatus {
+        lock.lock(); defer { lock.unlock() }
+        return statusLocked(now: Date().timeIntervalSince1970)
+    }
+
+    /// Asks `run` to return (thread-safe).
+    public func stop() {
+        lock.lock(); stopRequested = true; lock.unlock()
+    }
+
+    /// Serves workers until `mode` says to stop; returns the final summary.
+    @discardableResult
+    public func run(until mode: CoordinatorRunMode = .allSettled) throws -> RunStatus {
+        let cpuStart = Coordinator.threadCPU()
+        defer { lock.lock(); cpuAccumulated += Coordinator.threadCPU() - cpuStart; runThreadCPUStart = nil; lock.unlock() }
+        lock.lock(); runThreadCPUStart = cpuStart; lock.unlock()
+        var lastReport = 0.0
+        let tickMs = Int32(max(5, min(100, options.heartbeatInterval * 250)))
+        while true {
+            lock.lock()
+            let now = Date().timeIntervalSince1970
+            let stopNow = stopRequested || (mode == .allSettled && allSettled())
+            if stopNow {
+                stopRequested = false
+                let st = statusLocked(now: now)
+                if options.dismissWorkersWhenFinished && mode == .allSettled { dismissAll(reason: "run finished") }
+                lock.unlock()
+                report(st, final: true)
+                return st
+            }
+            housekeeping(now: now)
+            if dirty { dispatch(now: now) }
+            let st: RunStatus? = now - lastReport >= 1 ? statusLocked(now: now) : nil
+            lock.unlock()
+            if let st { lastReport = now; report(st, final: false) }
+            lock.lock(); if runThreadCPUStart != nil { runThreadCPUNow = Coordinator.threadCPU() }; lock.unlock()
+
+            if let frames = try router.receive(timeoutMs: tickMs, maxFrames: WireProtocol.maxFrames + 2) {
+                lock.lock()
+                handle(frames)
+                // Drain what is queued without blocking, then schedule once.
+                var n = 0
+                while n < 1000, let more = try router.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames + 2) {
+                    handle(more); n += 1
+                }
+                if dirty { dispatch(now: Date().timeIntervalSince1970) }
+                lock.unlock()
+            }
+        }
+    }
+
+    private func report(_ st: RunStatus, final: Bool) {
+        options.onProgress?(st)
+        guard options.printProgress else { return }
+        var line = "\r\u{1B}[K" + st.summaryLine
+        if let r = st.runningTasks.first(where: { !$0.message.isEmpty }) { line += " | \(r.label): \(r.message)" }
+        if final { line += "\n" }
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    /// CPU seconds the serving thread has used in `run` so far (sampled each loop turn).
+    public func coordinatorCPUSeconds() -> Double {
+        lock.lock(); defer { lock.unlock() }
+        if let s = runThreadCPUStart { return cpuAccumulated + runThreadCPUNow - s }
+        return cpuAccumulated
+    }
+
+    static func threadCPU() -> Double {
+        var ru = rusage()
+        getrusage(__rusage_who_t(1), &ru)  // RUSAGE_THREAD (Linux)
+        return Double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + Double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6
+    }
+
+    func allSettled() -> Bool {
+        !tasks.values.contains { $0.state == .pending || $0.state == .running }
+    }
+
+    func statusLocked(now: Double) -> RunStatus {
+        var st = Ledger.summarize(Array(tasks.values), attempts: Array(attempts.values), connectedWorkers: peers.count, now: now)
+        if !doneDurations.isEmpty, st.pending + st.running > 0 {
+            let mean = doneDurations.reduce(0, +) / Double(doneDurations.count)
+            let par = Double(max(1, max(peers.count, st.running)))
+            st.eta = (Double(st.pending) * mean + st.runningTasks.map { max(0, mean - $0.elapsed) }.reduce(0, +)) / par
+        }
+        st.runningTasks.sort { $0.id < $1.id }
+        return st
+    }
+
+    static func findCycle(_ graph: [String: [String]]) -> String? {
+        var state: [String: Int] = [:]  // 1 visiting, 2 done
+        for start in graph.keys.sorted() where state[start] == nil {
+            var stack: [(String, Int)] = [(start, 0)]
+            state[start] = 1
+            while let (node, i) = stack.last {
+                let deps = graph[node] ?? []
+                if i < deps.count {
+                    stack[stack.count - 1].1 += 1
+                    let d = deps[i]
+                    if state[d] == 1 { return d }
+                    if state[d] == nil { state[d] = 1; stack.append((d, 0)) }
+                } else {
+                    state[node] = 2
+                    stack.removeLast()
+                }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+
+/// Incoming message handling (one message at a time, under the coordinator's lock).
+extension Coordinator {
+    func handle(_ frames: [Data]) {
+        handledMessages += 1
+        guard let peer = frames.first, frames.count >= 2 else { return }
+        let now = Date().timeIntervalSince1970
+        let msg: WireMessage
+        do { msg = try WireMessage.parse(Array(frames.dropFirst())) } catch let ClusterError.refused(reason) {
+            dropped(reason, from: peer)
+            _ = send(peer, WireMessage(.refuse, ReasonHeader(reason: reason)))
+            return
+        } catch { dropped("\(error)", from: peer); return }
+
+        if peers[peer] != nil { peers[peer]!.lastSeen = now }
+        do {
+            switch msg.command {
+            case .ready: try onReady(peer, msg, now: now)
+            case .heartbeat: if peers[peer] == nil { _ = send(peer, WireMessage(.reset, ReasonHeader(reason: "unknown worker; send READY"))) }
+            case .progress: try onProgress(peer, msg.decode(ProgressHeader.self), now: now)
+            case .checkpoint: try onCheckpoint(peer, msg.decode(CheckpointHeader.self), now: now)
+            case .done: try onDone(peer, msg, now: now)
+            case .fail:
+                let h = try msg.decode(FailHeader.self)
+                try onResult(peer, token: h.leaseToken, now: now) { _ in
+                    endLease(h.leaseToken, outcome: "failed", error: h.error, countsAsFailure: true, now: now)
+                }
+            case .fetch: try onFetch(peer, msg.decode(FetchHeader.self))
+            case .put: try onPut(peer, msg.decode(PutHeader.self), now: now)
+            case .putChunk: try onPutChunk(peer, msg.decode(PutChunkHeader.self), data: msg.payload.first ?? Data(), now: now)
+            case .bye:
+                peerLost(peer, reason: "said goodbye", now: now, state: "gone")
+            case .assign, .chunk, .putAck, .refuse, .reset:
+                dropped("\(msg.command.rawValue) is not a worker-to-coordinator command", from: peer)
+            }
+        } catch {
+            dropped("\(msg.command.rawValue): \(error)", from: peer)
+        }
+    }
+
+    private func requirePeer(_ peer: Data) -> Bool {
+        if peers[peer] != nil { return true }
+        _ = send(peer, WireMessage(.reset, ReasonHeader(reason: "unknown worker; send READY")))
+        return false
+    }
+
+    private func onReady(_ peer: Data, _ msg: WireMessage, now: Double) throws {
+        let h = try msg.decode(ReadyHeader.self)
+        var rec = WorkerRecord(id: String(h.workerID.prefix(200)), host: String(h.host.prefix(200)), codeVersion: String(h.codeVersion.prefix(200)),
+                               threads: h.threads, memoryBytes: h.memoryBytes, slots: max(1, min(h.slots, 64)),
+                               firstSeen: now, lastSeen: now, state: "connected")
+        guard h.codeVersion == options.codeVersion else {
+            let reason = "worker \(rec.id) runs code version '\(rec.codeVersion)' but this coordinator runs '\(options.codeVersion)'; install the same seafold version on both"
+            log.error("refused: \(reason)")
+            _ = send(peer, WireMessage(.refuse, ReasonHeader(reason: reason)))
+            rec.state = "refused"
+            try ledger.commit(workers: [rec], events: [EventRecord(time: now, kind: "worker-refused", task: nil, worker: rec.id, detail: reason)])
+            return
+        }
+        // The same worker on an older connection: hand over the leases it still runs.
+        var handed = Set<String>()
+        for (oldID, old) in peers where old.workerID == rec.id && oldID != peer {
+            let keep = old.leases.intersection(Set(h.running))
+            peers[oldID]!.leases.subtract(keep)
+            handed.formUnion(keep)
+            peerLost(oldID, reason: "reconnected", now: now, state: "reconnected")
+        }
+        if let existing = try? ledger.workers().first(where: { $0.id == rec.id }) { rec.firstSeen = existing.firstSeen }
+        var p = Peer(routingID: peer, workerID: rec.id, host: rec.host, slots: rec.slots, record: rec, lastSeen: now,
+                     nextHeartbeat: now, cached: Set(h.cached.prefix(100_000)))
+        for tok in h.running {
+            let current = attempts[tok].map { tasks[$0.taskID]?.currentLease == tok } ?? false
+            if handed.contains(tok) || (current && !peers.values.contains { $0.leases.contains(tok) }) {
+                p.leases.insert(tok)
+            } else {
+                p.staleBusy.insert(tok)
+            }
+        }
+        if peers[peer] == nil { peerOrder.append(peer) }
+        peers[peer] = p
+        try ledger.commit(workers: [rec], events: [EventRecord(time: now, kind: "worker-joined", task: nil, worker: rec.id,
+                                                              detail: "\(rec.host) threads \(rec.threads) slots \(rec.slots)")])
+        log.info("worker \(rec.id) joined from \(rec.host)")
+        dirty = true
+    }
+
+    private func onProgress(_ peer: Data, _ h: ProgressHeader, now: Double) throws {
+        guard requirePeer(peer), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else { return }
+        t.progress = h.fraction.isFinite ? min(1, max(0, h.fraction)) : 0
+        t.progressMessage = String(h.message.prefix(200))
+        tasks[t.id] = t
+        if now - (lastProgressPersist[t.id] ?? 0) >= 1 {
+            lastProgressPersist[t.id] = now
+            try ledger.commit(tasks: [t])
+        }
+    }
+
+    private func onCheckpoint(_ peer: Data, _ h: CheckpointHeader, now: Double) throws {
+        guard requirePeer(peer), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else {
+            try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: nil, worker: peers[peer]?.workerID, detail: "CHECKPOINT for lease \(h.leaseToken.prefix(12)) that is not current")])
+            return
+        }
+        guard store.contains(h.sha256) else { throw ClusterError.badArtifact("checkpoint \(h.sha256.prefix(16)) was not uploaded") }
+        t.checkpoint = h.sha256
+        tasks[t.id] = t
+        try ledger.commit(tasks: [t], events: [EventRecord(time: now, kind: "checkpoint", task: t.id, worker: a.workerID, detail: h.sha256)])
+    }
+
+    private func onDone(_ peer: Data, _ msg: WireMessage, now: Double) throws {
+        let h = try msg.decode(DoneHeader.self)
+        let result = msg.payload.first ?? Data()
+        try onResult(peer, token: h.leaseToken, now: now) { taskID in
+            for (name, hash) in h.artifacts {
+                do {
+                    try ArtifactStore.validateName(name)
+                    guard store.contains(hash) else { throw ClusterError.badArtifact("'\(name)' (\(hash.prefix(16))…) was not uploaded") }
+                } catch {
+                    endLease(h.leaseToken, outcome: "failed", error: "result rejected: \(error)", countsAsFailure: true, now: now)
+                    return
+                }
+            }
+            guard var t = tasks[taskID], var a = attempts.removeValue(forKey: h.leaseToken) else { return }
+            t.state = .done; t.result = result; t.artifacts = h.artifacts; t.currentLease = nil
+            t.progress = 1; t.finishedAt = now; t.lastError = nil
+            a.endedAt = now; a.outcome = "done"
+            tasks[t.id] = t
+            doneDurations.append(now - a.startedAt)
+            for pid in peers.keys { peers[pid]!.leases.remove(h.leaseToken) }
+            try? ledger.commit(tasks: [t], attempts: [a], events: [EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")])
+            dirty = true
+        }
+    }
+
+    /// Common to DONE and FAIL: a result for a lease that is not current is recorded as stale
+    /// and otherwise ignored; the sending worker's slot is freed either way.
+    private func onResult(_ peer: Data, token: String, now: Double, apply: (String) -> Void) throws {
+        if peers[peer] != nil {
+            peers[peer]!.staleBusy.remove(token)
+            dirty = true
+        }
+        guard let a = attempts[token], tasks[a.taskID]?.currentLease == token else {
+            let tid = try ledger.timeline().first { $0.leaseToken == token }?.taskID
+            try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: tid, worker: peers[peer]?.workerID,
+                                                   detail: "result for lease \(token.prefix(12)) that is no longer current; ignored")])
+            log.info("stale result for lease \(token.prefix(12)) ignored")
+            if peers[peer] == nil { _ = send(peer, WireMessage(.reset, ReasonHeader(reason: "unknown worker; send READY"))) }
+            return
+        }
+        apply(a.taskID)
+    }
+
+    private func onFetch(_ peer: Data, _ h: FetchHeader) throws {
+        guard requirePeer(peer) else { return }
+        func reply(_ error: String?, _ total: Int64, _ bytes: Data) {
+            _ = send(peer, WireMessage(.chunk, ChunkHeader(sha256: h.sha256, offset: h.offset, total: total, error: error), payload: [bytes]))
+        }
+        guard ArtifactStore.isValidHash(h.sha256), let total = store.size(of: h.sha256) else { return reply("no artifact \(h.sha256.prefix(16))", -1, Data()) }
+        guard h.offset >= 0, h.offset <= total, h.length > 0, h.length <= 4 * WireProtocol.chunkSize else { return reply("bad range", total, Data()) }
+        let fh = try openForRead(h.sha256)
+        try fh.seek(toOffset: UInt64(h.offset))
+        let bytes = try fh.read(upToCount: h.length) ?? Data()
+        reply(nil, total, bytes)
+        if h.offset + Int64(bytes.count) >= total { peers[peer]?.cached.insert(h.sha256) }
+    }
+
+    private func openForRead(_ hash: String) throws -> FileHandle {
+        if let f = readHandles[hash] { return f }
+        let url = try store.path(for: hash)
+        guard let f = FileHandle(forReadingAtPath: url.path) else { throw ClusterError.io(path: url.path, reason: "cannot open") }
+        if readHandles.count >= 32 { for (_, old) in readHandles { try? old.close() }; readHandles.removeAll() }
+        readHandles[hash] = f
+        return f
+    }
+
+    private func onPut(_ peer: Data, _ h: PutHeader, now: Double) throws {
+        guard requirePeer(peer) else { return }
+        func ack(_ complete: Bool, _ error: String?) {
+            _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: nil, complete: complete, error: error)))
+        }
+        guard ArtifactStore.isValidHash(h.sha256), h.size >= 0, h.transferID.count <= 64 else { return ack(true, "bad PUT header") }
+        if store.contains(h.sha256) { return ack(true, nil) }
+        if let old = uploads.removeValue(forKey: h.transferID) { old.pending.abandon() }
+        let pending = try store.beginWrite()
+        if h.size == 0 {
+            do { try pending.commit(expected: h.sha256); ack(true, nil) } catch { ack(true, "\(error)") }
+            return
+        }
+        uploads[h.transferID] = InboundUpload(peer: peer, sha256: h.sha256, size: h.size, pending: pending)
+        ack(false, nil)
+    }
+
+    private func onPutChunk(_ peer: Data, _ h: PutChunkHeader, data: Data, now: Double) throws {
+        guard let u = uploads[h.transferID], u.peer == peer else {
+            _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: "unknown transfer")))
+            return
+        }
+        func fail(_ e: String) {
+            u.pending.abandon(); uploads[h.transferID] = nil
+            _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: e)))
+        }
+        guard h.offset == u.pending.written, u.pending.written + Int64(data.count) <= u.size else { return fail("chunk at \(h.offset) out of order or past the declared size") }
+        do { try u.pending.append(data) } catch { return fail("\(error)") }
+        if u.pending.written == u.size {
+            uploads[h.transferID] = nil
+            do {
+                try u.pending.commit(expected: u.sha256)
+                try ledger.commit(artifacts: [(u.sha256, u.size, "upload:\(peers[peer]?.workerID ?? "?")")])
+                peers[peer]?.cached.insert(u.sha256)
+                _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: nil)))
+            } catch {
+                _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: "\(error)")))
+            }
+        } else {
+            _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: false, error: nil)))
+        }
+    }
+}

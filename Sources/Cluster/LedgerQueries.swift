@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+
+/// Read API of the ledger (for the report, `seafold status` and tests).
+extension Ledger {
+    /// All tasks in submission order.
+    public func tasks() throws -> [TaskRecord] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM tasks ORDER BY seq").map(Ledger.task(from:)) }
+    }
+
+    public func task(_ id: String) throws -> TaskRecord? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(Ledger.task(from:)) }
+    }
+
+    /// Every lease in start order: the run's timeline.
+    public func timeline() throws -> [AttemptRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM attempts ORDER BY startedAt, rowid").map { r in
+                AttemptRecord(leaseToken: r["leaseToken"], taskID: r["taskID"], attempt: r["attempt"], workerID: r["workerID"],
+                              startedAt: r["startedAt"], endedAt: r["endedAt"], outcome: r["outcome"], error: r["error"])
+            }
+        }
+    }
+
+    public func workers() throws -> [WorkerRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM workers ORDER BY firstSeen").map { r in
+                WorkerRecord(id: r["id"], host: r["host"], codeVersion: r["codeVersion"], threads: r["threads"],
+                             memoryBytes: r["memoryBytes"], slots: r["slots"], firstSeen: r["firstSeen"],
+                             lastSeen: r["lastSeen"], state: r["state"])
+            }
+        }
+    }
+
+    /// Events in order; `kind` filters when given.
+    public func events(kind: String? = nil) throws -> [EventRecord] {
+        try read { db in
+            let rows = kind == nil ? try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY id")
+                : try Row.fetchAll(db, sql: "SELECT * FROM events WHERE kind = ? ORDER BY id", arguments: [kind])
+            return rows.map { EventRecord(time: $0["time"], kind: $0["kind"], task: $0["task"], worker: $0["worker"], detail: $0["detail"]) }
+        }
+    }
+
+    /// The run summary as `seafold status` prints it.
+    public func status(now: Double = Date().timeIntervalSince1970) throws -> RunStatus {
+        let all = try tasks()
+        let attempts = try timeline()
+        let connected = try workers().filter { $0.state == "connected" }.count
+        return Ledger.summarize(all, attempts: attempts, connectedWorkers: connected, now: now)
+    }
+
+    static func summarize(_ all: [TaskRecord], attempts: [AttemptRecord], connectedWorkers: Int, now: Double) -> RunStatus {
+        var count: [TaskState: Int] = [:]
+        for t in all { count[t.state, default: 0] += 1 }
+        let current = Dictionary(attempts.filter { $0.outcome == "running" }.map { ($0.leaseToken, $0) }, uniquingKeysWith: { a, _ in a })
+        let running = all.filter { $0.state == .running }.map { t -> RunStatus.Running in
+            let a = t.currentLease.flatMap { current[$0] }
+            return RunStatus.Running(id: t.id, label: t.label, worker: a?.workerID ?? "?", attempt: t.attempts,
+                                     fraction: t.progress, message: t.progressMessage, elapsed: a.map { now - $0.startedAt } ?? 0)
+        }
+        let doneDurations = attempts.filter { $0.outcome == "done" }.compactMap { a in a.endedAt.map { $0 - a.startedAt } }
+        let remaining = (count[.pending] ?? 0) + (count[.running] ?? 0)
+        var eta: Double?
+        if !doneDurations.isEmpty, remaining > 0 {
+            let mean = doneDurations.reduce(0, +) / Double(doneDurations.count)
+            let parallel = Double(max(1, max(connectedWorkers, running.count)))
+            let runningLeft = running.map { max(0, mean - $0.elapsed) }.reduce(0, +)
+            eta = (Double(count[.pending] ?? 0) * mean + runningLeft) / parallel
+        }
+        let first = all.map(\.submittedAt).min() ?? now
+        return RunStatus(total: all.count, done: count[.done] ?? 0, running: count[.running] ?? 0, pending: count[.pending] ?? 0,
+                         failed: count[.failed] ?? 0, blocked: count[.blocked] ?? 0, runningTasks: running,
+                         failures: Dictionary(all.filter { $0.state == .failed }.map { ($0.id, $0.lastError ?? "") }, uniquingKeysWith: { a, _ in a }),
+                         connectedWorkers: connectedWorkers, elapsed: now - first, eta: eta, finished: remaining == 0)
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try db.read { db in try body(db) } } catch {
+            throw ClusterError.io(path: runDirectory.appendingPathComponent("ledger.sqlite").path, reason: "ledger read failed: \(error)")
+        }
+    }
+
+    static func task(from r: Row) -> TaskRecord {
+        func decode<T: Decodable>(_ s: String?, _ fallback: T) -> T {
+            guard let s, let v = try? JSONDecoder().decode(T.self, from: Data(s.utf8)) else { return fallback }
+            return v
+        }
+        return TaskRecord(id: r["id"], kind: r["kind"], label: r["label"], spec: r["spec"] ?? Data(),
+                          dependencies: decode(r["dependencies"], []), inputs: decode(r["inputs"], [:]),
+                          priority: r["priority"], state: TaskState(rawValue: r["state"]) ?? .pending,
+                          attempts: r["attempts"], failures: r["failures"], lastError: r["lastError"], result: r["result"],
+                          artifacts: decode(r["artifacts"], [:]), checkpoint: r["checkpoint"], currentLease: r["currentLease"],
+                          progress: r["progress"], progressMessage: r["progressMessage"], submittedAt: r["submittedAt"],
+                          finishedAt: r["finishedAt"], sequence: r["seq"])
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class ClusterPlaceholderTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
