@@ -1,5 +1,0 @@
-import XCTest
-
-final class ExplainPlaceholderTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
