@@ -43,6 +43,8 @@ public struct Aggregate: Codable, Equatable, Sendable {
     public var columns: [String]
     /// Fold indices (0-based) each column is expected to have.
     public var foldsByColumn: [String: [Int]]
+    /// The dataset of each column ("multi-site" for "multi-site/balanced").
+    public var datasetByColumn: [String: String]
     public var minorityClass: String
     public var table1: [AccuracyEntry]
     public var table2: [MinorityEntry]
@@ -64,6 +66,7 @@ public struct Aggregate: Codable, Equatable, Sendable {
         let index = FoldIndex(results)
         columns = index.columns
         foldsByColumn = index.folds
+        datasetByColumn = Dictionary(uniqueKeysWithValues: index.columns.map { ($0, index.dataset($0)) })
 
         var t1: [AccuracyEntry] = []
         var t2: [MinorityEntry] = []
@@ -143,6 +146,13 @@ public struct Aggregate: Codable, Equatable, Sendable {
 
     /// Means that differ only by floating-point rounding (e.g. 0.15/3 vs 0.05) count as a tie.
     static func isTie(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-12 * max(1, abs(b)) }
+
+    /// (dataset, variant) of a column.
+    public func split(_ column: String) -> (dataset: String, variant: String) {
+        let d = datasetByColumn[column] ?? column
+        let rest = column.hasPrefix(d + "/") ? String(column.dropFirst(d.count + 1)) : ""
+        return (d, rest)
+    }
 
     // Lookups used by the formatters.
     public func accuracy(_ column: String, _ model: ModelKind, _ head: HeadKind) -> Cell? {
