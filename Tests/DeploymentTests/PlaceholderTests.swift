@@ -1,5 +1,0 @@
-import XCTest
-
-final class DeploymentPlaceholderTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
