@@ -27,6 +27,12 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         SeededGenerator(seed: seed ^ StableHash.fnv1a64(label))
     }
 
+    /// A seed for the sub-stream `label` (e.g. to seed a model's initialisation).
+    public static func derivedSeed(_ seed: UInt64, _ label: String) -> UInt64 {
+        var g = derive(seed: seed, label)
+        return g.next()
+    }
+
     /// A child generator for `label`, independent of how much of `self` was used.
     public func derive(_ label: String) -> SeededGenerator {
         SeededGenerator(seed: state[0] ^ StableHash.fnv1a64(label) &* 0x9E37_79B9_7F4A_7C15)

@@ -44,7 +44,7 @@ public struct ExperimentSetup {
             if let p = d.path, !fm.fileExists(atPath: p) {
                 throw SeafoldError.config(key: "datasets[\(d.name)].path", reason: "folder '\(p)' does not exist")
             }
-            let seed = SeededGenerator.derive(seed: config.seed, "dataset/\(d.name)").next()
+            let seed = SeededGenerator.derivedSeed(config.seed, "dataset/\(d.name)")
             let p = try DatasetPack.prepare(d, inputSize: config.model.inputSize, seed: seed, folds: config.folds,
                                             into: runDirectory.appendingPathComponent("datasets/\(d.name)"), progress: progress)
             warnings += p.warnings

@@ -49,8 +49,11 @@ public enum ResultsCollector {
             }
         }
 
-        let missing = incomplete.sorted { $0.task.id < $1.task.id }.map {
-            MissingResult(taskKind: $0.task.kind.rawValue, shard: $0.task.spec.shard, detail: $0.task.label, reason: $0.reason)
+        // For heads the report matches a gap to its cell by "MODEL head" in `detail`.
+        let missing = incomplete.sorted { $0.task.id < $1.task.id }.map { m -> MissingResult in
+            let s = m.task.spec
+            let detail = m.task.kind == .heads ? "\(s.model?.rawValue ?? "") \(s.head?.rawValue ?? "")" : m.task.label
+            return MissingResult(taskKind: m.task.kind.rawValue, shard: s.shard, detail: detail, reason: m.reason)
         }
         return RunResults(configYAML: configYAML, softwareVersion: softwareVersion,
                           minorityClass: minorityClass(config: config, datasets: datasets), columns: columns,

@@ -19,20 +19,24 @@ enum BaselineTask {
         let testLabels = testIdx.map { pack.labels[$0] }
         let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: "\(shard)/base")
         io.progress(0, "baseline \(shard): computing frozen features")
-        let fTrain = TaskSupport.features(model, pack: pack, indices: trainIdx)
-        let fTest = TaskSupport.features(model, pack: pack, indices: testIdx)
+        let fTrain = try TaskSupport.features(model, pack: pack, indices: trainIdx)
+        let fTest = try TaskSupport.features(model, pack: pack, indices: testIdx)
 
         let state = model.stateDict()
         guard let w = state["classifier.6.weight"], let b = state["classifier.6.bias"] else {
             throw SeafoldError.message("the model has no classifier.6 output layer")
         }
-        var head = LinearHead(weight: w.scalars, bias: b.scalars, inputs: fTrain.cols, classes: pack.classes.count)
+        var cfg = LinearHead.Config()
+        cfg.learningRate = Float(training.lr)
+        cfg.weightDecay = Float(training.weightDecay)
+        cfg.batchSize = training.batchSize
+        cfg.epochs = training.epochs
+        let head = try LinearHead(weight: w.scalars, bias: b.scalars, inputDim: fTrain.cols, config: cfg)
         var sampler = try TaskSupport.sampler(variant: shard.variant, labels: trainLabels)
         var rng = SeededGenerator.derive(seed: spec.seed, "sampler/\(shard)")
-        let epochs = try head.train(features: fTrain, labels: trainLabels, epochs: training.epochs, batchSize: training.batchSize,
-                                    lr: Float(training.lr), order: { _ in sampler.epoch(rng: &rng) },
-                                    progress: { e, loss in io.progress(Double(e) / Double(training.epochs), String(format: "baseline \(shard) epoch %d/%d loss %.4f", e, training.epochs, loss)) })
-        let predictions = head.predict(fTest)
+        io.progress(0.5, "baseline \(shard): training the output layer for \(training.epochs) epochs on cached features")
+        let epochs = try head.train(fTrain, labels: trainLabels, epochOrder: { _ in sampler.epoch(rng: &rng) })
+        let predictions = try head.predict(fTest)
 
         let layerURL = io.scratchDirectory.appendingPathComponent("output_layer.safetensors")
         try Safetensors.write([
@@ -40,8 +44,8 @@ enum BaselineTask {
             "classifier.6.bias": Tensor(shape: b.shape, data: head.bias),
         ], metadata: ["task": "baseline", "shard": shard.description, "classes": pack.classes.joined(separator: ",")], to: layerURL)
 
-        let curve = TrainingCurve(shard: shard, model: .base, epochs: epochs.map { EpochStats(epoch: $0.epoch, loss: $0.loss, accuracy: $0.accuracy) })
-        let output = TaskSupport.headResult(shard: shard, model: .base, head: .output, classes: pack.classes, labels: testLabels, predictions: predictions)
+        let curve = TrainingCurve(shard: shard, model: .base, epochs: TaskSupport.epochs(epochs))
+        let output = try TaskSupport.headResult(shard: shard, model: .base, head: .output, classes: pack.classes, labels: testLabels, predictions: predictions)
         return TaskOutput(result: try TaskRunner.encode(NetworkResult(curve: curve, output: output)), artifacts: [
             "output_layer.safetensors": layerURL,
             "features_train.npy": try TaskSupport.writeNpy(fTrain, "features_train.npy", io: io),

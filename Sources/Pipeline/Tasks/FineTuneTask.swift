@@ -42,8 +42,8 @@ enum FineTuneTask {
         // Outputs: weights, penultimate features, the output layer's own predictions.
         let weightsURL = io.scratchDirectory.appendingPathComponent("weights.safetensors")
         try Safetensors.write(model.stateDict(), metadata: ["task": "finetune", "shard": shard.description, "classes": pack.classes.joined(separator: ",")], to: weightsURL)
-        let fTrain = TaskSupport.features(model, pack: pack, indices: trainIdx)
-        let fTest = TaskSupport.features(model, pack: pack, indices: testIdx)
+        let fTrain = try TaskSupport.features(model, pack: pack, indices: trainIdx)
+        let fTest = try TaskSupport.features(model, pack: pack, indices: testIdx)
         var predictions: [Int] = []
         var b = 0
         while b < testIdx.count {
@@ -54,7 +54,7 @@ enum FineTuneTask {
             b += 32
         }
         let testLabels = testIdx.map { pack.labels[$0] }
-        let output = TaskSupport.headResult(shard: shard, model: .ft, head: .output, classes: pack.classes, labels: testLabels, predictions: predictions)
+        let output = try TaskSupport.headResult(shard: shard, model: .ft, head: .output, classes: pack.classes, labels: testLabels, predictions: predictions)
         let result = NetworkResult(curve: TrainingCurve(shard: shard, model: .ft, epochs: loop.curve), output: output)
         if let r = loop.resumedFrom { io.progress(1, "finetune \(shard) resumed from epoch \(r), done in \(Int(Date().timeIntervalSince(t0))) s") }
         return TaskOutput(result: try TaskRunner.encode(result), artifacts: [

@@ -26,26 +26,30 @@ enum HeadsTask {
         case .knn:
             let k = spec.knn?.k ?? 3
             var knn = KNearestNeighbors(k: k)
-            try knn.fit(xTrain, labels: yTrain, numClasses: classes.count)
+            try knn.fit(xTrain, labels: yTrain)
             predictions = try knn.predict(xTest)
         case .svm:
             var svm = LinearSVC(C: spec.svm?.c ?? 1, tolerance: spec.svm?.tolerance ?? 1e-3)
-            try svm.fit(xTrain, labels: yTrain, numClasses: classes.count)
+            try svm.fit(xTrain, labels: yTrain)
             predictions = try svm.predict(xTest)
         case .fc, .output:
             let t = spec.training ?? TrainingConfig()
-            var fc = LinearHead(inputs: xTrain.cols, classes: classes.count,
-                                seed: SeededGenerator.derive(seed: spec.seed, "fc-head/\(model.rawValue)/\(shard)").next())
+            var cfg = LinearHead.Config()
+            cfg.learningRate = Float(t.lr)
+            cfg.batchSize = t.batchSize
+            cfg.epochs = t.headEpochs
+            let fc = try LinearHead(inputDim: xTrain.cols, numClasses: classes.count,
+                                    seed: SeededGenerator.derivedSeed(spec.seed, "fc-head/\(model.rawValue)/\(shard)"), config: cfg)
             var sampler = try TaskSupport.sampler(variant: shard.variant, labels: yTrain)
             var rng = SeededGenerator.derive(seed: spec.seed, "fc-sampler/\(model.rawValue)/\(shard)")
-            let epochs = try fc.train(features: xTrain, labels: yTrain, epochs: t.headEpochs, batchSize: t.batchSize, lr: Float(t.lr),
-                                      order: { _ in sampler.epoch(rng: &rng) }, progress: { e, loss in
-                                          io.progress(Double(e) / Double(t.headEpochs), String(format: "fc on %@ %@ epoch %d loss %.4f", model.rawValue, shard.description, e, loss))
-                                      })
-            predictions = fc.predict(xTest)
-            curve = TrainingCurve(shard: shard, model: model, head: .fc, epochs: epochs.map { EpochStats(epoch: $0.epoch, loss: $0.loss, accuracy: $0.accuracy) })
+            let epochs = try fc.train(xTrain, labels: yTrain, epochOrder: { e in
+                io.progress(Double(e) / Double(t.headEpochs), "fc on \(model.rawValue) \(shard) epoch \(e + 1)/\(t.headEpochs)")
+                return sampler.epoch(rng: &rng)
+            })
+            predictions = try fc.predict(xTest)
+            curve = TrainingCurve(shard: shard, model: model, head: .fc, epochs: TaskSupport.epochs(epochs))
         }
-        let result = HeadsTaskResult(head: TaskSupport.headResult(shard: shard, model: model, head: head, classes: classes, labels: yTest, predictions: predictions),
+        let result = HeadsTaskResult(head: try TaskSupport.headResult(shard: shard, model: model, head: head, classes: classes, labels: yTest, predictions: predictions),
                                      curve: curve)
         return TaskOutput(result: try TaskRunner.encode(result), artifacts: [:])
     }

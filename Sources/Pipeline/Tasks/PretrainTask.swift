@@ -14,7 +14,7 @@ enum PretrainTask {
         let url = io.scratchDirectory.appendingPathComponent("weights.safetensors")
         var result = PretrainResult(source: source, classes: 0, epochs: [])
         if source == "random" {
-            let model = AlexNet(config: AlexNetConfig(network, numClasses: 1000), seed: SeededGenerator.derive(seed: spec.seed, "init/pretrain").next())
+            let model = AlexNet(config: AlexNetConfig(network, numClasses: 1000), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
             try Safetensors.write(model.stateDict(), metadata: ["task": "pretrain", "source": "random"], to: url)
             result.classes = 1000
             return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
@@ -36,7 +36,7 @@ enum PretrainTask {
                 pixels[i * plane + q] = UInt8((min(max(v / Float(img.channels), 0), 1) * 255).rounded())
             }
         }
-        let model = AlexNet(config: AlexNetConfig(network, numClasses: p.classes), seed: SeededGenerator.derive(seed: spec.seed, "init/pretrain").next())
+        let model = AlexNet(config: AlexNetConfig(network, numClasses: p.classes), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
         let adam = Adam(lr: Float(p.lr))
         let trainer = Trainer(model: model, optimizer: adam, trainable: nil)
         var loop = NetworkTraining(model: model, trainer: trainer, optimizer: .adam(adam), epochs: p.epochs, batchSize: p.batchSize,

@@ -24,7 +24,7 @@ enum TaskSupport {
     /// the output layer, which is replaced by a fresh one seeded from `seedLabel`).
     static func networkFromPretrained(_ spec: TaskSpec, classes: Int, io: TaskIO, seedLabel: String) throws -> AlexNet {
         let network = try require(spec.network, "network", spec.kind)
-        let model = AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: SeededGenerator.derive(seed: spec.seed, "init/" + seedLabel).next())
+        let model = AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: SeededGenerator.derivedSeed(spec.seed, "init/" + seedLabel))
         let url = try io.input("pretrained")
         let (tensors, _) = try Safetensors.read(from: url)
         var body = tensors.filter { !$0.key.hasPrefix("classifier.6.") }
@@ -39,14 +39,14 @@ enum TaskSupport {
         return model
     }
 
-    static func headResult(shard: ShardKey, model: ModelKind, head: HeadKind, classes: [String], labels: [Int], predictions: [Int]) -> HeadResult {
-        let m = ClassificationMetrics(labels: labels, predictions: predictions, numClasses: classes.count, classNames: classes)
+    static func headResult(shard: ShardKey, model: ModelKind, head: HeadKind, classes: [String], labels: [Int], predictions: [Int]) throws -> HeadResult {
+        let m = try ClassificationMetrics(labels: labels, predictions: predictions, numClasses: classes.count, classNames: classes)
         return HeadResult(shard: shard, model: model, head: head, classes: classes, confusion: m.confusion, accuracy: m.accuracy,
                           precision: m.precision, recall: m.recall, f1: m.f1, labels: labels, predictions: predictions, warnings: m.warnings)
     }
 
     /// Penultimate features (eval mode) of the given images, in batches.
-    static func features(_ model: AlexNet, pack: PackData, indices: [Int], batch: Int = 32) -> FeatureMatrix {
+    static func features(_ model: AlexNet, pack: PackData, indices: [Int], batch: Int = 32) throws -> FeatureMatrix {
         var values: [Float] = []
         var cols = 0
         var b = 0
@@ -57,7 +57,7 @@ enum TaskSupport {
             values.append(contentsOf: f.scalars)
             b += batch
         }
-        return FeatureMatrix(rows: indices.count, cols: cols, values: values)
+        return try FeatureMatrix(rows: indices.count, cols: cols, values: values)
     }
 
     static func writeNpy(_ m: FeatureMatrix, _ name: String, io: TaskIO) throws -> URL {
@@ -76,11 +76,16 @@ enum TaskSupport {
         let url = try io.input(name)
         let a = try NpyArray.read(from: url)
         guard a.shape.count == 2 else { throw SeafoldError.badInput(path: url.path, reason: "features must be a 2-D array, found shape \(a.shape)") }
-        return FeatureMatrix(rows: a.shape[0], cols: a.shape[1], values: a.floats())
+        do { return try FeatureMatrix(npy: a) } catch { throw SeafoldError.badInput(path: url.path, reason: "\(error)") }
     }
 
     static func readLabels(_ name: String, io: TaskIO) throws -> [Int] {
         try NpyArray.read(from: try io.input(name)).ints()
+    }
+
+    /// Pipeline's epoch record from a linear head's (whose epochs count from 0).
+    static func epochs(_ stats: [LinearHead.EpochStats]) -> [EpochStats] {
+        stats.map { EpochStats(epoch: $0.epoch + 1, loss: $0.loss, accuracy: $0.accuracy) }
     }
 
     static func argmax(_ row: ArraySlice<Float>) -> Int {

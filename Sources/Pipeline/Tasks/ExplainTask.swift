@@ -1,0 +1,126 @@
+import Datasets
+import Engine
+import Explain
+import Foundation
+import SeafoldCore
+
+/// `explain(dataset, variant, fold)`: LIME (lime_image semantics) for chosen test images with
+/// both Base and FT, on the same superpixels, explaining each image's true class. Writes the
+/// paper's Figure 3 rows (image | Base | FT) as PNG, the explanations as JSON and masks as .npy,
+/// and scores each explanation: stability over seeds, deletion AUC, and — on synthetic data
+/// with ground-truth evidence masks — the pointing score.
+enum ExplainTask {
+    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
+        let shard = try TaskSupport.require(spec.shard, "shard", .explain)
+        let lime = spec.lime ?? LimeConfig()
+        let pack = try PackData(io: io)
+        let (_, testIdx) = try pack.split(folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed)
+
+        // Which images: `imagesPerClass` test images per class, the rarest class first.
+        let counts = (0..<pack.classes.count).map { c in pack.labels.filter { $0 == c }.count }
+        let order = (0..<pack.classes.count).sorted { (counts[$0], $0) < (counts[$1], $1) }
+        var chosen: [Int] = []
+        for c in order { chosen += testIdx.filter { pack.labels[$0] == c }.prefix(lime.imagesPerClass) }
+
+        let ftModel = try loadFineTuned(spec, classes: pack.classes.count, io: io)
+        let baseModel = try loadBase(spec, shard: shard, classes: pack.classes.count, io: io)
+        let masks = try NpyArray.read(from: try io.input("masks"))
+        let hasMasks = masks.shape.count == 3 && masks.shape[0] == pack.count
+        let maskBytes = hasMasks ? masks.bytes : []
+
+        let segmentation: SegmentationMethod = lime.segmentation == "slic"
+            ? .slic(SLIC(nSegments: lime.slicSegments, compactness: lime.slicCompactness))
+            : .quickshift(Quickshift(kernelSize: lime.kernelSize, maxDist: lime.maxDist, ratio: lime.ratio))
+        var results: [ExplainedImage] = []
+        var artifacts: [String: URL] = [:]
+        var records: [String: Explanation] = [:]
+        for (n, index) in chosen.enumerated() {
+            let label = pack.labels[index]
+            let image = try RGBImage(width: pack.size, height: pack.size, pixels: pack.rgb(index))
+            let seed = SeededGenerator.derivedSeed(spec.seed, "lime/\(shard)/\(index)")
+            let explainer = LimeImageExplainer(kernelWidth: lime.kernelWidth, numSamples: lime.numSamples, batchSize: lime.batchSize,
+                                               topLabels: min(5, pack.classes.count), segmentation: segmentation, seed: seed)
+            let seg = try explainer.segment(image)
+            var scores: [ExplanationScore] = []
+            var explanations: [ModelKind: Explanation] = [:]
+            for (kind, model) in [(ModelKind.base, baseModel), (ModelKind.ft, ftModel)] {
+                io.progress(Double(n) / Double(max(chosen.count, 1)), "explain \(shard): image \(n + 1)/\(chosen.count) with \(kind.rawValue)")
+                let classify = classifier(model, size: pack.size)
+                let t0 = Date()
+                let e = try explainer.explain(image, classifier: classify, labels: nil, segmentation: seg)
+                let seconds = Date().timeIntervalSince(t0)
+                let le = try e.explanation(for: label)
+                let deletion = try ExplanationScores.deletionCurve(image: image, explanation: e, label: label, classifier: classify, batchSize: lime.batchSize)
+                var stability: Double?
+                if lime.stabilityRuns > 0 {
+                    let seeds = (0...lime.stabilityRuns).map { seed &+ UInt64($0) }
+                    stability = try ExplanationScores.stability(image: image, classifier: classify, explainer: explainer, label: label,
+                                                                seeds: seeds, topK: lime.topK, segmentation: seg).meanJaccard
+                }
+                var pointing: Double?
+                if hasMasks {
+                    let plane = pack.size * pack.size
+                    let ev = Array(maskBytes[(index * plane)..<((index + 1) * plane)])
+                    pointing = try ExplanationScores.pointing(explanation: e, label: label, evidence: ev, numFeatures: lime.topK).score
+                }
+                scores.append(ExplanationScore(model: kind, explainedClass: label, probability: Double(e.originalPrediction[label]),
+                                               stability: stability, deletionAUC: deletion.auc, pointing: pointing, localR2: le.score,
+                                               segments: seg.count, seconds: seconds))
+                explanations[kind] = e
+                records["\(index)/\(kind.rawValue)"] = e
+                let maskURL = io.scratchDirectory.appendingPathComponent("mask_\(index)_\(kind.rawValue).npy")
+                try NpyArray(shape: [pack.size, pack.size], uint8: try e.mask(label: label, numFeatures: lime.topK).map { $0 > 0 ? 1 : 0 }).write(to: maskURL)
+                artifacts[maskURL.lastPathComponent] = maskURL
+            }
+            let fig = try ExplanationFigure.comparison(image: image, base: explanations[.base]!, fineTuned: explanations[.ft]!, label: label,
+                                                      numFeatures: lime.topK)
+            let name = "lime_\(shard.dataset)_\(shard.variant)_fold\(shard.fold + 1)_image\(index).png"
+            let url = io.scratchDirectory.appendingPathComponent(name)
+            try PNGWriter.writeRGB8(width: fig.width, height: fig.height, rgb: fig.rgb, to: url)
+            artifacts[name] = url
+            results.append(ExplainedImage(shard: shard, imageIndex: index, trueClass: label, scores: scores, figure: name))
+        }
+        let recordsURL = io.scratchDirectory.appendingPathComponent("explanations.json")
+        try TaskRunner.encode(records).write(to: recordsURL)
+        artifacts["explanations.json"] = recordsURL
+        return TaskOutput(result: try TaskRunner.encode(results), artifacts: artifacts)
+    }
+
+    /// The model as LIME's classifier: RGB images in [0, 1] → softmax probabilities.
+    static func classifier(_ model: AlexNet, size: Int) -> ImageClassifier {
+        return { images in
+            let plane = size * size
+            var data = [Float](repeating: 0, count: images.count * 3 * plane)
+            for (k, img) in images.enumerated() {
+                for p in 0..<plane {
+                    for c in 0..<3 {
+                        data[(k * 3 + c) * plane + p] = (img.pixels[p * 3 + c] - PackData.mean[c]) / PackData.std[c]
+                    }
+                }
+            }
+            let probs = model.probabilities(Tensor(shape: [images.count, 3, size, size], data: data))
+            let c = probs.shape[1], s = probs.scalars
+            return (0..<images.count).map { Array(s[($0 * c)..<(($0 + 1) * c)]) }
+        }
+    }
+
+    static func loadFineTuned(_ spec: TaskSpec, classes: Int, io: TaskIO) throws -> AlexNet {
+        let network = try TaskSupport.require(spec.network, "network", .explain)
+        let model = AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: 0)
+        let url = try io.input("ft_weights")
+        do { try model.load(stateDict: try Safetensors.read(from: url).tensors, strict: true) } catch {
+            throw SeafoldError.badInput(path: url.path, reason: "fine-tuned weights do not fit the model: \(error)")
+        }
+        return model
+    }
+
+    /// Base = pretrained layers + the baseline's trained output layer.
+    static func loadBase(_ spec: TaskSpec, shard: ShardKey, classes: Int, io: TaskIO) throws -> AlexNet {
+        let model = try TaskSupport.networkFromPretrained(spec, classes: classes, io: io, seedLabel: "\(shard)/base")
+        var state = model.stateDict()
+        let head = try Safetensors.read(from: try io.input("base_head")).tensors
+        for (k, v) in head { state[k] = v }
+        try model.load(stateDict: state, strict: true)
+        return model
+    }
+}
