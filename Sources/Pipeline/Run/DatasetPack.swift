@@ -91,7 +91,10 @@ public enum DatasetPack {
         let meta = PackMeta(name: config.name, classes: classes, labels: labels, files: names, inputSize: inputSize, channels: channels,
                             scaling: config.scaling, warnings: warnings, hasMasks: masks != nil)
         try TaskRunner.encode(meta).write(to: files["meta.json"]!, options: .atomic)
-        let sheetImage = ContactSheet.render(images: images, labels: labels, classes: classes, perClass: 4, tile: 64)
+        let sheetSamples = images.indices.map { i in
+            SyntheticSample(image: images[i], label: labels[i], className: classes[labels[i]], mask: masks?[i] ?? [], site: 0, parameters: [:])
+        }
+        let sheetImage = ContactSheet.render(samples: sheetSamples, classes: classes, perClass: 6, tile: 96, overlayMasks: masks != nil)
         try PNGWriter.writeRGB8(width: sheetImage.width, height: sheetImage.height, rgb: sheetImage.rgb, to: sheet)
         try key.write(to: stamp, options: .atomic)
         return try finish(meta: meta, directory: directory, files: files, sheet: sheet, warnings: warnings, folds: folds)
@@ -112,4 +115,20 @@ public enum DatasetPack {
     }
 
     struct PackKey: Codable { var config: DatasetConfig; var inputSize: Int; var seed: UInt64; var version: Int }
+}
+
+/// Synthetic SAS data for a dataset config (Datasets' generator, in memory).
+enum SyntheticPack {
+    static func generate(_ config: DatasetConfig, seed: UInt64) throws
+        -> (classes: [String], images: [Image], labels: [Int], names: [String], masks: [[UInt8]]) {
+        guard let name = config.synthetic, let preset = SyntheticSAS.Preset(rawValue: name) else {
+            throw SeafoldError.config(key: "datasets[\(config.name)].synthetic", reason: "unknown synthetic preset '\(config.synthetic ?? "")'")
+        }
+        var options = SyntheticSAS.Options(preset: preset, count: config.count, size: config.size, seed: seed)
+        if let d = config.difficulty { options.difficulty = d }
+        try options.validate()
+        let samples = try SyntheticSAS.generate(options)
+        return (SyntheticSAS.classes, samples.map(\.image), samples.map(\.label),
+                samples.enumerated().map { "\($0.element.className)/\(String(format: "%05d", $0.offset)).png" }, samples.map(\.mask))
+    }
 }

@@ -98,7 +98,7 @@ enum ExplainTask {
                     }
                 }
             }
-            let probs = model.probabilities(Tensor(shape: [images.count, 3, size, size], data: data))
+            let probs = try model.probabilities(Tensor(shape: [images.count, 3, size, size], data: data))
             let c = probs.shape[1], s = probs.scalars
             return (0..<images.count).map { Array(s[($0 * c)..<(($0 + 1) * c)]) }
         }
@@ -106,7 +106,7 @@ enum ExplainTask {
 
     static func loadFineTuned(_ spec: TaskSpec, classes: Int, io: TaskIO) throws -> AlexNet {
         let network = try TaskSupport.require(spec.network, "network", .explain)
-        let model = AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: 0)
+        let model = try AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: 0)
         let url = try io.input("ft_weights")
         do { try model.load(stateDict: try Safetensors.read(from: url).tensors, strict: true) } catch {
             throw SeafoldError.badInput(path: url.path, reason: "fine-tuned weights do not fit the model: \(error)")

@@ -17,17 +17,10 @@ enum FineTuneTask {
         let (trainIdx, testIdx) = try pack.split(folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed)
         let trainLabels = trainIdx.map { pack.labels[$0] }
         let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: "\(shard)/ft")
-        let opt: OptimizerBox
-        if training.optimizer == "sgd" {
-            opt = .sgd(SGD(lr: Float(training.lr), momentum: Float(training.momentum), weightDecay: Float(training.weightDecay)))
-        } else {
-            opt = .adam(Adam(lr: Float(training.lr), weightDecay: Float(training.weightDecay)))
-        }
-        let trainer: Trainer
-        switch opt {
-        case let .adam(a): trainer = Trainer(model: model, optimizer: a, trainable: nil)
-        case let .sgd(s): trainer = Trainer(model: model, optimizer: s, trainable: nil)
-        }
+        let opt: Optimizer = training.optimizer == "sgd"
+            ? SGD(lr: Float(training.lr), momentum: Float(training.momentum), weightDecay: Float(training.weightDecay))
+            : Adam(lr: Float(training.lr), weightDecay: Float(training.weightDecay))
+        let trainer = try Trainer(model: model, optimizer: opt, trainable: nil)
         var loop = NetworkTraining(model: model, trainer: trainer, optimizer: opt, epochs: training.epochs, batchSize: training.batchSize,
                                    checkpointEvery: training.checkpointEvery,
                                    samplerRNG: SeededGenerator.derive(seed: spec.seed, "sampler/\(shard)"),
@@ -48,7 +41,7 @@ enum FineTuneTask {
         var b = 0
         while b < testIdx.count {
             let chunk = Array(testIdx[b..<min(b + 32, testIdx.count)])
-            let p = model.probabilities(pack.batch(chunk))
+            let p = try model.probabilities(pack.batch(chunk))
             let c = p.shape[1], s = p.scalars
             for r in 0..<chunk.count { predictions.append(TaskSupport.argmax(s[(r * c)..<((r + 1) * c)])) }
             b += 32

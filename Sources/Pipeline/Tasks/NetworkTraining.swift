@@ -10,7 +10,7 @@ import SeafoldCore
 struct NetworkTraining {
     var model: AlexNet
     var trainer: Trainer
-    var optimizer: OptimizerBox
+    var optimizer: Optimizer
     var epochs: Int
     var batchSize: Int
     var checkpointEvery: Int
@@ -32,7 +32,7 @@ struct NetworkTraining {
             while b < idx.count {
                 let chunk = Array(idx[b..<min(b + batchSize, idx.count)])
                 let (x, y) = batch(chunk)
-                let r = trainer.step(input: x, labels: y, rng: &dropoutRNG)
+                let r = try trainer.step(input: x, labels: y, rng: &dropoutRNG)
                 guard r.loss.isFinite, r.loss < 1e4 else {
                     throw SeafoldError.diverged(reason: "\(label): loss is \(r.loss) at epoch \(epoch + 1), step \(step + 1); the last good checkpoint is kept (try a lower learning rate)")
                 }
@@ -87,31 +87,11 @@ struct NetworkTraining {
             if k.hasPrefix("optimizer.") { opt[String(k.dropFirst("optimizer.".count))] = v } else { weights[k] = v }
         }
         try model.load(stateDict: weights, strict: true)
-        try optimizer.restore(opt)
+        try optimizer.restore(state: opt)
         samplerRNG = try rng("sampler_rng")
         dropoutRNG = try rng("dropout_rng")
         curve = c
         resumedFrom = c.count
-    }
-}
-
-/// Adam or SGD behind one face, for checkpoints.
-enum OptimizerBox {
-    case adam(Adam)
-    case sgd(SGD)
-
-    func state() -> [String: Tensor] {
-        switch self {
-        case let .adam(a): return a.state()
-        case let .sgd(s): return s.state()
-        }
-    }
-
-    func restore(_ state: [String: Tensor]) throws {
-        switch self {
-        case let .adam(a): try a.restore(state: state)
-        case let .sgd(s): try s.restore(state: state)
-        }
     }
 }
 

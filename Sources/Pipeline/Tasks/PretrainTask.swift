@@ -14,14 +14,17 @@ enum PretrainTask {
         let url = io.scratchDirectory.appendingPathComponent("weights.safetensors")
         var result = PretrainResult(source: source, classes: 0, epochs: [])
         if source == "random" {
-            let model = AlexNet(config: AlexNetConfig(network, numClasses: 1000), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
+            let model = try AlexNet(config: AlexNetConfig(network, numClasses: 1000), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
             try Safetensors.write(model.stateDict(), metadata: ["task": "pretrain", "source": "random"], to: url)
             result.classes = 1000
             return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
         }
         let p = try TaskSupport.require(spec.pretraining, "pretraining", .pretrain)
         io.progress(0, "pretrain: generating the synthetic source task (\(p.classes) classes)")
-        let samples = SyntheticSource.generate(classes: p.classes, imagesPerClass: p.imagesPerClass, size: network.inputSize, seed: spec.seed)
+        // The source task has SyntheticSource.classes.count kinds of image; use the first `classes`.
+        let kinds = min(p.classes, SyntheticSource.classes.count)
+        let samples = try SyntheticSource.generate(count: SyntheticSource.classes.count * p.imagesPerClass, size: network.inputSize, seed: spec.seed)
+            .filter { $0.label < kinds }
         // Images kept as 8-bit grey to bound memory; normalised per batch like the SAS packs.
         let plane = network.inputSize * network.inputSize
         let pre = Preprocessor(inputSize: network.inputSize)
@@ -36,10 +39,10 @@ enum PretrainTask {
                 pixels[i * plane + q] = UInt8((min(max(v / Float(img.channels), 0), 1) * 255).rounded())
             }
         }
-        let model = AlexNet(config: AlexNetConfig(network, numClasses: p.classes), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
+        let model = try AlexNet(config: AlexNetConfig(network, numClasses: kinds), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
         let adam = Adam(lr: Float(p.lr))
-        let trainer = Trainer(model: model, optimizer: adam, trainable: nil)
-        var loop = NetworkTraining(model: model, trainer: trainer, optimizer: .adam(adam), epochs: p.epochs, batchSize: p.batchSize,
+        let trainer = try Trainer(model: model, optimizer: adam, trainable: nil)
+        var loop = NetworkTraining(model: model, trainer: trainer, optimizer: adam, epochs: p.epochs, batchSize: p.batchSize,
                                    checkpointEvery: 0, samplerRNG: SeededGenerator.derive(seed: spec.seed, "sampler/pretrain"),
                                    dropoutRNG: SeededGenerator.derive(seed: spec.seed, "dropout/pretrain"))
         let n = samples.count, s = network.inputSize
@@ -47,14 +50,18 @@ enum PretrainTask {
             var data = [Float](repeating: 0, count: idx.count * 3 * plane)
             for (k, i) in idx.enumerated() {
                 for c in 0..<3 {
-                    let m = PackData.mean[c], sd = 1 / PackData.std[c]
-                    for q in 0..<plane { data[(k * 3 + c) * plane + q] = (Float(pixels[i * plane + q]) / 255 - m) * sd }
+                    let m: Float = PackData.mean[c], sd: Float = 1 / PackData.std[c]
+                    let dst = (k * 3 + c) * plane, src = i * plane
+                    for q in 0..<plane {
+                        let v = Float(pixels[src + q]) / 255
+                        data[dst + q] = (v - m) * sd
+                    }
                 }
             }
             return (Tensor(shape: [idx.count, 3, s, s], data: data), idx.map { labels[$0] })
         })
-        try Safetensors.write(model.stateDict(), metadata: ["task": "pretrain", "source": "synthetic", "classes": String(p.classes)], to: url)
-        result.classes = p.classes
+        try Safetensors.write(model.stateDict(), metadata: ["task": "pretrain", "source": "synthetic", "classes": String(kinds)], to: url)
+        result.classes = kinds
         result.epochs = loop.curve
         return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
     }

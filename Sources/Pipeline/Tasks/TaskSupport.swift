@@ -24,7 +24,7 @@ enum TaskSupport {
     /// the output layer, which is replaced by a fresh one seeded from `seedLabel`).
     static func networkFromPretrained(_ spec: TaskSpec, classes: Int, io: TaskIO, seedLabel: String) throws -> AlexNet {
         let network = try require(spec.network, "network", spec.kind)
-        let model = AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: SeededGenerator.derivedSeed(spec.seed, "init/" + seedLabel))
+        let model = try AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: SeededGenerator.derivedSeed(spec.seed, "init/" + seedLabel))
         let url = try io.input("pretrained")
         let (tensors, _) = try Safetensors.read(from: url)
         var body = tensors.filter { !$0.key.hasPrefix("classifier.6.") }
@@ -52,7 +52,7 @@ enum TaskSupport {
         var b = 0
         while b < indices.count {
             let chunk = Array(indices[b..<min(b + batch, indices.count)])
-            let f = model.penultimateFeatures(pack.batch(chunk))
+            let f = try model.penultimateFeatures(pack.batch(chunk))
             cols = f.shape[1]
             values.append(contentsOf: f.scalars)
             b += batch

@@ -35,7 +35,7 @@ struct InferenceInputs: ParsableArguments {
         }
         let config = AlexNetConfig(numClasses: out.shape[0], widthMultiplier: Double(c1.shape[0]) / 64, inputSize: inputSize,
                                    hiddenWidth: fc1.shape[0], dropout: 0.5)
-        let model = AlexNet(config: config, seed: 0)
+        let model = try AlexNet(config: config, seed: 0)
         do { try model.load(stateDict: tensors, strict: true) } catch {
             throw SeafoldError.badInput(path: url.path, reason: "\(error)")
         }
@@ -98,7 +98,7 @@ struct FeaturesCommand: ParsableCommand {
         let (names, batch, n) = try io.inputs()
         var rows: [Float] = [], cols = 0
         for s in stride(from: 0, to: n, by: 32) {
-            let f = model.penultimateFeatures(batch(s..<min(s + 32, n)))
+            let f = try model.penultimateFeatures(batch(s..<min(s + 32, n)))
             cols = f.shape[1]; rows += f.scalars
         }
         try io.write(rows, cols: cols, names: names)
@@ -115,7 +115,7 @@ struct PredictCommand: ParsableCommand {
         let (names, batch, n) = try io.inputs()
         var rows: [Float] = [], cols = 0
         for s in stride(from: 0, to: n, by: 32) {
-            let p = model.probabilities(batch(s..<min(s + 32, n)))
+            let p = try model.probabilities(batch(s..<min(s + 32, n)))
             cols = p.shape[1]; rows += p.scalars
         }
         try io.write(rows, cols: cols, names: names)
