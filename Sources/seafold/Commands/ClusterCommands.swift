@@ -86,9 +86,11 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         BLASKernel.setThreads(threads)
-        var options = WorkerOptions(codeVersion: SeafoldVersion.string, name: name)
+        let cacheDir = cache.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/seafold/\(name)")
+        var options = WorkerOptions(codeVersion: SeafoldVersion.string, cacheDirectory: cacheDir)
+        options.workerID = "\(name)-\(ProcessInfo.processInfo.processIdentifier)"
         options.threads = threads
-        if let cache { options.cacheDirectory = URL(fileURLWithPath: cache) }
         if let keys {
             let dir = URL(fileURLWithPath: keys)
             options.curve = try KeyFiles.load(directory: dir, name: name)
@@ -116,7 +118,11 @@ struct StatusCommand: ParsableCommand {
         }
         let status = try Ledger(runDirectory: dir).status()
         if json { try Console.printJSON(status); return }
-        print(status.table)
+        print(status.summaryLine)
+        for r in status.runningTasks {
+            print(String(format: "  %-44@ %-14@ attempt %d  %3.0f%%  %@", r.label as NSString, r.worker as NSString, r.attempt, r.fraction * 100, r.message))
+        }
+        for (id, err) in status.failures.sorted(by: { $0.key < $1.key }) { print("  failed \(id.prefix(12)): \(err)") }
     }
 }
 
