@@ -101,7 +101,7 @@ final class LocalTaskIO: TaskIO {
         let tmp = checkpoints.appendingPathComponent("latest.tmp")
         try? FileManager.default.removeItem(at: tmp)
         try FileManager.default.copyItem(at: file, to: tmp)
-        _ = try FileManager.default.replaceItemAt(dest, withItemAt: tmp)
+        try atomicReplace(dest, with: tmp)
     }
 
     func latestCheckpoint() throws -> URL? {

@@ -1,4 +1,5 @@
 import Foundation
+import SeafoldCore
 
 /// What a running task can ask of whoever runs it: a worker of the cluster, or the local
 /// executor. Mirrors `Cluster.TaskContext` so the CLI adapts one to the other in a few lines,
@@ -64,4 +65,12 @@ public struct PretrainResult: Codable, Equatable, Sendable {
     public var source: String
     public var classes: Int
     public var epochs: [EpochStats]
+}
+
+/// Moves `source` over `destination` in one step (POSIX rename), so a reader never sees a
+/// half-written checkpoint.
+public func atomicReplace(_ destination: URL, with source: URL) throws {
+    guard rename(source.path, destination.path) == 0 else {
+        throw SeafoldError.io(path: destination.path, reason: "cannot replace: \(String(cString: strerror(errno)))")
+    }
 }

@@ -81,7 +81,7 @@ final class DirectoryTaskIO: TaskIO {
         let tmp = checkpointURL.appendingPathExtension("tmp")
         try? FileManager.default.removeItem(at: tmp)
         try FileManager.default.copyItem(at: file, to: tmp)
-        _ = try FileManager.default.replaceItemAt(checkpointURL, withItemAt: tmp)
+        try atomicReplace(checkpointURL, with: tmp)
     }
 
     func latestCheckpoint() throws -> URL? { FileManager.default.fileExists(atPath: checkpointURL.path) ? checkpointURL : nil }
