@@ -23,7 +23,7 @@ public enum Presets {
     training: {lr: 0.0005, batch_size: 6, epochs: 3, head_epochs: 5, checkpoint_every: 1}
     datasets:
       - {name: multi-site, synthetic: multi-site, count: 24, size: 64, variants: [imbalanced]}
-      - {name: single-site, synthetic: single-site, count: 40, size: 48, variants: [balanced, imbalanced]}
+      - {name: single-site, synthetic: single-site, count: 64, size: 48, variants: [balanced, imbalanced]}
     lime: {num_samples: 40, images_per_class: 1, folds: [0], stability_runs: 1, batch_size: 40}
     """
 

@@ -8,6 +8,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             // One line per benchmark; each lives in its own file.
             BenchClusterCommand.self,
+            BenchLimeCommand.self,
         ]
     )
 }

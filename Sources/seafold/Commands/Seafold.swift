@@ -18,6 +18,7 @@ struct Seafold: ParsableCommand {
             TaskCommand.self,
             FeaturesCommand.self,
             PredictCommand.self,
+            ExplainCommand.self,
             BenchCommand.self,
             KeysCommand.self,
             ClusterFakeCommand.self,
