@@ -51,13 +51,24 @@ public final class Adam: Optimizer {
             let parts = n >= 1 << 18 ? 8 : 1
             parallelFor(parts) { part in
                 let lo = part * n / parts, hi = (part + 1) * n / parts
-                for i in lo..<hi {
-                    var gi = g[i]
-                    if wd != 0 { gi += wd * pw[i] }
-                    let mi = mp[i] + b1c * (gi - mp[i])
-                    let vi = b2 * vp[i] + b2c * gi * gi
-                    mp[i] = mi; vp[i] = vi
-                    pw[i] -= stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))
+                // Two copies of the loop so the common wd == 0 case has no extra load or branch
+                // (the pass is memory-bound: 7 floats of traffic per parameter).
+                if wd == 0 {
+                    for i in lo..<hi {
+                        let gi = g[i]
+                        let mi = mp[i] + b1c * (gi - mp[i])
+                        let vi = b2 * vp[i] + b2c * gi * gi
+                        mp[i] = mi; vp[i] = vi
+                        pw[i] -= stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))
+                    }
+                } else {
+                    for i in lo..<hi {
+                        let gi = g[i] + wd * pw[i]
+                        let mi = mp[i] + b1c * (gi - mp[i])
+                        let vi = b2 * vp[i] + b2c * gi * gi
+                        mp[i] = mi; vp[i] = vi
+                        pw[i] -= stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))
+                    }
                 }
             }
         }
