@@ -7,6 +7,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure speed and memory (medians; compare only within one run).",
         subcommands: [
             // One line per benchmark; each lives in its own file.
+            BenchDataCommand.self,
         ]
     )
 }

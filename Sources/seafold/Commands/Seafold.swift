@@ -9,6 +9,7 @@ struct Seafold: ParsableCommand {
         subcommands: [
             // One line per command group; each lives in its own file under Commands/.
             BenchCommand.self,
+            DataCommand.self,
         ]
     )
 }
