@@ -81,7 +81,7 @@ struct SeafloorScene {
                 h = h * h * (3 - 2 * h)
                 let win = window?[i] ?? 1
                 z[i] += A * win * h
-                if mark && win > 0.5 && abs(p - af) < 0.2 { evidence[i] = 1 }
+                if mark && win > 0.5 && abs(p - af) < 0.15 { evidence[i] = 1 }
             }
         }
     }

@@ -149,8 +149,8 @@ public enum SyntheticSAS {
                 let n = max(1, Int(u(4, 16) * (1 - 0.6 * d * rng.nextDouble())))
                 for _ in 0..<n {
                     let x = min(max(cx + spread * rng.normal(), 0), S - 1), y = min(max(cy + spread * rng.normal(), 0), S - 1)
-                    let r = u(0.8, 3) * ts
-                    scene.addRock(x: x, y: y, radius: r, height: r * u(0.5, 1.1), brightness: u(1.3, 2.5), evidence: true)
+                    let r = u(0.8, 3) * ts * max(1, S / 96).squareRoot()
+                    scene.addRock(x: x, y: y, radius: r, height: r * u(0.5, 1.1), brightness: u(2, 4.5), evidence: true)
                     rocks += 1
                 }
             }

@@ -154,3 +154,26 @@ final class SyntheticSourceAndSheetTests: XCTestCase {
         XCTAssertTrue(r.rgb.contains(235))
     }
 }
+
+final class SeafloorPhysicsTests: XCTestCase {
+    func testRockCastsShadowAwayFromSonarAndFacingSlopeIsBright() {
+        // Sonar on the left (range grows with x). A boulder at x = 12 must leave a dark shadow at
+        // larger x on its row, a bright sonar-facing flank, and mark both as evidence.
+        var scene = SeafloorScene(size: 32)
+        scene.addRock(x: 12, y: 16, radius: 3, height: 3, brightness: 1, evidence: true)
+        let site = SonarSite(id: 0, gain: 1, looks: 64, roughShape: 2, textureScale: 1, falloff: 0, grazingTan: 0.2,
+                             rangeMin: 1, rangeMax: 1, noiseFloor: 0)
+        var rng = SeededGenerator(seed: 1)
+        let (px, ev) = scene.image(site: site, rangeOffset: 32, roughShape: 1e9, rng: &rng)
+        func mean(_ xs: ClosedRange<Int>) -> Float { xs.map { px[16 * 32 + $0] }.reduce(0, +) / Float(xs.count) }
+        let ground = mean(2...6), shadow = mean(17...22), flank = mean(10...11)
+        // Ground amplitude ≈ 0.3 (√1 × 0.3); shadow ≈ √0.06 × 0.3 ≈ 0.07.
+        XCTAssertEqual(ground, 0.3, accuracy: 0.06)
+        XCTAssertLessThan(shadow, 0.5 * ground)
+        XCTAssertGreaterThan(flank, 1.2 * ground)
+        XCTAssertEqual(ev[16 * 32 + 19], 1, "shadow of an evidence feature is evidence")
+        XCTAssertEqual(ev[16 * 32 + 4], 0)
+        // Rows that miss the rock have no shadow.
+        XCTAssertEqual(px[2 * 32 + 19], 0.3, accuracy: 0.1)
+    }
+}
