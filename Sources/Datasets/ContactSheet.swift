@@ -3,7 +3,7 @@ import Foundation
 /// A grid of examples per class as an RGB8 image (like the paper's Figure 1): one row per
 /// class with its name drawn in a built-in 5×7 bitmap font, the first `perClass` images of the
 /// class as tiles; with `overlayMasks`, a second row shows the same tiles with the evidence
-/// mask tinted red.
+/// mask tinted red. RGB tiles are shown as their channel mean.
 public enum ContactSheet {
     public struct Rendered: Sendable {
         public var width: Int
@@ -25,7 +25,7 @@ public enum ContactSheet {
                             x: gap, y: top + tile / 2 - 7, scale: scale, color: (235, 235, 235))
             let members = samples.filter { $0.label == c }.prefix(perClass)
             for (j, s) in members.enumerated() {
-                let grey = s.image.channels == 1 ? s.image.pixels : s.image.pixels.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
+                let grey = s.image.channels == 1 ? s.image.pixels : (0..<(s.image.width * s.image.height)).map { i in (s.image.pixels[3 * i] + s.image.pixels[3 * i + 1] + s.image.pixels[3 * i + 2]) / 3 }
                 let small = Resampler.resize(grey, width: s.image.width, height: s.image.height, channels: 1, stride: 1, offset: 0, toWidth: tile, toHeight: tile)
                 let maskSmall = Resampler.resize(s.mask.map(Float.init), width: s.image.width, height: s.image.height, channels: 1, stride: 1, offset: 0, toWidth: tile, toHeight: tile)
                 let left = labelWidth + j * (tile + gap)
