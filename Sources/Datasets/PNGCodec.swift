@@ -96,10 +96,10 @@ enum PNGCodec {
         }
     }
 
-    static func write16(gray: [UInt16], width: Int, height: Int, channels: Int, to url: URL) throws {
+    static func write16(_ gray: [UInt16], width: Int, height: Int, channels: Int, to url: URL) throws {
         var image = freshImage()
         image.width = UInt32(width); image.height = UInt32(height)
-        image.format = formatLinear | (channels == 3 ? formatColor : 0)
+        image.format = formatLinear | (channels >= 3 ? formatColor : 0) | (channels % 2 == 0 ? formatAlpha : 0)
         let ok = gray.withUnsafeBytes { png_image_write_to_file(&image, url.path, 0, $0.baseAddress, Int32(width * channels), nil) }
         guard ok != 0 else { throw SeafoldError.io(path: url.path, reason: "cannot write PNG: \(message(&image))") }
     }
@@ -107,7 +107,7 @@ enum PNGCodec {
     static func write8(_ bytes: [UInt8], width: Int, height: Int, channels: Int, to url: URL) throws {
         var image = freshImage()
         image.width = UInt32(width); image.height = UInt32(height)
-        image.format = channels == 3 ? formatColor : 0
+        image.format = (channels >= 3 ? formatColor : 0) | (channels % 2 == 0 ? formatAlpha : 0)
         let ok = bytes.withUnsafeBytes { png_image_write_to_file(&image, url.path, 0, $0.baseAddress, Int32(width * channels), nil) }
         guard ok != 0 else { throw SeafoldError.io(path: url.path, reason: "cannot write PNG: \(message(&image))") }
     }
@@ -128,7 +128,7 @@ public enum PNGWriter {
             try PNGCodec.write8(b, width: image.width, height: image.height, channels: image.channels, to: url)
         case 16:
             let s = image.pixels.map { UInt16((min(max($0, 0), 1) * 65535).rounded()) }
-            try PNGCodec.write16(gray: s, width: image.width, height: image.height, channels: image.channels, to: url)
+            try PNGCodec.write16(s, width: image.width, height: image.height, channels: image.channels, to: url)
         default:
             throw SeafoldError.config(key: "bitDepth", reason: "PNG bit depth \(bitDepth) is not supported; use 8 or 16")
         }

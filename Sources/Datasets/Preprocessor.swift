@@ -28,8 +28,11 @@ public struct Preprocessor: Sendable {
         let s = inputSize
         let plane = s * s
         var out = [Float](repeating: 0, count: 3 * plane)
-        if image.channels == 1 {
-            let r = Resampler.resize(image.pixels, width: image.width, height: image.height, channels: 1, stride: 1, offset: 0, toWidth: s, toHeight: s)
+        // An image that breaks its own invariants yields zeros rather than reading out of bounds.
+        guard image.width > 0, image.height > 0, image.channels > 0,
+              image.pixels.count == image.width * image.height * image.channels else { return out }
+        if image.channels != 3 {  // grey (or anything but RGB): channel 0 replicated
+            let r = Resampler.resize(image.pixels, width: image.width, height: image.height, channels: image.channels, stride: image.channels, offset: 0, toWidth: s, toHeight: s)
             for c in 0..<3 {
                 let m = mean[c], inv = 1 / std[c]
                 for i in 0..<plane { out[c * plane + i] = (r[i] - m) * inv }
@@ -47,8 +50,12 @@ public struct Preprocessor: Sendable {
     /// Resized image (HWC, 3 channels, in [0, 1] scale, not normalised) — for explanations.
     public func resized(_ image: Image) -> Image {
         let s = inputSize
-        let src = image.rgb()
         var px = [Float](repeating: 0, count: s * s * 3)
+        guard image.width > 0, image.height > 0, image.channels == 1 || image.channels == 3,
+              image.pixels.count == image.width * image.height * image.channels else {
+            return Image(width: s, height: s, channels: 3, pixels: px)
+        }
+        let src = image.rgb()
         for c in 0..<3 {
             let r = Resampler.resize(src.pixels, width: src.width, height: src.height, channels: 3, stride: 3, offset: c, toWidth: s, toHeight: s)
             for i in 0..<(s * s) { px[i * 3 + c] = r[i] }

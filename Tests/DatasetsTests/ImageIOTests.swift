@@ -102,3 +102,22 @@ final class ImageIOTests: XCTestCase {
         assertThrowsMentioning("nan.npy") { _ = try ImageLoader.load(n) }
     }
 }
+
+final class AlphaPNGTests: XCTestCase {
+    func testAlphaIsDroppedForRGBAAndGreyAlpha() throws {
+        let dir = try makeTempDir(self)
+        let rgba = dir.appendingPathComponent("rgba.png")
+        try PNGCodec.write8([255, 51, 0, 255, 0, 102, 204, 255], width: 2, height: 1, channels: 4, to: rgba)
+        let (img, info) = try ImageLoader.loadWithInfo(rgba)
+        XCTAssertTrue(info.hadAlpha)
+        XCTAssertEqual(img.channels, 3)
+        for (a, b) in zip(img.pixels, [1, 0.2, 0, 0, 0.4, 0.8] as [Float]) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        let ga = dir.appendingPathComponent("ga16.png")
+        try PNGCodec.write16([1000, 65535, 40000, 65535], width: 2, height: 1, channels: 2, to: ga)
+        let (g, gi) = try ImageLoader.loadWithInfo(ga)
+        XCTAssertEqual(gi.bitDepth, 16)
+        XCTAssertEqual(g.channels, 1)
+        XCTAssertEqual(g.pixels[0] * 65535, 1000, accuracy: 0.01)
+        XCTAssertEqual(g.pixels[1] * 65535, 40000, accuracy: 0.01)
+    }
+}

@@ -44,3 +44,20 @@ final class PreprocessorTests: XCTestCase {
         XCTAssertEqual(r, [0, 0.25, 0.75, 1])
     }
 }
+
+final class PreprocessorRobustnessTests: XCTestCase {
+    func testMalformedImagesDoNotCrash() {
+        let p = Preprocessor(inputSize: 4)
+        XCTAssertEqual(p.tensorData(Image(width: 0, height: 0, channels: 1, pixels: [])).count, 48)
+        XCTAssertEqual(p.tensorData(Image(width: 2, height: 2, channels: 3, pixels: [1])).count, 48)
+        // Two channels: channel 0 is used as grey.
+        let two = p.tensorData(Image(width: 1, height: 1, channels: 2, pixels: [0.485, 0.9]))
+        XCTAssertEqual(two[0], 0, accuracy: 1e-6)
+    }
+
+    func testResizedForExplanationsIsRGBInUnitRange() {
+        let r = Preprocessor(inputSize: 3).resized(Image(width: 6, height: 6, fill: 0.5))
+        XCTAssertEqual(r.channels, 3); XCTAssertEqual(r.width, 3)
+        for v in r.pixels { XCTAssertEqual(v, 0.5, accuracy: 1e-6) }
+    }
+}

@@ -22,6 +22,7 @@ struct Seafold: ParsableCommand {
             BenchCommand.self,
             KeysCommand.self,
             ClusterFakeCommand.self,
+            DataCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

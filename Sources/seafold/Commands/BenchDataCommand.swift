@@ -1,0 +1,71 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import SeafoldCore
+
+/// `seafold bench data`: images/s decoded (16-bit PNG) and preprocessed to 3×224×224, and the
+/// time to generate the single-site synthetic preset in memory.
+struct BenchDataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Image decode+preprocess throughput and synthetic single-site generation time."
+    )
+
+    @Option(help: "Images in the temporary multi-site folder (256 px).")
+    var images: Int = 118
+    @Option(help: "Decode passes over the folder (the median is reported).")
+    var passes: Int = 3
+    @Option(help: "Network input size.")
+    var inputSize: Int = 224
+    @Flag(help: "Skip the single-site generation timing.")
+    var skipGeneration = false
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-bench-data-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let options = SyntheticSAS.Options(preset: .multiSite, count: images, seed: 1)
+        let root = try SyntheticSAS.write(try SyntheticSAS.generate(options), options: options, to: tmp)
+        let folder = try ImageFolder(root: root, checkDuplicates: false)
+        let pre = Preprocessor(inputSize: inputSize)
+        var oneThread: [Double] = []
+        for _ in 0..<max(passes, 1) {
+            let t0 = Date()
+            var checksum: Float = 0
+            for s in folder.samples { checksum += pre.tensorData(try ImageLoader.load(s.url))[0] }
+            oneThread.append(Double(folder.count) / Date().timeIntervalSince(t0))
+            if !checksum.isFinite { throw SeafoldError.message("non-finite preprocessing output") }
+        }
+        // All cores: what a data-loading stage with one worker per core would sustain.
+        var allCores: [Double] = []
+        for _ in 0..<max(passes, 1) {
+            let t0 = Date()
+            DispatchQueue.concurrentPerform(iterations: folder.count) { i in
+                _ = try? pre.tensorData(ImageLoader.load(folder.samples[i].url))
+            }
+            allCores.append(Double(folder.count) / Date().timeIntervalSince(t0))
+        }
+        func median(_ a: [Double]) -> Double { let s = a.sorted(); return s[s.count / 2] }
+        var genSeconds: Double? = nil
+        if !skipGeneration {
+            let t0 = Date()
+            let s = try SyntheticSAS.generate(SyntheticSAS.Options(preset: .singleSite, seed: 1))
+            genSeconds = Date().timeIntervalSince(t0)
+            _ = s.count
+        }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if json {
+            var obj: [String: Any] = ["images": folder.count, "imageSize": 256, "inputSize": inputSize,
+                                      "decodePreprocessPerSecond1Thread": median(oneThread),
+                                      "decodePreprocessPerSecondAllCores": median(allCores), "cores": cores]
+            if let g = genSeconds { obj["singleSiteGenerateSeconds"] = g; obj["singleSiteImages"] = 2962 }
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "decode 16-bit PNG 256² + preprocess to 3×%d²: %.0f img/s (1 thread), %.0f img/s (%d cores) [median of %d]",
+                         inputSize, median(oneThread), median(allCores), cores, passes))
+            if let g = genSeconds { print(String(format: "synthetic single-site preset (2,962 × 80 px): %.1f s", g)) }
+        }
+    }
+}
