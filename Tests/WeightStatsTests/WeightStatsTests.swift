@@ -21,6 +21,18 @@ final class WeightHistogramTests: XCTestCase {
         XCTAssertEqual(e[2], 0.19999999999999998)  // not 0.2: the value numpy gives too
     }
 
+    /// Values lying on or next to edges, where the bin index depends on rounding. Reference
+    /// counts from numpy 2 `np.histogram(v.astype(float64), bins, range=(v.min(), v.max()))`
+    /// with v = float32(arange(31)) * float32(0.1) and v = float32(arange(71)) / float32(7).
+    func testEdgeRoundingMatchesNumpy() throws {
+        let v = (0..<31).map { Float($0) * Float(0.1) }
+        let (h3, h30) = (try WeightHistogram.pair(v, v, bins: 3).0, try WeightHistogram.pair(v, v, bins: 30).0)
+        XCTAssertEqual(h3.counts, [10, 10, 11])
+        XCTAssertEqual(h30.counts, [1, 1, 1, 1, 1, 1, 2, 0, 1, 1, 1, 1, 1, 2, 0, 1, 1, 1, 2, 0, 1, 1, 2, 0, 1, 1, 1, 2, 0, 2])
+        let w = (0..<71).map { Float($0) / Float(7) }
+        XCTAssertEqual(try WeightHistogram.pair(w, w, bins: 10).0.counts, [7, 7, 7, 7, 7, 7, 7, 7, 7, 8])
+    }
+
     func testDegenerateRangeLikeNumpy() throws {
         // np.histogram([2, 2, 2], bins=4) → counts [0, 0, 3, 0], edges [1.5, 1.75, 2, 2.25, 2.5].
         let (a, b) = try WeightHistogram.pair([2, 2, 2], [2], bins: 4)
