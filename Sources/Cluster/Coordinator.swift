@@ -220,6 +220,7 @@ public final class Coordinator: @unchecked Sendable {
         defer { lock.lock(); cpuAccumulated += Coordinator.threadCPU() - cpuStart; runThreadCPUStart = nil; lock.unlock() }
         lock.lock(); runThreadCPUStart = cpuStart; lock.unlock()
         var lastReport = 0.0
+        var nextHousekeeping = 0.0
         let tickMs = Int32(max(5, min(100, options.heartbeatInterval * 250)))
         while true {
             lock.lock()
@@ -233,7 +234,11 @@ public final class Coordinator: @unchecked Sendable {
                 report(st, final: true)
                 return st
             }
-            housekeeping(now: now)
+            // Heartbeats and expiry at most every tick, not per message (O(peers) each time).
+            if now >= nextHousekeeping {
+                housekeeping(now: now)
+                nextHousekeeping = now + Double(tickMs) / 1000
+            }
             if dirty { dispatch(now: now) }
             let st: RunStatus? = now - lastReport >= 1 ? statusLocked(now: now) : nil
             lock.unlock()

@@ -10,6 +10,7 @@ struct BenchClusterCommand: ParsableCommand {
     @Flag var json = false
     @Option(help: "Simulated heartbeating workers.") var workers = 500
     @Option(help: "Trivial tasks per simulated worker.") var tasksPerWorker = 4
+    @Option(help: "How long a simulated worker holds each task before DONE (ms), keeping the offered load below saturation.") var holdMs = 2000
     @Option(help: "Artifact size for the transfer test (MiB).") var mb = 64
 
     struct Report: Codable {
@@ -108,20 +109,26 @@ struct BenchClusterCommand: ParsableCommand {
         var lastDone = [Double](repeating: 0, count: n)
         var lat: [Double] = []
         var completed = 0
+        var held: [(due: Double, i: Int, token: String)] = []
+        let hold = Double(holdMs) / 1000
         var nextBeat = Date().timeIntervalSince1970 + 1
         func pump(until deadline: Double) throws {
             while Date().timeIntervalSince1970 < deadline {
                 let now = Date().timeIntervalSince1970
                 if now >= nextBeat { for s in socks { try s.send(WireMessage(.heartbeat, Empty()).frames, timeoutMs: 0) }; nextBeat = now + 1 }
-                let ready = try ZMQSocket.poll(socks, timeoutMs: 20)
+                while let k = held.firstIndex(where: { $0.due <= now }) {
+                    let e = held.remove(at: k)
+                    try socks[e.i].send(WireMessage(.done, DoneHeader(leaseToken: e.token, artifacts: [:]), payload: [Data("{}".utf8)]).frames)
+                    lastDone[e.i] = Date().timeIntervalSince1970
+                    completed += 1
+                }
+                let ready = try ZMQSocket.poll(socks, timeoutMs: 5)
                 for (i, r) in ready.enumerated() where r {
                     while let f = try socks[i].receive(timeoutMs: 0), let m = try? WireMessage.parse(f) {
                         guard m.command == .assign, let h = try? m.decode(AssignHeader.self) else { continue }
                         let t = Date().timeIntervalSince1970
                         if lastDone[i] > 0 { lat.append((t - lastDone[i]) * 1000) }
-                        try socks[i].send(WireMessage(.done, DoneHeader(leaseToken: h.leaseToken, artifacts: [:]), payload: [Data("{}".utf8)]).frames)
-                        lastDone[i] = Date().timeIntervalSince1970
-                        completed += 1
+                        held.append((t + hold, i, h.leaseToken))
                     }
                 }
                 if completed >= tasks && tasks > 0 { return }
