@@ -3,7 +3,7 @@ import SeafoldCore
 @testable import Explain
 
 final class ScoresAndFigureTests: XCTestCase {
-    /// An explanation with given weights on a 1×4 grid of 1-pixel-wide segments... built directly.
+    /// An explanation with the given (segment, weight) list on a rows × cols grid segmentation.
     func makeExplanation(width: Int, height: Int, rows: Int, cols: Int, weights: [(Int, Double)]) throws -> Explanation {
         let seg = try Segmentation.grid(width: width, height: height, rows: rows, cols: cols)
         let le = Explanation.LabelExplanation(label: 0, weights: weights.map { Explanation.SegmentWeight(segment: $0.0, weight: $0.1) },
@@ -37,8 +37,8 @@ final class ScoresAndFigureTests: XCTestCase {
         XCTAssertEqual(calls, 3)   // 5 images in batches of 2
     }
 
-    /// 4×4 image, 2×2 grid (4 segments of 4 px). Positive: segments 0 and 3; evidence: the top
-    /// row (8 px... rows 0–1 = segments 0 and 1). Explained area 8 px, 4 of them on evidence.
+    /// 4×4 image, 2×2 grid (4 segments of 4 px). Positive: segments 0 and 3; evidence: rows 0–1
+    /// (= segments 0 and 1, 8 px). Explained area 8 px, 4 of them on evidence → 0.5.
     func testPointingByHand() throws {
         let e = try makeExplanation(width: 4, height: 4, rows: 2, cols: 2, weights: [(0, 0.4), (3, 0.2), (1, -0.3), (2, -0.01)])
         var evidence = [UInt8](repeating: 0, count: 16)
