@@ -141,9 +141,18 @@ public struct LimeImageExplainer: Sendable {
         var predictions: [[Float]] = []
         predictions.reserveCapacity(numSamples)
         var start = 0
+        // Reused image buffers (copy-on-write keeps any image the classifier retains intact).
+        var buffers: [RGBImage] = []
         while start < numSamples {
             let end = min(start + batchSize, numSamples)
-            let batch = (start..<end).map { row in renderer.render { data[row * n + $0] != 0 } }
+            for (slot, row) in (start..<end).enumerated() {
+                if slot < buffers.count {
+                    renderer.render({ data[row * n + $0] != 0 }, into: &buffers[slot].pixels)
+                } else {
+                    buffers.append(renderer.render { data[row * n + $0] != 0 })
+                }
+            }
+            let batch = end - start == buffers.count ? buffers : Array(buffers.prefix(end - start))
             timing.perturbation += lap()
             predictions += try LimeImageExplainer.predict(batch, classifier: classifier, classes: predictions.first?.count)
             timing.model += lap()

@@ -56,65 +56,86 @@ public struct Quickshift: Codable, Equatable, Sendable {
             }
         }
 
-        var density = [Double](repeating: 0, count: n)
+        // The kernel is symmetric, so each pair is evaluated once and added to both pixels.
+        // Rows are split into a fixed number of chunks, each with its own accumulator, summed
+        // in chunk order: the result does not depend on thread scheduling or core count.
+        let chunks = min(h, 8)
+        var partial = [[Double]](repeating: [], count: chunks)
         feat.withUnsafeBufferPointer { f in
             spatial.withUnsafeBufferPointer { sp in
-                density.withUnsafeMutableBufferPointer { dens in
-                    let d = dens.baseAddress!
-                    // Rows are independent: two cores share the work, result is order-free.
-                    DispatchQueue.concurrentPerform(iterations: h) { r in
-                        let r0 = max(r - radius, 0), r1 = min(r + radius + 1, h)
-                        for c in 0..<w {
-                            let c0 = max(c - radius, 0), c1 = min(c + radius + 1, w)
-                            let p = 3 * (r * w + c)
-                            let f0 = f[p], f1 = f[p + 1], f2 = f[p + 2]
-                            var acc = 0.0
-                            for rr in r0..<r1 {
-                                let spRow = (rr - r + radius) * side + radius - c
-                                var q = 3 * (rr * w + c0)
-                                for cc in c0..<c1 {
-                                    let t0 = f0 - f[q], t1 = f1 - f[q + 1], t2 = f2 - f[q + 2]
-                                    acc += exp((t0 * t0 + t1 * t1 + t2 * t2) * inv) * sp[spRow + cc]
-                                    q += 3
+                partial.withUnsafeMutableBufferPointer { parts in
+                    let partsBase = parts.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: chunks) { k in
+                        var acc = [Double](repeating: 0, count: n)
+                        acc.withUnsafeMutableBufferPointer { a in
+                            for r in (k * h / chunks)..<((k + 1) * h / chunks) {
+                                for c in 0..<w {
+                                    let me = r * w + c
+                                    a[me] += 1   // the pixel itself: exp(0)
+                                    let f0 = f[3 * me], f1 = f[3 * me + 1], f2 = f[3 * me + 2]
+                                    for dr in 0...radius where r + dr < h {
+                                        let rr = r + dr
+                                        let c0 = dr == 0 ? c + 1 : max(c - radius, 0)
+                                        let c1 = min(c + radius + 1, w)
+                                        if c0 >= c1 { continue }
+                                        let spRow = (dr + radius) * side + radius - c
+                                        for cc in c0..<c1 {
+                                            let q = rr * w + cc
+                                            let t0 = f0 - f[3 * q], t1 = f1 - f[3 * q + 1], t2 = f2 - f[3 * q + 2]
+                                            let e = exp((t0 * t0 + t1 * t1 + t2 * t2) * inv) * sp[spRow + cc]
+                                            a[me] += e
+                                            a[q] += e
+                                        }
+                                    }
                                 }
                             }
-                            d[r * w + c] = acc
                         }
+                        (partsBase + k).pointee = acc
                     }
                 }
             }
         }
+        var density = partial[0]
+        for k in 1..<chunks { for i in 0..<n { density[i] += partial[k][i] } }
         var rng = SeededGenerator(seed: randomSeed)
         for i in 0..<n { density[i] += rng.nextDouble() * 0.00001 }
 
+        // Candidate offsets sorted by spatial distance: the feature distance is at least the
+        // spatial one, so the scan stops once dr² + dc² exceeds the best distance found —
+        // usually after a few neighbours instead of the whole (2·⌈3σ⌉+1)² window.
+        var offsets: [(dr: Int, dc: Int, s: Double)] = []
+        for dr in -radius...radius { for dc in -radius...radius { offsets.append((dr, dc, Double(dr * dr + dc * dc))) } }
+        offsets.sort { $0.s < $1.s }
         var parent = [Int](repeating: 0, count: n)
         let maxDistSq = maxDist * maxDist
         feat.withUnsafeBufferPointer { f in
             density.withUnsafeBufferPointer { dens in
-                parent.withUnsafeMutableBufferPointer { par in
-                    let pp = par.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: h) { r in
-                        let r0 = max(r - radius, 0), r1 = min(r + radius + 1, h)
-                        for c in 0..<w {
-                            let c0 = max(c - radius, 0), c1 = min(c + radius + 1, w)
-                            let me = r * w + c
-                            let current = dens[me]
-                            let p = 3 * me
-                            let f0 = f[p], f1 = f[p + 1], f2 = f[p + 2]
-                            var closest = Double.infinity
-                            var best = me
-                            for rr in r0..<r1 {
-                                let drr = Double((r - rr) * (r - rr))
-                                for cc in c0..<c1 where dens[rr * w + cc] > current {
-                                    let q = 3 * (rr * w + cc)
-                                    let t0 = f0 - f[q], t1 = f1 - f[q + 1], t2 = f2 - f[q + 2]
-                                    let dc = Double(c - cc)
-                                    let dist = t0 * t0 + t1 * t1 + t2 * t2 + drr + dc * dc
-                                    if dist < closest { closest = dist; best = rr * w + cc }
+                offsets.withUnsafeBufferPointer { offs in
+                    parent.withUnsafeMutableBufferPointer { par in
+                        let pp = par.baseAddress!
+                        DispatchQueue.concurrentPerform(iterations: h) { r in
+                            for c in 0..<w {
+                                let me = r * w + c
+                                let current = dens[me]
+                                let p = 3 * me
+                                let f0 = f[p], f1 = f[p + 1], f2 = f[p + 2]
+                                var closest = Double.infinity
+                                var best = me
+                                for o in offs {
+                                    if o.s > closest { break }
+                                    let rr = r + o.dr, cc = c + o.dc
+                                    if rr < 0 || rr >= h || cc < 0 || cc >= w { continue }
+                                    let q = rr * w + cc
+                                    if !(dens[q] > current) { continue }
+                                    let t0 = f0 - f[3 * q], t1 = f1 - f[3 * q + 1], t2 = f2 - f[3 * q + 2]
+                                    let dist = t0 * t0 + t1 * t1 + t2 * t2 + o.s
+                                    // skimage scans the window in raster order and keeps the first
+                                    // strict minimum: among equal distances, the lowest raster index.
+                                    if dist < closest || (dist == closest && q < best) { closest = dist; best = q }
                                 }
+                                // skimage compares sqrt(closest) > max_dist; squares compare alike.
+                                pp[me] = closest > maxDistSq ? me : best
                             }
-                            // skimage compares sqrt(closest) > max_dist; squares compare alike.
-                            pp[me] = closest > maxDistSq ? me : best
                         }
                     }
                 }

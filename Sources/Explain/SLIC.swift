@@ -114,8 +114,8 @@ public struct SLIC: Codable, Equatable, Sendable {
                 centres[k] = sums[k].map { $0 / Double(counts[k]) }
             }
         }
-        // A pixel outside every window (impossible with the 2·step windows on a regular grid,
-        // kept for safety) joins segment 0 of its row's neighbour via the connectivity pass.
+        // A pixel outside every window (impossible with 2·step windows on a regular grid; kept
+        // for safety) is given centre 0, and the connectivity pass then merges it if it is small.
         var raw = nearest.map { max($0, 0) }
         if enforceConnectivity {
             let segmentSize = Double(n) / Double(nSegments)

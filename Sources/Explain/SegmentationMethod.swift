@@ -58,7 +58,15 @@ struct PerturbationRenderer {
 
     /// The image with segment s kept where `on(s)` and hidden elsewhere.
     func render(_ on: (Int) -> Bool) -> RGBImage {
-        var out = [Float](repeating: 0, count: original.count)
+        var out = RGBImage(uncheckedWidth: width, height: height,
+                           pixels: [Float](unsafeUninitializedCapacity: original.count) { _, n in n = original.count })
+        render(on, into: &out.pixels)
+        return out
+    }
+
+    /// Renders into an existing buffer of the right size (reused across batches: fresh
+    /// 600 kB buffers per sample cost more in page faults than the copying itself).
+    func render(_ on: (Int) -> Bool, into out: inout [Float]) {
         out.withUnsafeMutableBufferPointer { o in
             original.withUnsafeBufferPointer { a in
                 fudged.withUnsafeBufferPointer { b in
@@ -69,6 +77,5 @@ struct PerturbationRenderer {
                 }
             }
         }
-        return RGBImage(uncheckedWidth: width, height: height, pixels: out)
     }
 }
