@@ -10,7 +10,10 @@ public enum TimelineChart {
         let sorted = entries.sorted { ($0.start, $0.worker, $0.taskID) < ($1.start, $1.worker, $1.taskID) }
         let workers = Array(Set(sorted.map(\.worker))).sorted()
         let t0 = sorted.map(\.start).min() ?? 0
-        let tEnd = max(sorted.map { $0.end ?? $0.start }.max() ?? 1, sorted.map(\.start).max() ?? 1)
+        let tLast = max(sorted.map { $0.end ?? $0.start }.max() ?? 1, sorted.map(\.start).max() ?? 1)
+        // Leave room after the last time for attempts still running (open-ended bars).
+        let stillRunning = sorted.contains { $0.end == nil }
+        let tEnd = stillRunning ? tLast + max(tLast - t0, 1) * 0.08 : tLast
         let span = max(tEnd - t0, 1e-9)
         let left = 110.0, right = 16.0, top = 30.0, lane = 26.0
         let plotW = Double(width) - left - right
