@@ -39,6 +39,12 @@ public enum TimelineChart {
             let dur = e.end.map { SVGCharts.label($0 - e.start) + " s" } ?? "still running"
             let tip = "\(e.label) [\(e.taskKind)] on \(e.worker): \(e.outcome), attempt \(attempt), \(dur)"
             s += "<rect x=\"\(SVGCharts.f(x1))\" y=\"\(SVGCharts.f(y))\" width=\"\(SVGCharts.f(max(x2 - x1, 2)))\" height=\"\(SVGCharts.f(lane - 8))\" class=\"\(cls)\"><title>\(HTML.escape(tip))</title></rect>"
+            // The task's label inside the bar when it fits (about 6 px per character).
+            let room = Int((x2 - x1 - 6) / 6)
+            if room >= 4 {
+                let text = e.label.count <= room ? e.label : String(e.label.prefix(room - 1)) + "…"
+                s += "<text x=\"\(SVGCharts.f(x1 + 3))\" y=\"\(SVGCharts.f(y + lane / 2))\" class=\"barlabel\">\(HTML.escape(text))</text>"
+            }
             if failed {
                 s += "<text x=\"\(SVGCharts.f(x2 + 2))\" y=\"\(SVGCharts.f(y + lane / 2))\" class=\"failmark\">✕</text>"
             }
