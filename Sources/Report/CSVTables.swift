@@ -14,7 +14,8 @@ public enum CSVTables {
 
     public static func table1(_ a: Aggregate) -> String {
         var rows: [Row] = []
-        for e in a.table1 {
+        // The output layer only when some fold has it (otherwise every row would be a gap).
+        for e in a.table1 where e.head != .output || a.hasOutputLayer {
             rows += foldRows(e.cell, table: "table1", column: e.column, model: e.model.rawValue, head: e.head.rawValue,
                              className: "", layer: "", metric: "accuracy")
         }
@@ -42,7 +43,7 @@ public enum CSVTables {
     /// Per-class precision/recall/F1 of every head, model and column.
     public static func perClass(_ a: Aggregate) -> String {
         var rows: [Row] = []
-        for e in a.perClass {
+        for e in a.perClass where e.head != .output || a.hasOutputLayer {
             for (metric, cell) in [("precision", e.precision), ("recall", e.recall), ("f1", e.f1)] {
                 rows += foldRows(cell, table: "perclass", column: e.column, model: e.model.rawValue, head: e.head.rawValue,
                                  className: e.className, layer: "", metric: metric)
@@ -86,7 +87,7 @@ extension CSVTables {
     /// The paired tests, one row per column × head (not per fold: a test is over folds).
     public static func paired(_ a: Aggregate) -> String {
         var out = "dataset,variant,head,n,mean_difference,t,df,p_two_sided,ft_better,base_better,ties,note\n"
-        for e in a.paired {
+        for e in a.paired where e.head != .output || a.hasOutputLayer {
             let (d, v) = a.split(e.column)
             let t = e.test
             func opt<T>(_ x: T?) -> String { x.map { "\($0)" } ?? "" }

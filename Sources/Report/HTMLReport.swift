@@ -127,6 +127,7 @@ public enum HTMLReport {
     svg .bar.failed { fill: #e15759; }
     svg .bar.running { fill: #edc948; }
     svg .bar.retry { stroke: #1f2328; stroke-width: 1.5; stroke-dasharray: 4 2; }
+    svg .barlabel { fill: #fff; font-size: 10px; pointer-events: none; }
     svg .failmark { fill: #cf222e; font-weight: 700; }
     table.confusion td { min-width: 36px; }
     table.confusion td.diag { background: #dafbe1; font-weight: 600; }

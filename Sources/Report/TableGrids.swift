@@ -102,7 +102,7 @@ public enum TableGrids {
     /// FT vs Base paired t-test on per-fold accuracy, one row per column × head.
     public static func paired(_ a: Aggregate) -> Grid {
         var rows: [[Grid.Item]] = []
-        for e in a.paired {
+        for e in a.paired where e.head != .output || a.hasOutputLayer {
             let t = e.test
             func plainItem(_ s: String, note: String? = nil) -> Grid.Item { Grid.Item(text: s, bold: false, note: note, isLabel: false) }
             let diff = t.meanDifference.map { ($0 >= 0 ? "+" : "") + NumberFormat.fixed($0 * 100, 2) + " pp" } ?? NumberFormat.dash
@@ -120,7 +120,8 @@ public enum TableGrids {
                     notes: [pairedCaveat(a)],
                     header: [names.map { Grid.Header(text: $0, span: 1) }],
                     sections: [Grid.Section(title: nil, rows: rows)],
-                    gaps: a.paired.compactMap { e in e.test.note.map { "\(e.column) \(NumberFormat.headShort(e.head)): \($0)" } })
+                    gaps: a.paired.filter { $0.head != .output || a.hasOutputLayer }
+                        .compactMap { e in e.test.note.map { "\(e.column) \(NumberFormat.headShort(e.head)): \($0)" } })
     }
 
     /// The plain sentence on how little a few folds can show.

@@ -10,7 +10,10 @@ public enum TimelineChart {
         let sorted = entries.sorted { ($0.start, $0.worker, $0.taskID) < ($1.start, $1.worker, $1.taskID) }
         let workers = Array(Set(sorted.map(\.worker))).sorted()
         let t0 = sorted.map(\.start).min() ?? 0
-        let tEnd = max(sorted.map { $0.end ?? $0.start }.max() ?? 1, sorted.map(\.start).max() ?? 1)
+        let tLast = max(sorted.map { $0.end ?? $0.start }.max() ?? 1, sorted.map(\.start).max() ?? 1)
+        // Leave room after the last time for attempts still running (open-ended bars).
+        let stillRunning = sorted.contains { $0.end == nil }
+        let tEnd = stillRunning ? tLast + max(tLast - t0, 1) * 0.08 : tLast
         let span = max(tEnd - t0, 1e-9)
         let left = 110.0, right = 16.0, top = 30.0, lane = 26.0
         let plotW = Double(width) - left - right
@@ -36,6 +39,12 @@ public enum TimelineChart {
             let dur = e.end.map { SVGCharts.label($0 - e.start) + " s" } ?? "still running"
             let tip = "\(e.label) [\(e.taskKind)] on \(e.worker): \(e.outcome), attempt \(attempt), \(dur)"
             s += "<rect x=\"\(SVGCharts.f(x1))\" y=\"\(SVGCharts.f(y))\" width=\"\(SVGCharts.f(max(x2 - x1, 2)))\" height=\"\(SVGCharts.f(lane - 8))\" class=\"\(cls)\"><title>\(HTML.escape(tip))</title></rect>"
+            // The task's label inside the bar when it fits (about 6 px per character).
+            let room = Int((x2 - x1 - 6) / 6)
+            if room >= 4 {
+                let text = e.label.count <= room ? e.label : String(e.label.prefix(room - 1)) + "…"
+                s += "<text x=\"\(SVGCharts.f(x1 + 3))\" y=\"\(SVGCharts.f(y + lane / 2))\" class=\"barlabel\">\(HTML.escape(text))</text>"
+            }
             if failed {
                 s += "<text x=\"\(SVGCharts.f(x2 + 2))\" y=\"\(SVGCharts.f(y + lane / 2))\" class=\"failmark\">✕</text>"
             }

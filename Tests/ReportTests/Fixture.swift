@@ -105,4 +105,17 @@ enum Fixture {
                           timeline: timeline, contactSheets: ["single-site": "sheets/single-site.png"],
                           figures: ["lime_7.png": "figures/lime_7.png", "absent": "figures/absent.png"], ddof: ddof)
     }
+
+    /// A run directory with the fixture's contact sheet and one of its two LIME figures
+    /// (the other is missing on purpose, to show as a gap).
+    static func makeRunDirectory() throws -> URL {
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: run.appendingPathComponent("sheets"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: run.appendingPathComponent("figures"), withIntermediateDirectories: true)
+        try TinyPNG.rgb(width: 96, height: 64) { x, y in ((x / 8 + y / 8) % 2 == 0 ? (40, 60, 90) : (200, 190, 150)) }
+            .write(to: run.appendingPathComponent("sheets/single-site.png"))
+        try TinyPNG.rgb(width: 96, height: 32) { x, y in (UInt8(x * 2), UInt8(y * 6), 120) }
+            .write(to: run.appendingPathComponent("figures/lime_7.png"))
+        return run
+    }
 }
