@@ -41,8 +41,11 @@ fi
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 command -v ip >/dev/null 2>&1 || skip "iproute2 (ip) is not installed"
 if [ -z "$bin" ] || [ ! -x "$bin" ]; then skip "no seafold binary (build it, or set SEAFOLD_BIN)"; fi
-"$bin" coordinator --help >/dev/null 2>&1 || skip "$bin has no coordinator command yet"
-"$bin" keys generate --help >/dev/null 2>&1 || skip "$bin has no keys command yet"
+# `--help` of an unknown subcommand prints the root help and succeeds, so look for the options.
+has() { "$bin" "${@:2}" --help 2>&1 | grep -q -- "$1"; }
+has --run-dir coordinator || skip "$bin has no coordinator command yet"
+has --connect worker || skip "$bin has no worker command yet"
+has --out keys generate || skip "$bin has no keys generate command yet"
 ip netns list >/dev/null 2>&1 || skip "ip netns does not work here"
 
 id=$$

@@ -121,10 +121,13 @@ struct ComposeChecks {
             } else {
                 let keyName = argument("--name", in: args) ?? "?"
                 needed = ["coordinator.pub", "\(keyName).key", "\(keyName).pub"]
-                if let connect = argument("--connect", in: args).flatMap(tcpEndpoint), services[connect.host] != nil {
+                let endpoint = argument("--connect", in: args) ?? ""
+                if endpoint.contains("REQUIRED") {
+                    // `${VAR:?message}`: the user must supply the address; compose refuses otherwise.
+                } else if let connect = tcpEndpoint(endpoint), services[connect.host] != nil {
                     let bind = argument("--bind", in: command(connect.host)).flatMap(tcpEndpoint)
                     if bind?.port != connect.port { p.append("\(label) connects to port \(connect.port), but \(connect.host) binds \(bind.map { String($0.port) } ?? "nothing")") }
-                } else if argument("--connect", in: args).flatMap(tcpEndpoint) == nil {
+                } else if tcpEndpoint(endpoint) == nil {
                     p.append("\(label) has no tcp --connect endpoint")
                 }
             }
