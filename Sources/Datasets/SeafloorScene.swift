@@ -22,6 +22,13 @@ public struct SonarSite: Codable, Equatable, Sendable {
     public var rangeMax: Double
     /// Additive noise floor (in intensity units; ground backscatter is about 1).
     public var noiseFloor: Double
+
+    public init(id: Int, gain: Double, looks: Int, roughShape: Double, textureScale: Double, falloff: Double,
+                grazingTan: Double, rangeMin: Double, rangeMax: Double, noiseFloor: Double) {
+        self.id = id; self.gain = gain; self.looks = max(looks, 1); self.roughShape = roughShape
+        self.textureScale = textureScale; self.falloff = falloff; self.grazingTan = grazingTan
+        self.rangeMin = rangeMin; self.rangeMax = rangeMax; self.noiseFloor = noiseFloor
+    }
 }
 
 /// Renders one seafloor image: a height field and a material reflectivity per class, lit by a

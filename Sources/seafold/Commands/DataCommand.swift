@@ -14,8 +14,6 @@ struct DataCommand: ParsableCommand {
 
 private func isTTY() -> Bool { isatty(STDERR_FILENO) != 0 }
 
-private func fail(_ error: Error) -> ValidationError { ValidationError("\(error)") }
-
 /// `seafold data synth`: writes images/, masks/, manifest.json and contact_sheet.png.
 struct DataSynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -103,8 +101,7 @@ struct DataInspectCommand: ParsableCommand {
            FileManager.default.fileExists(atPath: url.appendingPathComponent("images").path) {
             url = url.appendingPathComponent("images")
         }
-        let folder: ImageFolder
-        do { folder = try ImageFolder(root: url, strict: strict) } catch { throw fail(error) }
+        let folder = try ImageFolder(root: url, strict: strict)
         var sizes: [String: Int] = [:], depths: [String: Int] = [:], unreadable: [String] = []
         for s in folder.samples {
             do {
@@ -114,8 +111,7 @@ struct DataInspectCommand: ParsableCommand {
             } catch { unreadable.append("\(error)") }
         }
         let kf = StratifiedKFold(nSplits: folds, shuffle: !noShuffle, seed: seed)
-        let result: (folds: [Int], warnings: [String])
-        do { result = try kf.testFolds(labels: folder.labels) } catch { throw fail(error) }
+        let result = try kf.testFolds(labels: folder.labels)
         var table = [[Int]](repeating: [Int](repeating: 0, count: folder.classes.count), count: folds)
         for (i, f) in result.folds.enumerated() { table[f][folder.labels[i]] += 1 }
         let warnings = folder.warnings + result.warnings
