@@ -64,6 +64,17 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertThrowsError(try ConfigLoader.parse("datasets:\n  - {name: a}\n")) { e in XCTAssertTrue("\(e)".contains("path")) }
     }
 
+    func testPresetKeyWithOverrides() throws {
+        let c = try ConfigLoader.parse("preset: demo\nseed: 5\ntraining: {epochs: 2}\n")
+        let demo = try ConfigLoader.parse(Presets.demo)
+        XCTAssertEqual(c.seed, 5)
+        XCTAssertEqual(c.training.epochs, 2)
+        XCTAssertEqual(c.training.lr, demo.training.lr)
+        XCTAssertEqual(c.datasets, demo.datasets)
+        XCTAssertEqual(c.model, demo.model)
+        XCTAssertThrowsError(try ConfigLoader.parse("preset: huge\n")) { e in XCTAssertTrue("\(e)".contains("preset")) }
+    }
+
     func testPresetsParse() throws {
         for name in Presets.names {
             let c = try ConfigLoader.parse(Presets.yaml(name)!)

@@ -26,6 +26,10 @@ public enum ConfigLoader {
         }
         var r = try YAMLReader(root, path: "")
         var c = ExperimentConfig()
+        // `preset: NAME` starts from a built-in experiment; every other key overrides it.
+        if let preset = try r.optionalString("preset", oneOf: Presets.names) {
+            c = try parse(Presets.yaml(preset)!, baseDirectory: baseDirectory)
+        }
         c.name = try r.string("name", c.name)
         c.seed = try r.uint64("seed", c.seed)
         c.folds = try r.int("folds", c.folds, min: 2)
@@ -94,10 +98,12 @@ public enum ConfigLoader {
             c.report.minorityClass = try rp.optionalString("minority_class")
             try rp.finish()
         }
-        guard let ds = try r.children("datasets"), !ds.isEmpty else {
+        let given = try r.children("datasets")
+        if given == nil && c.datasets.isEmpty || given?.isEmpty == true {
             throw SeafoldError.config(key: "datasets", reason: "at least one dataset is needed (a folder `path:` or a `synthetic:` preset)")
         }
-        for var d in ds {
+        if given != nil { c.datasets = [] }
+        for var d in given ?? [] {
             let name = try d.string("name", "")
             guard !name.isEmpty else { throw SeafoldError.config(key: "\(d.path).name", reason: "every dataset needs a name\(YAMLReader.at(d.node))") }
             var dc = DatasetConfig(name: name)
