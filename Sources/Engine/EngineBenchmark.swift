@@ -26,7 +26,8 @@ public enum EngineBenchmark {
         public var inferenceImagesPerSecondBatch6: Double
         public var inferenceImagesPerSecondBatch64: Double
         public var inferenceGFLOPsBatch64: Double
-        /// Peak resident memory of the process after the train steps (VmHWM), bytes.
+        /// Peak resident memory of the whole process so far (VmHWM) right after the train steps, bytes;
+        /// for the first shape measured this is the batch-6 train-step peak (model, Adam state, buffers).
         public var peakRSSAfterTrainBytes: Int
         public var convGemm: [GemmFigure]
     }

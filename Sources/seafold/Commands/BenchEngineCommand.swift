@@ -67,7 +67,7 @@ struct BenchEngineCommand: ParsableCommand {
             print(String(format: "  of which Adam update      %.3f s", s.adamStepSeconds))
             print(String(format: "  inference batch 6         %.1f img/s", s.inferenceImagesPerSecondBatch6))
             print(String(format: "  inference batch 64        %.1f img/s   %.0f GFLOP/s", s.inferenceImagesPerSecondBatch64, s.inferenceGFLOPsBatch64))
-            print(String(format: "  peak RSS after train      %.0f MiB", Double(s.peakRSSAfterTrainBytes) / 1048576))
+            print(String(format: "  peak RSS so far (VmHWM)   %.0f MiB", Double(s.peakRSSAfterTrainBytes) / 1048576))
             for g in s.convGemm {
                 print(String(format: "  sgemm %-11@ %4d×%5d×%6d  %.0f GFLOP/s", g.label, g.m, g.k, g.n, g.gflops))
             }
