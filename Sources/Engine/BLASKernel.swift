@@ -27,11 +27,11 @@ public enum BLASKernel {
         return String(cString: p)
     }
 
-    /// Threads used by sgemm (and by the Engine's own loops).
+    /// Threads for the Engine: GEMM blocks and its own loops. OpenBLAS itself stays
+    /// single-threaded so results do not depend on the thread count (see `sgemm`).
     public static func setThreads(_ n: Int) {
-        let t = max(1, n)
-        openblas_set_num_threads(Int32(t))
-        ParallelConfig.threads = t
+        openblas_set_num_threads(1)
+        ParallelConfig.threads = max(1, n)
     }
 
     /// CPU feature flags from /proc/cpuinfo (Linux); empty when unreadable.
@@ -102,44 +102,68 @@ public enum BLASKernel {
         log("could not re-execute with OPENBLAS_CORETYPE=\(kernel) (errno \(errno)); continuing on kernel \(corename)")
     }
 
-    /// Call first thing in `main`. May replace the process (exec) and never returns in that case.
-    /// `verbose` (or a terminal on stderr) logs the kernel in use; fallbacks are always logged.
-    public static func ensureFastKernel(verbose: Bool = false) {
-        let env = ProcessInfo.processInfo.environment
-        let tried = (env[markerVariable] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
-        let userKernel = env["SEAFOLD_BLAS_CORETYPE"].flatMap { $0.isEmpty ? nil : $0 }
-        let announce = verbose || isatty(2) != 0 || env["SEAFOLD_VERBOSE"] == "1"
-        let loaded = corename
+    /// What `ensureFastKernel` does, as a pure decision (tested without exec).
+    enum Action: Equatable {
+        /// Re-execute with OPENBLAS_CORETYPE = kernel and the tried-marker = tried.
+        case reexec(kernel: String, tried: [String], log: String?)
+        /// Keep running; print `log` to stderr if non-nil.
+        case run(log: String?)
+    }
 
-        // 1. An explicit seafold override wins: make sure the library was loaded with it.
-        if let u = userKernel, tried.isEmpty, env["OPENBLAS_CORETYPE"] != u {
-            reexec(with: u, tried: [])
+    /// The decision before the self-test: an override or a fallback kernel means re-exec.
+    static func decideBeforeTest(env: [String: String], loaded: String, cpuBest: String?) -> Action? {
+        let tried = (env[markerVariable] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        if !tried.isEmpty { return nil }
+        if let u = env["SEAFOLD_BLAS_CORETYPE"], !u.isEmpty {
+            return env["OPENBLAS_CORETYPE"] == u ? nil : .reexec(kernel: u, tried: [], log: nil)
         }
-        // 2. Fallback kernel on a CPU that supports better, and nobody chose the kernel: re-exec.
-        let userChose = userKernel != nil || (tried.isEmpty && env["OPENBLAS_CORETYPE"] != nil)
-        if !userChose, tried.isEmpty, slowCores.contains(loaded.lowercased()), let best = bestKernelForCPU() {
-            reexec(with: best, tried: [])
-        }
-        // 3. Trust nothing: check the kernel now loaded.
-        let test = selfTest()
-        if !test.passed {
+        if env["OPENBLAS_CORETYPE"] != nil { return nil }   // the user chose; respected (logged later if slow)
+        if slowCores.contains(loaded.lowercased()), let best = cpuBest { return .reexec(kernel: best, tried: [], log: nil) }
+        return nil
+    }
+
+    /// The decision after the self-test of the loaded kernel.
+    static func decideAfterTest(env: [String: String], loaded: String, cpuBest: String?, passed: Bool,
+                                error: Double, announce: Bool) -> Action {
+        let tried = (env[markerVariable] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        if !passed {
             let current = env["OPENBLAS_CORETYPE"] ?? loaded
             let idx = ladder.firstIndex { $0.lowercased() == current.lowercased() }
                 ?? ladder.firstIndex { $0.lowercased() == loaded.lowercased() } ?? -1
-            if let next = ladder.dropFirst(idx + 1).first(where: { k in !tried.contains(k) }), tried.count < ladder.count {
-                log(String(format: "BLAS kernel %@ FAILED the self-test (relative error %.2g); re-running with the safer kernel %@", loaded, test.worstRelativeError, next))
-                reexec(with: next, tried: tried.isEmpty ? [current] : tried)
+            let history = tried.isEmpty ? [current] : tried
+            if let next = ladder.dropFirst(idx + 1).first(where: { k in !history.contains(k) }) {
+                return .reexec(kernel: next, tried: history, log: String(format: "BLAS kernel %@ FAILED the self-test (relative error %.2g); re-running with the safer kernel %@", loaded, error, next))
             }
-            log(String(format: "WARNING: BLAS kernel %@ failed the self-test (relative error %.2g) and no safer kernel is left; results may be wrong", loaded, test.worstRelativeError))
-            return
+            return .run(log: String(format: "WARNING: BLAS kernel %@ failed the self-test (relative error %.2g) and no safer kernel is left; results may be wrong", loaded, error))
         }
-        let slow = slowCores.contains(loaded.lowercased()) && bestKernelForCPU() != nil
-        if slow {
-            log("BLAS kernel \(loaded) (slow fallback kernel; this CPU supports \(bestKernelForCPU()!)\(userChose ? ", kept because the user chose it" : ""); set SEAFOLD_BLAS_CORETYPE to change)")
-        } else if tried.count > 1 {
-            log("BLAS kernel \(loaded) (after a failed self-test of \(tried.dropLast().joined(separator: ", ")))")
-        } else if announce {
-            log("BLAS kernel \(loaded) (self-test passed, relative error \(String(format: "%.1e", test.worstRelativeError)))")
+        let userChose = (env["SEAFOLD_BLAS_CORETYPE"].map { !$0.isEmpty } ?? false) || (tried.isEmpty && env["OPENBLAS_CORETYPE"] != nil)
+        if slowCores.contains(loaded.lowercased()), let best = cpuBest {
+            return .run(log: "BLAS kernel \(loaded) (slow fallback kernel; this CPU supports \(best)\(userChose ? ", kept because the user chose it" : ""); set SEAFOLD_BLAS_CORETYPE to change)")
+        }
+        if tried.count > 1 {
+            return .run(log: "BLAS kernel \(loaded) (after a failed self-test of \(tried.dropLast().joined(separator: ", ")))")
+        }
+        return .run(log: announce ? "BLAS kernel \(loaded) (self-test passed, relative error \(String(format: "%.1e", error)))" : nil)
+    }
+
+    /// Call first thing in `main`. May replace the process (exec) and never returns in that case.
+    /// `verbose` (or a terminal on stderr, or SEAFOLD_VERBOSE=1) logs the kernel in use;
+    /// fallbacks and failures are always logged.
+    public static func ensureFastKernel(verbose: Bool = false) {
+        let env = ProcessInfo.processInfo.environment
+        let best = bestKernelForCPU()
+        if case let .reexec(kernel, tried, _)? = decideBeforeTest(env: env, loaded: corename, cpuBest: best) {
+            reexec(with: kernel, tried: tried)
+        }
+        let test = selfTest()
+        let announce = verbose || isatty(2) != 0 || env["SEAFOLD_VERBOSE"] == "1"
+        switch decideAfterTest(env: env, loaded: corename, cpuBest: best, passed: test.passed,
+                               error: test.worstRelativeError, announce: announce) {
+        case let .reexec(kernel, tried, message):
+            if let message { log(message) }
+            reexec(with: kernel, tried: tried)
+        case let .run(message):
+            if let message { log(message) }
         }
     }
 }

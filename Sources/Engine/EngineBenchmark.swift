@@ -21,10 +21,13 @@ public enum EngineBenchmark {
         public var trainImagesPerSecond: Double
         /// Train-step FLOPs (≈ 3 × forward; conv1's input gradient is skipped) per second, in G.
         public var trainGFLOPs: Double
+        /// The Adam update alone (all parameters), median seconds: memory-bound, 7 floats per parameter.
+        public var adamStepSeconds: Double
         public var inferenceImagesPerSecondBatch6: Double
         public var inferenceImagesPerSecondBatch64: Double
         public var inferenceGFLOPsBatch64: Double
-        /// Peak resident memory of the process after the train steps (VmHWM), bytes.
+        /// Peak resident memory of the whole process so far (VmHWM) right after the train steps, bytes;
+        /// for the first shape measured this is the batch-6 train-step peak (model, Adam state, buffers).
         public var peakRSSAfterTrainBytes: Int
         public var convGemm: [GemmFigure]
     }
@@ -93,6 +96,10 @@ public enum EngineBenchmark {
         }
         let train = median(times)
         let peak = peakRSSBytes()
+        var adamTimes: [Double] = []
+        for _ in 0..<max(3, repeats) {
+            let t0 = now(); trainer.optimizer.step(net.parameters); adamTimes.append(now() - t0)
+        }
         let fwd = Double(net.forwardFlopsPerImage)
         progress("\(label): inference")
         func inference(_ n: Int) throws -> Double {
@@ -115,6 +122,7 @@ public enum EngineBenchmark {
                             forwardFlopsPerImage: fwd, trainStepSeconds: train,
                             trainImagesPerSecond: Double(batch) / train,
                             trainGFLOPs: 3 * fwd * Double(batch) / train / 1e9,
+                            adamStepSeconds: median(adamTimes),
                             inferenceImagesPerSecondBatch6: inf6, inferenceImagesPerSecondBatch64: inf64,
                             inferenceGFLOPsBatch64: fwd * inf64 / 1e9,
                             peakRSSAfterTrainBytes: peak, convGemm: gemm)

@@ -64,9 +64,10 @@ struct BenchEngineCommand: ParsableCommand {
             print(s.label + String(format: " — %.1f M parameters", Double(s.parameters) / 1e6))
             print(String(format: "  forward FLOPs/image       %.3f G", s.forwardFlopsPerImage / 1e9))
             print(String(format: "  train step (Adam, all)    %.3f s   %.1f img/s   %.0f GFLOP/s", s.trainStepSeconds, s.trainImagesPerSecond, s.trainGFLOPs))
+            print(String(format: "  of which Adam update      %.3f s", s.adamStepSeconds))
             print(String(format: "  inference batch 6         %.1f img/s", s.inferenceImagesPerSecondBatch6))
             print(String(format: "  inference batch 64        %.1f img/s   %.0f GFLOP/s", s.inferenceImagesPerSecondBatch64, s.inferenceGFLOPsBatch64))
-            print(String(format: "  peak RSS after train      %.0f MiB", Double(s.peakRSSAfterTrainBytes) / 1048576))
+            print(String(format: "  peak RSS so far (VmHWM)   %.0f MiB", Double(s.peakRSSAfterTrainBytes) / 1048576))
             for g in s.convGemm {
                 print(String(format: "  sgemm %-11@ %4d×%5d×%6d  %.0f GFLOP/s", g.label, g.m, g.k, g.n, g.gflops))
             }
