@@ -24,7 +24,7 @@ public enum Presets {
     datasets:
       - {name: multi-site, synthetic: multi-site, count: 24, size: 64, variants: [imbalanced]}
       - {name: single-site, synthetic: single-site, count: 64, size: 48, variants: [balanced, imbalanced]}
-    lime: {num_samples: 40, images_per_class: 1, folds: [0], stability_runs: 1, batch_size: 40}
+    lime: {num_samples: 40, images_per_class: 1, folds: [0], stability_runs: 1, batch_size: 40, segmentation: slic, slic_segments: 20}
     """
 
     /// The default experiment: both synthetic datasets, both variants, 3 folds, a scaled AlexNet
@@ -40,7 +40,7 @@ public enum Presets {
     datasets:
       - {name: multi-site, synthetic: multi-site, count: 118, size: 128, variants: [imbalanced]}
       - {name: single-site, synthetic: single-site, count: 480, size: 64, variants: [balanced, imbalanced]}
-    lime: {num_samples: 300, images_per_class: 1, folds: [0], stability_runs: 1}
+    lime: {num_samples: 300, images_per_class: 1, folds: [0], stability_runs: 1, segmentation: slic, slic_segments: 40}
     """
 
     /// The paper's protocol (§3.1): full AlexNet at 224 px, Adam lr 1e-4, batch 6, 100 epochs,

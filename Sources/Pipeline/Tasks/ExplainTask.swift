@@ -38,8 +38,12 @@ enum ExplainTask {
             let label = pack.labels[index]
             let image = try RGBImage(width: pack.size, height: pack.size, pixels: pack.rgb(index))
             let seed = SeededGenerator.derivedSeed(spec.seed, "lime/\(shard)/\(index)")
+            // Fewer than 8 superpixels explain little (lime's quickshift defaults suit 224 px
+            // photographs, not 64 px sonar snippets): fall back to SLIC and say so.
             let explainer = LimeImageExplainer(kernelWidth: lime.kernelWidth, numSamples: lime.numSamples, batchSize: lime.batchSize,
-                                               topLabels: min(5, pack.classes.count), segmentation: segmentation, seed: seed)
+                                               topLabels: min(5, pack.classes.count), segmentation: segmentation,
+                                               fallback: .slic(SLIC(nSegments: lime.slicSegments, compactness: lime.slicCompactness)),
+                                               minimumSegments: 8, seed: seed)
             let seg = try explainer.segment(image)
             var scores: [ExplanationScore] = []
             var explanations: [ModelKind: Explanation] = [:]
@@ -72,8 +76,8 @@ enum ExplainTask {
                 try NpyArray(shape: [pack.size, pack.size], uint8: try e.mask(label: label, numFeatures: lime.topK).map { $0 > 0 ? 1 : 0 }).write(to: maskURL)
                 artifacts[maskURL.lastPathComponent] = maskURL
             }
-            let fig = try ExplanationFigure.comparison(image: image, base: explanations[.base]!, fineTuned: explanations[.ft]!, label: label,
-                                                      numFeatures: lime.topK)
+            let fig = ExplainTask.enlarged(try ExplanationFigure.comparison(image: image, base: explanations[.base]!, fineTuned: explanations[.ft]!,
+                                                                            label: label, numFeatures: lime.topK), imageSize: pack.size)
             let name = "lime_\(shard.dataset)_\(shard.variant)_fold\(shard.fold + 1)_image\(index).png"
             let url = io.scratchDirectory.appendingPathComponent(name)
             try PNGWriter.writeRGB8(width: fig.width, height: fig.height, rgb: fig.rgb, to: url)
@@ -84,6 +88,21 @@ enum ExplainTask {
         try TaskRunner.encode(records).write(to: recordsURL)
         artifacts["explanations.json"] = recordsURL
         return TaskOutput(result: try TaskRunner.encode(results), artifacts: artifacts)
+    }
+
+    /// Small images are enlarged (nearest neighbour) so a person can see the superpixels.
+    static func enlarged(_ f: (width: Int, height: Int, rgb: [UInt8]), imageSize: Int) -> (width: Int, height: Int, rgb: [UInt8]) {
+        let k = max(1, (160 + imageSize - 1) / imageSize)
+        if k == 1 { return f }
+        let w = f.width * k, h = f.height * k
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            for x in 0..<w {
+                let s = ((y / k) * f.width + x / k) * 3, d = (y * w + x) * 3
+                out[d] = f.rgb[s]; out[d + 1] = f.rgb[s + 1]; out[d + 2] = f.rgb[s + 2]
+            }
+        }
+        return (w, h, out)
     }
 
     /// The model as LIME's classifier: RGB images in [0, 1] → softmax probabilities.
