@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "WeightStatsTests", dependencies: ["WeightStats"], swiftSettings: v5),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "SeafoldCore"], swiftSettings: v5),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SeafoldCore", "Engine", "Datasets", "Classifiers"], swiftSettings: v5),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: v5),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore"], swiftSettings: v5),

@@ -32,7 +32,11 @@ struct NetworkTraining {
             while b < idx.count {
                 let chunk = Array(idx[b..<min(b + batchSize, idx.count)])
                 let (x, y) = batch(chunk)
-                let r = try trainer.step(input: x, labels: y, rng: &dropoutRNG)
+                let r: (loss: Float, correct: Int)
+                do { r = try trainer.step(input: x, labels: y, rng: &dropoutRNG) } catch SeafoldError.diverged(let reason) {
+                    // `Trainer.step` refuses a non-finite loss ("loss is nan") without knowing where it is.
+                    throw SeafoldError.diverged(reason: "\(label): \(reason) at epoch \(epoch + 1), step \(step + 1); the last good checkpoint is kept (try a lower learning rate)")
+                }
                 guard r.loss.isFinite, r.loss < 1e4 else {
                     throw SeafoldError.diverged(reason: "\(label): loss is \(r.loss) at epoch \(epoch + 1), step \(step + 1); the last good checkpoint is kept (try a lower learning rate)")
                 }
