@@ -14,13 +14,21 @@ final class FaultToleranceTests: XCTestCase {
         var finished: Bool
     }
 
+    /// The smoke preset with fine-tunes long enough (a few seconds each) to be killed mid-way.
+    static let config: URL = {
+        let url = CLI.tempDir("ftcfg").appendingPathComponent("slow-smoke.yaml")
+        try? "preset: smoke\nname: slow-smoke\ntraining: {epochs: 24, checkpoint_every: 4}\nlime: {enabled: false}\n"
+            .write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }()
+
     /// Tables of an undisturbed local run, computed once per test process.
     static var reference: [String: String]?
     func referenceTables() throws -> [String: String] {
         if let r = FaultToleranceTests.reference { return r }
         let dir = CLI.tempDir("ref")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try CLI.run(["run", "--preset", "smoke", "--run-dir", dir.path, "--local"], timeout: 600)
+        let r = try CLI.run(["run", "--config", Self.config.path, "--run-dir", dir.path, "--local"], timeout: 600)
         XCTAssertEqual(r.status, 0, r.stderr)
         var out: [String: String] = [:]
         for t in ["table1.csv", "table2.csv", "table3.csv"] {
@@ -53,7 +61,7 @@ final class FaultToleranceTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = CLI.freePort()
         let run = dir.appendingPathComponent("run")
-        let coord = try CLI.start(["coordinator", "--preset", "smoke", "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)"],
+        let coord = try CLI.start(["coordinator", "--config", Self.config.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)"],
                                   log: dir.appendingPathComponent("coordinator.log"))
         let w1 = try worker("w1", port: port, dir: dir)
         let w2 = try worker("w2", port: port, dir: dir)
@@ -78,7 +86,7 @@ final class FaultToleranceTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = CLI.freePort()
         let run = dir.appendingPathComponent("run")
-        let args = ["coordinator", "--preset", "smoke", "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)"]
+        let args = ["coordinator", "--config", Self.config.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)"]
         let c1 = try CLI.start(args, log: dir.appendingPathComponent("coordinator1.log"))
         let w1 = try worker("w1", port: port, dir: dir)
         let w2 = try worker("w2", port: port, dir: dir)
