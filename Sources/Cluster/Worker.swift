@@ -139,10 +139,17 @@ public final class Worker: @unchecked Sendable {
         }
         try s.connect(coordinatorEndpoint)
         dealer = s
+        rejoin()
+    }
+
+    /// Introduces this worker to a coordinator that does not know it (a new connection, or a
+    /// RESET from a restarted coordinator on the same address, which ZeroMQ reconnects to
+    /// silently). Results sent to the old coordinator may have been lost: resend them (the
+    /// coordinator ignores duplicates by lease token). Transfers in flight lost their credits
+    /// with the old coordinator: restart them from the beginning, or they would wait forever.
+    private func rejoin() {
         sendReady()
-        // Results sent on an earlier connection may have been lost: resend (the coordinator
-        // ignores duplicates by lease token). Transfers restart from the beginning.
-        for r in recentResults { _ = try? s.send(r, timeoutMs: 0) }
+        if let d = dealer { for r in recentResults { _ = try? d.send(r, timeoutMs: 0) } }
         for f in fetches.values { f.restart(); pump(f) }
         for u in uploads.values { u.restart(); startUpload(u) }
     }
@@ -189,7 +196,7 @@ public final class Worker: @unchecked Sendable {
             }
         case .chunk: onChunk(try msg.decode(ChunkHeader.self), data: msg.payload.first ?? Data())
         case .putAck: onPutAck(try msg.decode(PutAckHeader.self))
-        case .reset: sendReady()
+        case .reset: rejoin()
         case .refuse:
             let reason = (try? msg.decode(ReasonHeader.self).reason) ?? "no reason given"
             log.error("refused by coordinator: \(reason)")
