@@ -3,7 +3,11 @@
 # its own network namespace (separate "hosts" joined by veth links), run the smoke experiment
 # across them with CURVE on, then the tables are shown.
 #
-#   sudo cluster/netns-demo.sh [--preset smoke|demo] [--keep]
+#   sudo cluster/netns-demo.sh [--preset smoke|demo] [--cut-link SECONDS] [--keep]
+#
+# With --cut-link, worker w1's link is cut while it runs a task, for SECONDS (longer than the
+# 3 s liveness, so its lease expires and the task runs elsewhere), then restored; the run must
+# still complete, and its tables must equal an undisturbed local run of the same config.
 #
 #           [sfw1] 10.77.1.2 ---veth--- 10.77.1.1 \
 #                                                  [sfc] coordinator, tcp://*:5555
@@ -18,11 +22,13 @@ set -euo pipefail
 
 preset=smoke
 keep=0
+cut=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --preset) preset=${2:?--preset needs a value}; shift 2 ;;
         --keep) keep=1; shift ;;
-        *) echo "usage: $0 [--preset smoke|demo] [--keep]" >&2; exit 2 ;;
+        --cut-link) cut=${2:?--cut-link needs seconds}; shift 2 ;;
+        *) echo "usage: $0 [--preset smoke|demo] [--cut-link SECONDS] [--keep]" >&2; exit 2 ;;
     esac
 done
 timeout_s=${SEAFOLD_NETNS_TIMEOUT:-900}
@@ -100,6 +106,8 @@ for w in w1 w2; do
     cp "$work/keys/$w/$w.pub" "$work/keys/coordinator/workers/"
 done
 printf 'preset: %s\n' "$preset" > "$work/experiment.yaml"
+# Fine-tunes long enough to be cut mid-way.
+[ "$cut" != 0 ] && printf 'training: {epochs: 24, checkpoint_every: 4}\nlime: {enabled: false}\n' >> "$work/experiment.yaml"
 
 # --- the run ----------------------------------------------------------------------------------
 ip netns exec "$ns_c" "$bin" coordinator --run-dir "$work/run" --config "$work/experiment.yaml" \
@@ -114,6 +122,18 @@ done
 log "coordinator pid $coordinator and two workers started; logs in $work (timeout ${timeout_s}s)"
 
 deadline=$((SECONDS + timeout_s))
+if [ "$cut" != 0 ]; then
+    # Wait until w1 runs a task, then cut its link (from the coordinator's side) and restore it.
+    for _ in $(seq 600); do
+        "$bin" status --run-dir "$work/run" --json 2>/dev/null | grep -q '"worker" : "w1-' && break
+        sleep 0.1
+    done
+    log "cutting w1's link for ${cut}s"
+    ip -n "$ns_c" link set "sfc1-$id" down
+    sleep "$cut"
+    ip -n "$ns_c" link set "sfc1-$id" up
+    log "w1's link restored"
+fi
 while kill -0 "$coordinator" 2>/dev/null; do
     if [ "$SECONDS" -ge "$deadline" ]; then
         log "timed out; last coordinator log lines:"
@@ -142,4 +162,15 @@ for i in 1 2; do
 done
 "$bin" status --run-dir "$work/run" || true
 "$bin" report --run-dir "$work/run"
+if [ "$cut" != 0 ]; then
+    grep -q '"lease-lost"' "$work/run/events.jsonl" && log "the cut was seen: a lease expired or a worker was lost" \
+        || log "note: no lease expired during the cut (w1 may have been idle)"
+    "$bin" run --config "$work/experiment.yaml" --local --run-dir "$work/reference" > /dev/null
+    for t in table1.csv table2.csv table3.csv; do
+        if ! cmp -s "$work/run/report/tables/$t" "$work/reference/report/tables/$t"; then
+            log "FAIL: $t differs from an undisturbed local run"; keep=1; exit 1
+        fi
+    done
+    log "tables equal an undisturbed local run of the same config"
+fi
 log "done: smoke experiment across three network namespaces with CURVE"

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// The multi-host rehearsal (cluster/netns-demo.sh): coordinator and two workers in separate
-/// network namespaces, smoke preset, CURVE on. Runs when the machine allows it (root, iproute2,
+/// network namespaces, smoke preset, CURVE on, one worker's link cut mid-task and restored. Runs when the machine allows it (root, iproute2,
 /// a seafold binary with the coordinator command); otherwise skipped with the script's reason.
 /// SEAFOLD_SKIP_NETNS=1 skips it on purpose.
 final class NetnsDemoTests: XCTestCase {
@@ -12,7 +12,7 @@ final class NetnsDemoTests: XCTestCase {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [DeploymentFiles.url("cluster/netns-demo.sh").path, "--preset", "smoke"]
+        process.arguments = [DeploymentFiles.url("cluster/netns-demo.sh").path, "--preset", "smoke", "--cut-link", "5"]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -25,5 +25,7 @@ final class NetnsDemoTests: XCTestCase {
         }
         XCTAssertEqual(process.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("done: smoke experiment across three network namespaces"), text)
+        // w1's link was cut mid-task and restored: the run still equals an undisturbed one.
+        XCTAssertTrue(text.contains("tables equal an undisturbed local run"), text)
     }
 }
