@@ -110,4 +110,19 @@ final class NpyBadInputTests: XCTestCase {
             }
         }
     }
+
+    /// Regression (libFuzzer, fuzz-npy crash-3cc7c2a4…): a float64 scalar of about -1e269 made
+    /// `ints()` trap ("Float value cannot be converted to Int"). Now an error naming the element.
+    func testIntsOfNonIntegralFloatsIsAnErrorNotATrap() throws {
+        let crash = Data(base64Encoded: "k05VTVBZAQB2AHsnZGVzY3InOiAnPGY4JywgJ2ZvcnRyYW5fb3JkZXInOiBGYVtsc2UsICdzaGFwZSc6ICgpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAKAAAAAAAA+D8=")!
+        let a = try NpyArray.decode(crash, source: "crash.npy")
+        XCTAssertThrowsError(try a.ints(source: "crash.npy")) { XCTAssertTrue("\($0)".contains("crash.npy") && "\($0)".contains("element 0"), "\($0)") }
+        for bad in [Float.nan, .infinity, -.infinity, 1e30] {
+            XCTAssertThrowsError(try NpyArray(shape: [2], floats: [1, bad]).ints(source: "labels.npy")) {
+                XCTAssertTrue("\($0)".contains("labels.npy: element 1"), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try NpyArray(shape: [1], doubles: [9.3e18]).ints())
+        XCTAssertEqual(try NpyArray(shape: [3], doubles: [2.9, -2.9, 16_777_217]).ints(), [2, -2, 16_777_217])
+    }
 }
