@@ -24,10 +24,14 @@ echo "== building fuzz-$target (release, -sanitize=fuzzer,address) =="
 # `swift build --sanitize=fuzzer --sanitize=address` (two flags) compiles WITHOUT coverage
 # instrumentation and libFuzzer runs blind ("Is the code instrumented for coverage?"). The
 # --sanitize=fuzzer is still given so that SwiftPM links the executable for libFuzzer's main.
-swift build -c release --scratch-path "$scratch" --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \
-    -j "${FUZZ_JOBS:-2}" --product "fuzz-$target" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Wrapping|Write)' || true
+mkdir -p "$scratch"
+if ! swift build -c release --scratch-path "$scratch" --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \
+        -j "${FUZZ_JOBS:-2}" --product "fuzz-$target" >"$scratch/build-$target.log" 2>&1; then
+    grep -E 'error|warning: unre' "$scratch/build-$target.log" | head -20
+    echo "build of fuzz-$target failed (log: $scratch/build-$target.log)" >&2; exit 1
+fi
+tail -1 "$scratch/build-$target.log"
 bin="$scratch/release/fuzz-$target"
-[ -x "$bin" ] || { echo "build failed: $bin missing" >&2; exit 1; }
 
 corpus="$scratch/corpus/$target"; crashes="$scratch/crashes/$target"
 mkdir -p "$corpus" "$crashes"

@@ -262,4 +262,22 @@ final class BadImageTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("a.png"), "\(e)")
         }
     }
+
+    /// Regression (libFuzzer, fuzz-png crash-77911a03…): a float .npy whose values span only
+    /// denormals made the percentile stretch compute 1/(b-a) = inf and return NaN pixels; values
+    /// near ±Float.greatestFiniteMagnitude overflowed the same way. Pixels must stay in [0, 1].
+    func testPercentileStretchOfExtremeFloatsStaysFinite() throws {
+        let dir = try makeTempDir(self)
+        let crash = try write(Data(base64Encoded: "k05VTVBZAQB2AHsnZGVzY3InOiAnPGY0JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsLDEgLCkgMiB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgASAgICAgICAKAAAAAAAAAD8AAIA/AADAPwAAAEAAACBAAABAQAAAYEAAAIBAAABjYGBkoEAAALBA")!, "crash.npy", in: dir)
+        let img = try ImageLoader.load(crash)
+        XCTAssertTrue(img.pixels.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "\(img.pixels)")
+        let m = Float.greatestFiniteMagnitude
+        for values: [Float] in [[1e-44, 0, 3e-45, 0], [-m, m, 0, 1], [m, m, -m, -m], [.leastNonzeroMagnitude, 0, 0, 0]] {
+            let u = dir.appendingPathComponent("x.npy")
+            try NpyArray(shape: [2, 2], floats: values).write(to: u)
+            let px = try ImageLoader.load(u).pixels
+            XCTAssertTrue(px.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "\(values) -> \(px)")
+        }
+        XCTAssertEqual(ImageLoader.scale([0, 1, 2, 3, 4], .percentile(low: 0, high: 100)), [0, 0.25, 0.5, 0.75, 1])
+    }
 }
