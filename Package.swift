@@ -1,11 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
+import Foundation
 
 // seafold: the distributed, explainable SAS fine-tuning experiment (Walker et al.).
 // Module boundaries (docs/ARCHITECTURE.md): `Cluster` never imports ML code; the domain
 // modules (Engine, Datasets, Classifiers, WeightStats, Explain) never import Pipeline/Cluster.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
-let fast: [SwiftSetting] = v5 + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+/// `SEAFOLD_FUZZ=1` (scripts/fuzz.sh only) adds the libFuzzer targets in Fuzz/ and keeps
+/// overflow and bounds checks on (no -Ounchecked), so the fuzzer sees every trap.
+let fuzzing = ProcessInfo.processInfo.environment["SEAFOLD_FUZZ"] != nil
+let fast: [SwiftSetting] = fuzzing ? v5 : v5 + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "seafold",
@@ -64,3 +68,17 @@ let package = Package(
         .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: v5),
     ]
 )
+
+if fuzzing {
+    let fuzzTargets: [(name: String, dir: String, deps: [Target.Dependency])] = [
+        ("fuzz-npy", "npy", ["SeafoldCore"]),
+        ("fuzz-safetensors", "safetensors", ["Engine", "SeafoldCore"]),
+        ("fuzz-wire", "wire", ["Cluster"]),
+        ("fuzz-config", "config", ["Pipeline", "SeafoldCore"]),
+        ("fuzz-png", "png", ["Datasets", "SeafoldCore"]),
+    ]
+    for t in fuzzTargets {
+        package.targets.append(.executableTarget(name: t.name, dependencies: t.deps, path: "Fuzz/\(t.dir)",
+                                                 swiftSettings: v5 + [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

@@ -77,7 +77,44 @@ public struct WireMessage {
 
     public func decode<H: Decodable>(_ type: H.Type) throws -> H {
         do { return try WireMessage.decoder.decode(type, from: header) } catch {
-            throw ClusterError.malformed("\(command.rawValue) header is not a valid \(type): \(error)")
+            throw ClusterError.malformed("\(command.rawValue) header is not a valid \(type): \(WireMessage.explain(error, header: header))")
+        }
+    }
+
+    /// A one-line reason naming the offending field (DecodingError's own text is a long dump).
+    static func explain(_ error: Error, header: Data = Data()) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.reduce("") { p, k in
+                if let i = k.intValue, k.stringValue.hasPrefix("Index") || k.stringValue == "\(i)" { return p + "[\(i)]" }
+                return p.isEmpty ? k.stringValue : p + "." + k.stringValue
+            }
+        }
+        guard let e = error as? DecodingError else { return "\(error)" }
+        switch e {
+        case let .keyNotFound(key, ctx):
+            return "missing field '\(path(ctx.codingPath + [key]))'"
+        case let .typeMismatch(type, ctx):
+            return ctx.codingPath.isEmpty ? "expected a JSON \(type == [String: Any].self ? "object" : "\(type)") at the top level"
+                : "field '\(path(ctx.codingPath))' is not a \(type)"
+        case let .valueNotFound(type, ctx):
+            return "field '\(path(ctx.codingPath))' is null, expected a \(type)"
+        case let .dataCorrupted(ctx):
+            if !ctx.codingPath.isEmpty { return "field '\(path(ctx.codingPath))': \(ctx.debugDescription)" }
+            // corelibs' JSONDecoder says "not valid JSON" also for a number that does not fit
+            // its field (1e300, 0.5 or 2^70 for an Int): name such a top-level field.
+            if let obj = try? JSONSerialization.jsonObject(with: header), let dict = obj as? [String: Any] {
+                for k in dict.keys.sorted() {
+                    guard let n = dict[k] as? NSNumber, !(n is Bool) else { continue }
+                    let d = n.doubleValue
+                    if d != d.rounded() || abs(d) >= 9.2e18 {
+                        return "field '\(k)': number \(n) is not an integer in range, or does not fit its type"
+                    }
+                }
+                return "a value does not fit its field's type"
+            }
+            return "not valid JSON"
+        @unknown default:
+            return "\(error)"
         }
     }
 
@@ -88,7 +125,7 @@ public struct WireMessage {
         guard frames.count <= WireProtocol.maxFrames else { throw ClusterError.malformed("\(frames.count) frames, at most \(WireProtocol.maxFrames)") }
         let proto = String(decoding: frames[0].prefix(32), as: UTF8.self)
         guard proto == WireProtocol.version else {
-            if proto.hasPrefix("SEAFOLD/") { throw ClusterError.refused("protocol \(proto) is not \(WireProtocol.version); run the same seafold version on coordinator and workers") }
+            if proto.hasPrefix("SEAFOLD/") { throw ClusterError.refused("protocol '\(proto)' is not \(WireProtocol.version); run the same seafold version on coordinator and workers") }
             throw ClusterError.malformed("protocol frame is not \(WireProtocol.version)")
         }
         guard frames[1].count <= 16, let command = WireCommand(rawValue: String(decoding: frames[1], as: UTF8.self)) else {

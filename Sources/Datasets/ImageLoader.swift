@@ -99,8 +99,10 @@ public enum ImageLoader {
         let sorted = values.sorted()
         let a = percentile(sorted, lo), b = percentile(sorted, hi)
         guard b > a else { return [Float](repeating: 0, count: values.count) }  // constant image
-        let inv = 1 / (b - a)
-        return values.map { min(max(($0 - a) * inv, 0), 1) }
+        // In Double: with Float, a span of denormals made 1/(b-a) infinite and a span near
+        // ±Float.greatestFiniteMagnitude overflowed, both giving NaN pixels (found by fuzz-png).
+        let base = Double(a), inv = 1 / (Double(b) - Double(a))
+        return values.map { Float(min(max((Double($0) - base) * inv, 0), 1)) }
     }
 
     /// NumPy's default ('linear') percentile of already sorted values.
@@ -108,8 +110,8 @@ public enum ImageLoader {
         let pos = q / 100 * Double(sorted.count - 1)
         let i = Int(pos.rounded(.down))
         let j = min(i + 1, sorted.count - 1)
-        let f = Float(pos - Double(i))
-        return sorted[i] + (sorted[j] - sorted[i]) * f
+        let f = pos - Double(i)
+        return Float(Double(sorted[i]) + (Double(sorted[j]) - Double(sorted[i])) * f)
     }
 
     /// Header facts without decoding pixels (PNG), or from the array (.npy).

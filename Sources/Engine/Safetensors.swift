@@ -119,8 +119,13 @@ public enum Safetensors {
             let (cnt, overflow) = shape.reduce((1, false)) { acc, d in
                 let r = acc.0.multipliedReportingOverflow(by: d); return (r.partialValue, acc.1 || r.overflow)
             }
-            guard !overflow, cnt * 4 == en - b else {
-                throw bad("tensor '\(key)': shape \(Tensor.describe(shape)) needs \(cnt * 4) bytes but data_offsets give \(en - b)")
+            // The byte count can overflow even when the element count does not ([2^31, 2^31]).
+            let (bytes, bytesOverflow) = cnt.multipliedReportingOverflow(by: 4)
+            guard !overflow, !bytesOverflow else {
+                throw bad("tensor '\(key)': shape \(Tensor.describe(shape)) is absurdly large")
+            }
+            guard bytes == en - b else {
+                throw bad("tensor '\(key)': shape \(Tensor.describe(shape)) needs \(bytes) bytes but data_offsets give \(en - b)")
             }
             entries.append((key, shape, b, en))
         }

@@ -83,16 +83,27 @@ public struct NpyArray: Equatable, Sendable {
         return floats().map(Double.init)
     }
 
-    /// Elements converted to Int (floats are truncated).
-    public func ints() -> [Int] {
+    /// Elements converted to Int (floats are truncated). A float element that is NaN, infinite
+    /// or beyond Int's range is an error naming `source` and the element (it used to trap).
+    public func ints(source: String = "<array>") throws -> [Int] {
         let n = count
+        if dtype == .float32 || dtype == .float64 {
+            var out = [Int](); out.reserveCapacity(n)
+            for (i, v) in doubles().enumerated() {
+                guard let k = Int(exactly: v.rounded(.towardZero)) else {
+                    throw SeafoldError.badInput(path: source, reason: "element \(i) is \(v), not convertible to an integer")
+                }
+                out.append(k)
+            }
+            return out
+        }
         return bytes.withUnsafeBytes { raw -> [Int] in
             switch dtype {
             case .int64: return (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
             case .int32: return (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) }
             case .uint8, .bool: return raw.map { Int($0) }
             case .uint16: return (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) }
-            case .float32, .float64: return floats().map { Int($0) }
+            case .float32, .float64: return []  // handled above
             }
         }
     }

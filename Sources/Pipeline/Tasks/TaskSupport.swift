@@ -80,7 +80,8 @@ enum TaskSupport {
     }
 
     static func readLabels(_ name: String, io: TaskIO) throws -> [Int] {
-        try NpyArray.read(from: try io.input(name)).ints()
+        let url = try io.input(name)
+        return try NpyArray.read(from: url).ints(source: url.path)
     }
 
     /// Pipeline's epoch record from a linear head's (whose epochs count from 0).
