@@ -9,7 +9,7 @@ import SeafoldCore
 /// paper's Figure 3 rows (image | Base | FT) as PNG, the explanations as JSON and masks as .npy,
 /// and scores each explanation: stability over seeds, deletion AUC, and — on synthetic data
 /// with ground-truth evidence masks — the pointing score.
-enum ExplainTask {
+public enum ExplainTask {
     static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
         let shard = try TaskSupport.require(spec.shard, "shard", .explain)
         let lime = spec.lime ?? LimeConfig()
@@ -105,8 +105,9 @@ enum ExplainTask {
         return (w, h, out)
     }
 
-    /// The model as LIME's classifier: RGB images in [0, 1] → softmax probabilities.
-    static func classifier(_ model: AlexNet, size: Int) -> ImageClassifier {
+    /// The model as LIME's classifier: RGB images in [0, 1] → softmax probabilities
+    /// (ImageNet normalisation, as every input of the network).
+    public static func classifier(_ model: AlexNet, size: Int) -> ImageClassifier {
         return { images in
             let plane = size * size
             var data = [Float](repeating: 0, count: images.count * 3 * plane)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Explain
 import Foundation
+import Pipeline
 
 /// `seafold bench lime`: one LIME explanation of a 224 px image at 1000 samples with full
 /// AlexNet: total seconds, model seconds, and the share spent outside the model.
@@ -24,7 +25,7 @@ struct BenchLimeCommand: ParsableCommand {
         let image = ExplainBenchmark.syntheticImage(size: size)
         let explainer = LimeImageExplainer(numSamples: samples, batchSize: 64, seed: 0)
         let t0 = Date()
-        let e = try explainer.explain(image, classifier: ExplainTaskClassifier.make(model, size: size))
+        let e = try explainer.explain(image, classifier: ExplainTask.classifier(model, size: size))
         let total = Date().timeIntervalSince(t0)
         let r = Result(size: size, samples: samples, segments: e.segmentation.count, totalSeconds: total, modelSeconds: e.timing.model,
                        outsideModelSeconds: e.timing.outsideModel, outsideShare: e.timing.outsideModel / total,

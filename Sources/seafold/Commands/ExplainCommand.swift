@@ -36,7 +36,7 @@ struct ExplainCommand: ParsableCommand {
         let seg = try explainer.segment(rgb)
         for w in seg.warnings { Console.warn(w) }
         let main = try loadModel(weights)
-        let classify = ExplainTaskClassifier.make(main, size: inputSize)
+        let classify = ExplainTask.classifier(main, size: inputSize)
         let target = try label ?? {
             let p = try classify([rgb])[0]
             return p.indices.max { p[$0] < p[$1] } ?? 0
@@ -46,7 +46,7 @@ struct ExplainCommand: ParsableCommand {
         var panels: [ExplanationFigure.Panel] = [.image()]
         var records: [String: Explanation] = ["model": e]
         if let weightsBase {
-            let b = try explainer.explain(rgb, classifier: ExplainTaskClassifier.make(try loadModel(weightsBase), size: inputSize), labels: nil, segmentation: seg)
+            let b = try explainer.explain(rgb, classifier: ExplainTask.classifier(try loadModel(weightsBase), size: inputSize), labels: nil, segmentation: seg)
             panels.append(.explanation("Base", b, label: target))
             records["base"] = b
         }
@@ -68,22 +68,5 @@ struct ExplainCommand: ParsableCommand {
         var inputs = try InferenceInputs.parse(["--weights", path, "--npy", "unused.npy", "--out", "unused.npy", "--input-size", String(inputSize)])
         inputs.weights = path
         return try inputs.model()
-    }
-}
-
-/// The engine's AlexNet as a LIME classifier over RGB images in [0, 1].
-enum ExplainTaskClassifier {
-    static func make(_ model: AlexNet, size: Int) -> ImageClassifier {
-        let mean = Preprocessor.imagenetMean, std = Preprocessor.imagenetStd
-        return { images in
-            let plane = size * size
-            var data = [Float](repeating: 0, count: images.count * 3 * plane)
-            for (k, img) in images.enumerated() {
-                for p in 0..<plane { for c in 0..<3 { data[(k * 3 + c) * plane + p] = (img.pixels[p * 3 + c] - mean[c]) / std[c] } }
-            }
-            let probs = try model.probabilities(Tensor(shape: [images.count, 3, size, size], data: data))
-            let c = probs.shape[1], s = probs.scalars
-            return (0..<images.count).map { Array(s[($0 * c)..<(($0 + 1) * c)]) }
-        }
     }
 }

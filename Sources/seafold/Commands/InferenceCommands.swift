@@ -73,6 +73,17 @@ struct InferenceInputs: ParsableArguments {
         return (names, { r in Tensor(shape: [r.count, 3, inputSize, inputSize], data: r.flatMap { pre.tensorData(imgs[$0]) }) }, imgs.count)
     }
 
+    /// Runs `f` over the inputs in batches of 32 and writes its rows as OUT.npy.
+    func runBatches(_ f: (Tensor) throws -> Tensor) throws {
+        let (names, batch, n) = try inputs()
+        var rows: [Float] = [], cols = 0
+        for s in stride(from: 0, to: n, by: 32) {
+            let out = try f(batch(s..<min(s + 32, n)))
+            cols = out.shape[1]; rows += out.scalars
+        }
+        try write(rows, cols: cols, names: names)
+    }
+
     func write(_ rows: [Float], cols: Int, names: [String]) throws {
         let url = URL(fileURLWithPath: out)
         try NpyArray(shape: [names.count, cols], floats: rows).write(to: url)
@@ -95,13 +106,7 @@ struct FeaturesCommand: ParsableCommand {
 
     func run() throws {
         let model = try io.model()
-        let (names, batch, n) = try io.inputs()
-        var rows: [Float] = [], cols = 0
-        for s in stride(from: 0, to: n, by: 32) {
-            let f = try model.penultimateFeatures(batch(s..<min(s + 32, n)))
-            cols = f.shape[1]; rows += f.scalars
-        }
-        try io.write(rows, cols: cols, names: names)
+        try io.runBatches { try model.penultimateFeatures($0) }
     }
 }
 
@@ -112,12 +117,6 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let model = try io.model()
-        let (names, batch, n) = try io.inputs()
-        var rows: [Float] = [], cols = 0
-        for s in stride(from: 0, to: n, by: 32) {
-            let p = try model.probabilities(batch(s..<min(s + 32, n)))
-            cols = p.shape[1]; rows += p.scalars
-        }
-        try io.write(rows, cols: cols, names: names)
+        try io.runBatches { try model.probabilities($0) }
     }
 }
