@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 san="${1:?usage: scripts/sanitize.sh address|thread [filter]}"; filter="${2:-ClusterTests}"
 case "$san" in address) scratch=.build-asan ;; thread) scratch=.build-tsan ;; *) echo "address or thread" >&2; exit 2 ;; esac
-log="$scratch-$filter.log"
+mkdir -p "$scratch"; log="$scratch/sanitize-$filter.log"
 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" SWIFT_BACKTRACE=enable=no swift test -j "${SAN_JOBS:-2}" --scratch-path "$scratch" --sanitize="$san" --filter "$filter" >"$log" 2>&1
 rc=$?
 grep -aE "^(WARNING|ERROR): (ThreadSanitizer|AddressSanitizer)|^SUMMARY: |error: |Executed [0-9]+ tests" "$log" | sort | uniq -c | tail -20

@@ -53,9 +53,11 @@ extension Coordinator {
         guard h.codeVersion == options.codeVersion else {
             let reason = "worker \(rec.id) runs code version '\(rec.codeVersion)' but this coordinator runs '\(options.codeVersion)'; install the same seafold version on both"
             log.error("refused: \(reason)")
-            _ = send(peer, WireMessage(.refuse, ReasonHeader(reason: reason)))
+            // Record first, then answer: whoever sees the REFUSE can rely on the ledger saying so.
             rec.state = "refused"
-            try ledger.commit(workers: [rec], events: [EventRecord(time: now, kind: "worker-refused", task: nil, worker: rec.id, detail: reason)])
+            let recorded = Result { try ledger.commit(workers: [rec], events: [EventRecord(time: now, kind: "worker-refused", task: nil, worker: rec.id, detail: reason)]) }
+            _ = send(peer, WireMessage(.refuse, ReasonHeader(reason: reason)))
+            try recorded.get()
             return
         }
         // The same worker on an older connection: hand over the leases it still runs.

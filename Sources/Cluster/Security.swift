@@ -65,7 +65,10 @@ final class ZapHandler: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
-    private(set) var denied = 0
+    private var deniedCount = 0
+    /// Clients refused so far (read from other threads, so under the lock; TSan found the
+    /// unlocked read).
+    var denied: Int { lock.lock(); defer { lock.unlock() }; return deniedCount }
 
     init(context: ZMQContext, allowDirectory: URL, logger: Logger) throws {
         socket = try ZMQSocket(context, .rep)
@@ -98,7 +101,7 @@ final class ZapHandler: @unchecked Sendable {
             }
             let address = String(decoding: req[3], as: UTF8.self)
             if !ok {
-                lock.lock(); denied += 1; lock.unlock()
+                lock.lock(); deniedCount += 1; lock.unlock()
                 let who = req.count >= 7 ? (CurveKeyPair.encodeZ85(req[6]) ?? "?") : "?"
                 logger.warning("denied \(mechanism) client \(address) with public key \(who): not in allow-list \(allowDirectory.path)")
             }
