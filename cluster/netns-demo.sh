@@ -163,8 +163,11 @@ done
 "$bin" status --run-dir "$work/run" || true
 "$bin" report --run-dir "$work/run"
 if [ "$cut" != 0 ]; then
-    grep -q '"lease-lost"' "$work/run/events.jsonl" && log "the cut was seen: a lease expired or a worker was lost" \
-        || log "note: no lease expired during the cut (w1 may have been idle)"
+    if grep -q '"lease-lost"' "$work/run/events.jsonl"; then
+        log "the cut was seen: a lease expired or a worker was lost"
+    else
+        log "note: no lease expired during the cut (w1 may have been idle)"
+    fi
     "$bin" run --config "$work/experiment.yaml" --local --run-dir "$work/reference" > /dev/null
     for t in table1.csv table2.csv table3.csv; do
         if ! cmp -s "$work/run/report/tables/$t" "$work/reference/report/tables/$t"; then
