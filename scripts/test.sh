@@ -13,7 +13,7 @@ set +e
 swift test -c release -Xswiftc -enable-testing --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-summary=$(grep -E "Executed [0-9]+ tests?, with .*[0-9]+ failures?" "$log" | tail -n 1)
+summary=$(grep -aE "Executed [0-9]+ tests?, with .*[0-9]+ failures?" "$log" | tail -n 1)
 if [ -n "$summary" ]; then
     total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
     failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
