@@ -88,7 +88,7 @@ extension Coordinator {
     }
 
     private func onProgress(_ peer: Data, _ h: ProgressHeader, now: Double) throws {
-        guard requirePeer(peer), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else { return }
+        guard requirePeer(peer), peers[peer]?.leases.contains(h.leaseToken) == true, let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else { return }
         t.progress = h.fraction.isFinite ? min(1, max(0, h.fraction)) : 0
         t.progressMessage = String(h.message.prefix(200))
         tasks[t.id] = t
@@ -99,8 +99,9 @@ extension Coordinator {
     }
 
     private func onCheckpoint(_ peer: Data, _ h: CheckpointHeader, now: Double) throws {
-        guard requirePeer(peer), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else {
-            try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: nil, worker: peers[peer]?.workerID, detail: "CHECKPOINT for lease \(h.leaseToken.prefix(12)) that is not current")])
+        guard requirePeer(peer), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken,
+              peers[peer]?.leases.contains(h.leaseToken) == true else {
+            try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: nil, worker: peers[peer]?.workerID, detail: "CHECKPOINT for lease \(h.leaseToken.prefix(12)) that is not current or not held by this worker")])
             return
         }
         guard store.contains(h.sha256) else { throw ClusterError.badArtifact("checkpoint \(h.sha256.prefix(16)) was not uploaded") }
@@ -146,6 +147,16 @@ extension Coordinator {
             try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: tid, worker: peers[peer]?.workerID,
                                                    detail: "result for lease \(token.prefix(12)) that is no longer current; ignored")])
             log.info("stale result for lease \(token.prefix(12)) ignored")
+            if peers[peer] == nil { _ = send(peer, WireMessage(.reset, ReasonHeader(reason: "unknown worker; send READY"))) }
+            return
+        }
+        // The lease is current, but only the connection holding it may end it: a worker (or a
+        // forged DEALER) that learnt another task's token must not overwrite or fail that task.
+        guard peers[peer]?.leases.contains(token) == true else {
+            let who = peers[peer]?.workerID ?? "an unknown peer"
+            try ledger.commit(events: [EventRecord(time: now, kind: "rejected", task: a.taskID, worker: peers[peer]?.workerID,
+                                                   detail: "result for lease \(token.prefix(12)) held by \(a.workerID) sent by \(who); ignored")])
+            log.warning("result for task \(a.taskID) from \(who), which does not hold its lease; ignored")
             if peers[peer] == nil { _ = send(peer, WireMessage(.reset, ReasonHeader(reason: "unknown worker; send READY"))) }
             return
         }
