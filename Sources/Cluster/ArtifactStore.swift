@@ -150,8 +150,9 @@ public final class PendingArtifact {
         finished = true
         let hash = ArtifactStore.hex(hasher.finalize())
         let ok = fsync(fd) == 0
+        let err = errno
         close(fd)
-        guard ok else { unlink(url.path); throw ClusterError.io(path: url.path, reason: "fsync failed") }
+        guard ok else { unlink(url.path); throw ClusterError.io(path: url.path, reason: "fsync failed: \(String(cString: strerror(err)))") }
         if let e = expected, e != hash {
             unlink(url.path)
             throw ClusterError.transfer("hash mismatch: expected \(e), received bytes hash to \(hash)")

@@ -24,7 +24,9 @@ extension Coordinator {
             case .fail:
                 let h = try msg.decode(FailHeader.self)
                 try onResult(peer, token: h.leaseToken, now: now) { _ in
-                    endLease(h.leaseToken, outcome: "failed", error: h.error, countsAsFailure: true, now: now)
+                    // An upload this coordinator refused for lack of space is not the task's fault.
+                    let ours = h.error.contains(Coordinator.noSpaceMarker)
+                    endLease(h.leaseToken, outcome: ours ? "lost" : "failed", error: h.error, countsAsFailure: !ours, now: now)
                 }
             case .fetch: try onFetch(peer, msg.decode(FetchHeader.self))
             case .put: try onPut(peer, msg.decode(PutHeader.self), now: now)
@@ -35,6 +37,7 @@ extension Coordinator {
                 dropped("\(msg.command.rawValue) is not a worker-to-coordinator command", from: peer)
             }
         } catch {
+            storageFailed(error, path: ledger.path, now: now)
             dropped("\(msg.command.rawValue): \(error)", from: peer)
         }
     }
@@ -81,6 +84,9 @@ extension Coordinator {
         }
         if peers[peer] == nil { peerOrder.append(peer) }
         peers[peer] = p
+        // The worker is in from here on, even if the ledger cannot record it (full disk):
+        // schedule anyway, or it would idle until some other event.
+        dirty = true
         try ledger.commit(workers: [rec], events: [EventRecord(time: now, kind: "worker-joined", task: nil, worker: rec.id,
                                                               detail: "\(rec.host) threads \(rec.threads) slots \(rec.slots)")])
         log.info("worker \(rec.id) joined from \(rec.host)")
@@ -123,14 +129,23 @@ extension Coordinator {
                     return
                 }
             }
-            guard var t = tasks[taskID], var a = attempts.removeValue(forKey: h.leaseToken) else { return }
+            guard var t = tasks[taskID], var a = attempts[h.leaseToken] else { return }
             t.state = .done; t.result = result; t.artifacts = h.artifacts; t.currentLease = nil
             t.progress = 1; t.finishedAt = now; t.lastError = nil
             a.endedAt = now; a.outcome = "done"
+            // Durable first: a result the ledger could not take is not done (the task runs again).
+            do {
+                try ledger.commit(tasks: [t], attempts: [a], events: [EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")])
+            } catch {
+                log.error("ledger: \(error)")
+                storageFailed(error, path: ledger.path, now: now)
+                endLease(h.leaseToken, outcome: "lost", error: "result not recorded: \(error)", countsAsFailure: false, now: now)
+                return
+            }
+            attempts[h.leaseToken] = nil
             tasks[t.id] = t
             doneDurations.append(now - a.startedAt)
             for pid in peers.keys { peers[pid]!.leases.remove(h.leaseToken) }
-            try? ledger.commit(tasks: [t], attempts: [a], events: [EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")])
             dirty = true
         }
     }
@@ -194,9 +209,17 @@ extension Coordinator {
         guard ArtifactStore.isValidHash(h.sha256), h.size >= 0, h.transferID.count <= 64 else { return ack(true, "bad PUT header") }
         if store.contains(h.sha256) { return ack(true, nil) }
         if let old = uploads.removeValue(forKey: h.transferID) { old.pending.abandon() }
-        let pending = try store.beginWrite()
+        if let problem = storageProblem { return ack(true, problem) }
+        let pending: PendingArtifact
+        do { pending = try store.beginWrite() } catch {
+            storageFailed(error, path: store.root.path, now: now)
+            return ack(true, storageProblem ?? "\(error)")
+        }
         if h.size == 0 {
-            do { try pending.commit(expected: h.sha256); ack(true, nil) } catch { ack(true, "\(error)") }
+            do { try pending.commit(expected: h.sha256); ack(true, nil) } catch {
+                storageFailed(error, path: store.root.path, now: now)
+                ack(true, storageProblem ?? "\(error)")
+            }
             return
         }
         uploads[h.transferID] = InboundUpload(peer: peer, sha256: h.sha256, size: h.size, pending: pending)
@@ -210,10 +233,14 @@ extension Coordinator {
         }
         func fail(_ e: String) {
             u.pending.abandon(); uploads[h.transferID] = nil
+            let e = storageProblem ?? e
             _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: e)))
         }
         guard h.offset == u.pending.written, u.pending.written + Int64(data.count) <= u.size else { return fail("chunk at \(h.offset) out of order or past the declared size") }
-        do { try u.pending.append(data) } catch { return fail("\(error)") }
+        do { try u.pending.append(data) } catch {
+            storageFailed(error, path: u.pending.url.path, now: now)
+            return fail("\(error)")
+        }
         if u.pending.written == u.size {
             uploads[h.transferID] = nil
             do {
@@ -222,7 +249,8 @@ extension Coordinator {
                 peers[peer]?.cached.insert(u.sha256)
                 _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: nil)))
             } catch {
-                _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: "\(error)")))
+                storageFailed(error, path: store.root.path, now: now)
+                _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: storageProblem ?? "\(error)")))
             }
         } else {
             _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: false, error: nil)))

@@ -10,6 +10,8 @@ public final class Ledger: @unchecked Sendable {
     public let runDirectory: URL
     let db: DatabasePool
     private let eventsURL: URL
+    /// RUN/ledger.sqlite
+    var path: String { runDirectory.appendingPathComponent("ledger.sqlite").path }
     private let eventsLock = NSLock()
 
     public init(runDirectory: URL) throws {
@@ -171,9 +173,11 @@ public final class Ledger: @unchecked Sendable {
         for e in events { if let d = try? enc.encode(e) { blob.append(d); blob.append(10) } }
         eventsLock.lock(); defer { eventsLock.unlock() }
         if let h = FileHandle(forWritingAtPath: eventsURL.path) {
-            _ = try? h.seekToEnd()
-            try? h.write(contentsOf: blob)
-            try? h.close()
+            defer { try? h.close() }
+            guard let end = try? h.seekToEnd() else { return }
+            // On a full disk a write may land partly: cut it back so every line stays whole JSON.
+            // (The events are in the ledger either way.)
+            do { try h.write(contentsOf: blob) } catch { try? h.truncate(atOffset: end) }
         }
     }
 
