@@ -8,12 +8,14 @@
 #   scripts/chaos.sh [MAX_SECONDS=300] [WORKERS=3] [MAX_KILLS=30]
 #
 # Environment: SEAFOLD_BIN (default .build/release/seafold, built if missing), CHAOS_DIR
-# (default a fresh mktemp dir), CHAOS_SEED (bash RANDOM seed, default 1). Every action is
+# (default a fresh mktemp dir), CHAOS_SEED (bash RANDOM seed, default 1), CHAOS_CORRUPT_PCT
+# (share of actions that corrupt a cached artifact, default 10). Every action is
 # logged to $CHAOS_DIR/chaos.log; the coordinator's own account is in run-N/events.jsonl.
 # Stops after MAX_SECONDS or MAX_KILLS actions (finishing the round in progress).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 max_seconds="${1:-300}"; nworkers="${2:-3}"; max_kills="${3:-30}"
+corrupt_pct="${CHAOS_CORRUPT_PCT:-10}"
 RANDOM="${CHAOS_SEED:-1}"
 bin="${SEAFOLD_BIN:-.build/release/seafold}"
 if [ ! -x "$bin" ]; then swift build -c release -j 2 --product seafold >/dev/null || exit 1; fi
@@ -75,7 +77,7 @@ while [ $SECONDS -lt $deadline ] && [ $kills -lt "$max_kills" ]; do
         done
         [ $kills -ge "$max_kills" ] && continue
         action=$(( RANDOM % 10 ))
-        if [ $action -eq 7 ] && corrupt_cache $(( 1 + RANDOM % nworkers )); then
+        if [ $(( RANDOM % 100 )) -lt "$corrupt_pct" ] && corrupt_cache $(( 1 + RANDOM % nworkers )); then
             corruptions=$((corruptions + 1)); kills=$((kills + 1))
         elif [ $action -lt 5 ]; then
             i=$(( 1 + RANDOM % nworkers ))
@@ -83,7 +85,7 @@ while [ $SECONDS -lt $deadline ] && [ $kills -lt "$max_kills" ]; do
             kill -KILL "${wpid[$i]}" 2>/dev/null; wait "${wpid[$i]}" 2>/dev/null
             kills=$((kills + 1)); worker_kills=$((worker_kills + 1))
             sleep 0.5; start_worker "$i"
-        elif [ $action -le 7 ]; then
+        elif [ $action -lt 8 ]; then
             say "[$round] CHAOS: SIGKILL coordinator (pid $coord_pid)"
             kill -KILL "$coord_pid" 2>/dev/null; wait "$coord_pid" 2>/dev/null
             kills=$((kills + 1)); coord_kills=$((coord_kills + 1))
