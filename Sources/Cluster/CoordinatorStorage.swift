@@ -10,10 +10,12 @@ extension Coordinator {
     /// Text a worker's FAIL carries when its upload was refused for lack of space here.
     static let noSpaceMarker = "no space left on the coordinator"
 
+    /// Only `ClusterError.io` from this coordinator's own file and ledger writes qualifies (never
+    /// text a worker sent), so a peer cannot pause the run by echoing the words.
     static func isNoSpace(_ error: Error) -> Bool {
-        let text = "\(error)"
-        return text.contains(String(cString: strerror(ENOSPC))) || text.contains(String(cString: strerror(EDQUOT)))
-            || text.contains("database or disk is full") || text.contains("SQLITE_FULL")
+        guard case let ClusterError.io(_, reason)? = error as? ClusterError else { return false }
+        return reason.contains(String(cString: strerror(ENOSPC))) || reason.contains(String(cString: strerror(EDQUOT)))
+            || reason.contains("database or disk is full")
     }
 
     /// Records a storage failure; returns true if it was a full disk (and pauses the run).
