@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Chaos soak: the smoke experiment with a coordinator and workers as separate processes while
 # this script SIGKILLs random workers, SIGKILLs and restarts the coordinator on the same run
-# directory, and pauses a worker (SIGSTOP) past its lease before resuming it. At the end the
-# report's table1.csv must equal an undisturbed `seafold run --preset smoke --local`.
+# directory, pauses a worker (SIGSTOP) past its lease before resuming it, and corrupts a cached
+# artifact in a running worker's cache (the worker must notice by hash and fetch it again). At
+# the end the report's table1.csv must equal an undisturbed `seafold run --preset smoke --local`.
 #
 #   scripts/chaos.sh [MAX_SECONDS=300] [WORKERS=3] [MAX_KILLS=30]
 #
 # Environment: SEAFOLD_BIN (default .build/release/seafold, built if missing), CHAOS_DIR
-# (default a fresh mktemp dir), CHAOS_SEED (bash RANDOM seed, default 1). Every action is
+# (default a fresh mktemp dir), CHAOS_SEED (bash RANDOM seed, default 1), CHAOS_CORRUPT_PCT
+# (share of actions that corrupt a cached artifact, default 10). Every action is
 # logged to $CHAOS_DIR/chaos.log; the coordinator's own account is in run-N/events.jsonl.
 # Stops after MAX_SECONDS or MAX_KILLS actions (finishing the round in progress).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 max_seconds="${1:-300}"; nworkers="${2:-3}"; max_kills="${3:-30}"
+corrupt_pct="${CHAOS_CORRUPT_PCT:-10}"
 RANDOM="${CHAOS_SEED:-1}"
 bin="${SEAFOLD_BIN:-.build/release/seafold}"
 if [ ! -x "$bin" ]; then swift build -c release -j 2 --product seafold >/dev/null || exit 1; fi
@@ -41,7 +44,18 @@ trap stop_all EXIT
 
 # The smoke experiment takes only seconds, so the soak runs it in rounds (fresh run directory,
 # fresh caches, new port) until the time budget is spent, acting every 0.25–1 s.
-kills=0; coord_kills=0; worker_kills=0; pauses=0; rounds=0; passed=0
+kills=0; coord_kills=0; worker_kills=0; pauses=0; corruptions=0; detected=0; rounds=0; passed=0
+
+# Replaces one cached artifact of worker $1 with a copy whose first 64 bytes are flipped. The
+# copy is renamed over the original, so a task already reading it keeps the intact inode; the
+# next task that asks for it must find the hash wrong and fetch it again.
+corrupt_cache() {
+    local cache="$dir/r$round-c$1" f
+    f=$(find "$cache" -mindepth 2 -maxdepth 2 -path "$cache/??/*" -type f -size +64c 2>/dev/null | grep -E '/[0-9a-f]{64}$' | shuf -n 1 --random-source=<(yes "$RANDOM" 2>/dev/null))
+    [ -n "$f" ] || return 1
+    { head -c 64 "$f" | perl -0777 -pe '$_ ^= "\xff" x length'; tail -c +65 "$f"; } >"$f.chaos" && mv -f "$f.chaos" "$f"
+    say "[$round] CHAOS: corrupted cached artifact $(basename "$f" | cut -c1-16)… ($(stat -c %s "$f") bytes) of worker w$1"
+}
 deadline=$(( SECONDS + max_seconds ))
 round=0
 while [ $SECONDS -lt $deadline ] && [ $kills -lt "$max_kills" ]; do
@@ -63,7 +77,9 @@ while [ $SECONDS -lt $deadline ] && [ $kills -lt "$max_kills" ]; do
         done
         [ $kills -ge "$max_kills" ] && continue
         action=$(( RANDOM % 10 ))
-        if [ $action -lt 5 ]; then
+        if [ $(( RANDOM % 100 )) -lt "$corrupt_pct" ] && corrupt_cache $(( 1 + RANDOM % nworkers )); then
+            corruptions=$((corruptions + 1)); kills=$((kills + 1))
+        elif [ $action -lt 5 ]; then
             i=$(( 1 + RANDOM % nworkers ))
             say "[$round] CHAOS: SIGKILL worker w$i (pid ${wpid[$i]})"
             kill -KILL "${wpid[$i]}" 2>/dev/null; wait "${wpid[$i]}" 2>/dev/null
@@ -83,6 +99,9 @@ while [ $SECONDS -lt $deadline ] && [ $kills -lt "$max_kills" ]; do
     done
     stop_all
     rounds=$((rounds + 1))
+    d=$(cat "$dir"/worker*-"$round".out 2>/dev/null | grep -c 'is corrupt; fetching it again')
+    detected=$((detected + d))
+    [ "$d" -gt 0 ] && say "[$round] workers detected $d corrupt cached artifact(s) by hash and fetched them again"
     if [ $finished -ne 1 ]; then say "[$round] FAIL: the run did not finish within 300 s"; continue; fi
     "$bin" status --run-dir "$run" 2>/dev/null | grep -m1 'done' | sed "s/^/[$round] /" | tee -a "$log"
     say "[$round] events.jsonl: $(grep -o '"kind":"[^"]*"' "$run/events.jsonl" | sort | uniq -c | awk '{printf "%s %s; ", $1, $2}')"
@@ -97,5 +116,5 @@ while [ $SECONDS -lt $deadline ] && [ $kills -lt "$max_kills" ]; do
     fi
 done
 
-say "SUMMARY: $rounds rounds, $passed identical to the undisturbed run; $worker_kills worker SIGKILLs, $coord_kills coordinator SIGKILLs, $pauses SIGSTOP/SIGCONT pauses (log: $log)"
+say "SUMMARY: $rounds rounds, $passed identical to the undisturbed run; $worker_kills worker SIGKILLs, $coord_kills coordinator SIGKILLs, $pauses SIGSTOP/SIGCONT pauses, $corruptions cached artifacts corrupted ($detected detected by hash and fetched again) (log: $log)"
 [ $passed -eq $rounds ] && [ $rounds -gt 0 ]

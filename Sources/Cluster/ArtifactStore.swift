@@ -12,8 +12,11 @@ public final class ArtifactStore: @unchecked Sendable {
     public init(root: URL) throws {
         self.root = root
         self.tmp = root.appendingPathComponent("tmp", isDirectory: true)
+        let existed = FileManager.default.fileExists(atPath: root.path)
         do {
             try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // A root made here as an intermediate directory got the umask's mode: owner-only too.
+            if !existed { chmod(root.path, 0o700) }
         } catch { throw ClusterError.io(path: root.path, reason: "cannot create artifact store: \(error.localizedDescription)") }
     }
 
@@ -147,8 +150,9 @@ public final class PendingArtifact {
         finished = true
         let hash = ArtifactStore.hex(hasher.finalize())
         let ok = fsync(fd) == 0
+        let err = errno
         close(fd)
-        guard ok else { unlink(url.path); throw ClusterError.io(path: url.path, reason: "fsync failed") }
+        guard ok else { unlink(url.path); throw ClusterError.io(path: url.path, reason: "fsync failed: \(String(cString: strerror(err)))") }
         if let e = expected, e != hash {
             unlink(url.path)
             throw ClusterError.transfer("hash mismatch: expected \(e), received bytes hash to \(hash)")

@@ -70,6 +70,12 @@ public final class Coordinator: @unchecked Sendable {
     var lastProgressPersist: [String: Double] = [:]
     var droppedMessages = 0
     var lastDropLog = 0.0
+    /// Set while the run directory is out of space (the error, naming the path); see CoordinatorStorage.
+    var storageProblem: String?
+    var nextSpaceProbe = 0.0
+    /// Attempt ends and events the ledger could not take while out of space.
+    var unpersistedAttempts: [AttemptRecord] = []
+    var unpersistedEvents: [EventRecord] = []
     /// Dispatch-loop statistics for the benchmark.
     public internal(set) var handledMessages = 0
 
@@ -237,6 +243,7 @@ public final class Coordinator: @unchecked Sendable {
             // Heartbeats and expiry at most every tick, not per message (O(peers) each time).
             if now >= nextHousekeeping {
                 housekeeping(now: now)
+                probeSpace(now: now)
                 nextHousekeeping = now + Double(tickMs) / 1000
             }
             if dirty { dispatch(now: now) }
@@ -293,6 +300,7 @@ public final class Coordinator: @unchecked Sendable {
             st.eta = (Double(st.pending) * mean + st.runningTasks.map { max(0, mean - $0.elapsed) }.reduce(0, +)) / par
         }
         st.runningTasks.sort { $0.id < $1.id }
+        st.storageProblem = storageProblem
         return st
     }
 

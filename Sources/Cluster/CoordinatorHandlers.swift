@@ -24,7 +24,9 @@ extension Coordinator {
             case .fail:
                 let h = try msg.decode(FailHeader.self)
                 try onResult(peer, token: h.leaseToken, now: now) { _ in
-                    endLease(h.leaseToken, outcome: "failed", error: h.error, countsAsFailure: true, now: now)
+                    // An upload this coordinator refused for lack of space is not the task's fault.
+                    let ours = h.error.contains(Coordinator.noSpaceMarker)
+                    endLease(h.leaseToken, outcome: ours ? "lost" : "failed", error: h.error, countsAsFailure: !ours, now: now)
                 }
             case .fetch: try onFetch(peer, msg.decode(FetchHeader.self))
             case .put: try onPut(peer, msg.decode(PutHeader.self), now: now)
@@ -35,6 +37,7 @@ extension Coordinator {
                 dropped("\(msg.command.rawValue) is not a worker-to-coordinator command", from: peer)
             }
         } catch {
+            storageFailed(error, path: ledger.path, now: now)
             dropped("\(msg.command.rawValue): \(error)", from: peer)
         }
     }
@@ -81,6 +84,9 @@ extension Coordinator {
         }
         if peers[peer] == nil { peerOrder.append(peer) }
         peers[peer] = p
+        // The worker is in from here on, even if the ledger cannot record it (full disk):
+        // schedule anyway, or it would idle until some other event.
+        dirty = true
         try ledger.commit(workers: [rec], events: [EventRecord(time: now, kind: "worker-joined", task: nil, worker: rec.id,
                                                               detail: "\(rec.host) threads \(rec.threads) slots \(rec.slots)")])
         log.info("worker \(rec.id) joined from \(rec.host)")
@@ -88,7 +94,7 @@ extension Coordinator {
     }
 
     private func onProgress(_ peer: Data, _ h: ProgressHeader, now: Double) throws {
-        guard requirePeer(peer), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else { return }
+        guard requirePeer(peer), peers[peer]?.leases.contains(h.leaseToken) == true, let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else { return }
         t.progress = h.fraction.isFinite ? min(1, max(0, h.fraction)) : 0
         t.progressMessage = String(h.message.prefix(200))
         tasks[t.id] = t
@@ -99,8 +105,9 @@ extension Coordinator {
     }
 
     private func onCheckpoint(_ peer: Data, _ h: CheckpointHeader, now: Double) throws {
-        guard requirePeer(peer), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else {
-            try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: nil, worker: peers[peer]?.workerID, detail: "CHECKPOINT for lease \(h.leaseToken.prefix(12)) that is not current")])
+        guard requirePeer(peer), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken,
+              peers[peer]?.leases.contains(h.leaseToken) == true else {
+            try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: nil, worker: peers[peer]?.workerID, detail: "CHECKPOINT for lease \(h.leaseToken.prefix(12)) that is not current or not held by this worker")])
             return
         }
         guard store.contains(h.sha256) else { throw ClusterError.badArtifact("checkpoint \(h.sha256.prefix(16)) was not uploaded") }
@@ -122,14 +129,23 @@ extension Coordinator {
                     return
                 }
             }
-            guard var t = tasks[taskID], var a = attempts.removeValue(forKey: h.leaseToken) else { return }
+            guard var t = tasks[taskID], var a = attempts[h.leaseToken] else { return }
             t.state = .done; t.result = result; t.artifacts = h.artifacts; t.currentLease = nil
             t.progress = 1; t.finishedAt = now; t.lastError = nil
             a.endedAt = now; a.outcome = "done"
+            // Durable first: a result the ledger could not take is not done (the task runs again).
+            do {
+                try ledger.commit(tasks: [t], attempts: [a], events: [EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")])
+            } catch {
+                log.error("ledger: \(error)")
+                storageFailed(error, path: ledger.path, now: now)
+                endLease(h.leaseToken, outcome: "lost", error: "result not recorded: \(error)", countsAsFailure: false, now: now)
+                return
+            }
+            attempts[h.leaseToken] = nil
             tasks[t.id] = t
             doneDurations.append(now - a.startedAt)
             for pid in peers.keys { peers[pid]!.leases.remove(h.leaseToken) }
-            try? ledger.commit(tasks: [t], attempts: [a], events: [EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")])
             dirty = true
         }
     }
@@ -146,6 +162,16 @@ extension Coordinator {
             try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: tid, worker: peers[peer]?.workerID,
                                                    detail: "result for lease \(token.prefix(12)) that is no longer current; ignored")])
             log.info("stale result for lease \(token.prefix(12)) ignored")
+            if peers[peer] == nil { _ = send(peer, WireMessage(.reset, ReasonHeader(reason: "unknown worker; send READY"))) }
+            return
+        }
+        // The lease is current, but only the connection holding it may end it: a worker (or a
+        // forged DEALER) that learnt another task's token must not overwrite or fail that task.
+        guard peers[peer]?.leases.contains(token) == true else {
+            let who = peers[peer]?.workerID ?? "an unknown peer"
+            try ledger.commit(events: [EventRecord(time: now, kind: "rejected", task: a.taskID, worker: peers[peer]?.workerID,
+                                                   detail: "result for lease \(token.prefix(12)) held by \(a.workerID) sent by \(who); ignored")])
+            log.warning("result for task \(a.taskID) from \(who), which does not hold its lease; ignored")
             if peers[peer] == nil { _ = send(peer, WireMessage(.reset, ReasonHeader(reason: "unknown worker; send READY"))) }
             return
         }
@@ -183,9 +209,17 @@ extension Coordinator {
         guard ArtifactStore.isValidHash(h.sha256), h.size >= 0, h.transferID.count <= 64 else { return ack(true, "bad PUT header") }
         if store.contains(h.sha256) { return ack(true, nil) }
         if let old = uploads.removeValue(forKey: h.transferID) { old.pending.abandon() }
-        let pending = try store.beginWrite()
+        if let problem = storageProblem { return ack(true, problem) }
+        let pending: PendingArtifact
+        do { pending = try store.beginWrite() } catch {
+            storageFailed(error, path: store.root.path, now: now)
+            return ack(true, storageProblem ?? "\(error)")
+        }
         if h.size == 0 {
-            do { try pending.commit(expected: h.sha256); ack(true, nil) } catch { ack(true, "\(error)") }
+            do { try pending.commit(expected: h.sha256); ack(true, nil) } catch {
+                storageFailed(error, path: store.root.path, now: now)
+                ack(true, storageProblem ?? "\(error)")
+            }
             return
         }
         uploads[h.transferID] = InboundUpload(peer: peer, sha256: h.sha256, size: h.size, pending: pending)
@@ -199,10 +233,14 @@ extension Coordinator {
         }
         func fail(_ e: String) {
             u.pending.abandon(); uploads[h.transferID] = nil
+            let e = storageProblem ?? e
             _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: e)))
         }
         guard h.offset == u.pending.written, u.pending.written + Int64(data.count) <= u.size else { return fail("chunk at \(h.offset) out of order or past the declared size") }
-        do { try u.pending.append(data) } catch { return fail("\(error)") }
+        do { try u.pending.append(data) } catch {
+            storageFailed(error, path: u.pending.url.path, now: now)
+            return fail("\(error)")
+        }
         if u.pending.written == u.size {
             uploads[h.transferID] = nil
             do {
@@ -211,7 +249,8 @@ extension Coordinator {
                 peers[peer]?.cached.insert(u.sha256)
                 _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: nil)))
             } catch {
-                _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: "\(error)")))
+                storageFailed(error, path: store.root.path, now: now)
+                _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: storageProblem ?? "\(error)")))
             }
         } else {
             _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: false, error: nil)))

@@ -63,7 +63,10 @@ extension Coordinator {
         var rec = p.record
         rec.lastSeen = p.lastSeen; rec.state = state
         let ev = EventRecord(time: now, kind: "worker-\(state)", task: nil, worker: p.workerID, detail: reason)
-        do { try ledger.commit(workers: [rec], events: [ev]) } catch { log.error("ledger: \(error)") }
+        do { try ledger.commit(workers: [rec], events: [ev]) } catch {
+            log.error("ledger: \(error)")
+            if storageFailed(error, path: ledger.path, now: now) { unpersistedEvents.append(ev) }
+        }
         log.info("worker \(p.workerID) \(state): \(reason)")
         for token in p.leases.sorted() {
             endLease(token, outcome: "lost", error: "worker \(p.workerID) \(reason)", countsAsFailure: true, now: now)

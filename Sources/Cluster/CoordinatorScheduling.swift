@@ -6,6 +6,7 @@ extension Coordinator {
     /// order); for each task the free worker already caching most of its input bytes wins.
     func dispatch(now: Double) {
         dirty = false
+        guard storageProblem == nil else { return }
         var free = peerOrder.filter { (peers[$0]?.freeSlots ?? 0) > 0 }
         guard !free.isEmpty else { return }
         let ready = tasks.values.filter { t in
@@ -37,7 +38,7 @@ extension Coordinator {
                                       inputs: manifest, checkpoint: checkpoint)
             do {
                 try ledger.commit(tasks: [t], attempts: [a], events: [EventRecord(time: now, kind: "leased", task: t.id, worker: p.workerID, detail: "attempt \(t.attempts)")])
-            } catch { log.error("ledger: \(error)"); return }
+            } catch { storageFailed(error, path: ledger.path, now: now); log.error("ledger: \(error)"); return }
             tasks[t.id] = t
             attempts[token] = a
             p.leases.insert(token)
@@ -93,7 +94,10 @@ extension Coordinator {
             t.state = .pending
         }
         tasks[t.id] = t
-        do { try ledger.commit(tasks: [t], attempts: [a], events: events) } catch { log.error("ledger: \(error)") }
+        do { try ledger.commit(tasks: [t], attempts: [a], events: events) } catch {
+            log.error("ledger: \(error)")
+            if storageFailed(error, path: ledger.path, now: now) { unpersistedAttempts.append(a); unpersistedEvents += events }
+        }
         if t.state == .failed { try? reblock(now: now) }
         dirty = true
     }

@@ -10,6 +10,8 @@ public final class Ledger: @unchecked Sendable {
     public let runDirectory: URL
     let db: DatabasePool
     private let eventsURL: URL
+    /// RUN/ledger.sqlite
+    var path: String { runDirectory.appendingPathComponent("ledger.sqlite").path }
     private let eventsLock = NSLock()
 
     public init(runDirectory: URL) throws {
@@ -22,13 +24,18 @@ public final class Ledger: @unchecked Sendable {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         let path = runDirectory.appendingPathComponent("ledger.sqlite").path
+        // Create the database owner-only before SQLite opens it: SQLite gives the -wal and -shm
+        // files the database file's mode, so a umask-default 0644 ledger would leak through them.
+        let fd = open(path, O_CREAT | O_RDWR, 0o600)
+        if fd >= 0 { fchmod(fd, 0o600); close(fd) }
         do {
             db = try DatabasePool(path: path, configuration: config)
             try Ledger.migrator.migrate(db)
         } catch { throw ClusterError.io(path: path, reason: "cannot open ledger: \(error)") }
-        chmod(path, 0o600)
+        for f in [path, path + "-wal", path + "-shm"] { chmod(f, 0o600) }
         eventsURL = runDirectory.appendingPathComponent("events.jsonl")
-        if !fm.fileExists(atPath: eventsURL.path) { _ = fm.createFile(atPath: eventsURL.path, contents: nil, attributes: [.posixPermissions: 0o600]) }
+        let efd = open(eventsURL.path, O_CREAT | O_WRONLY | O_APPEND, 0o600)
+        if efd >= 0 { fchmod(efd, 0o600); close(efd) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -166,9 +173,11 @@ public final class Ledger: @unchecked Sendable {
         for e in events { if let d = try? enc.encode(e) { blob.append(d); blob.append(10) } }
         eventsLock.lock(); defer { eventsLock.unlock() }
         if let h = FileHandle(forWritingAtPath: eventsURL.path) {
-            _ = try? h.seekToEnd()
-            try? h.write(contentsOf: blob)
-            try? h.close()
+            defer { try? h.close() }
+            guard let end = try? h.seekToEnd() else { return }
+            // On a full disk a write may land partly: cut it back so every line stays whole JSON.
+            // (The events are in the ledger either way.)
+            do { try h.write(contentsOf: blob) } catch { try? h.truncate(atOffset: end) }
         }
     }
 

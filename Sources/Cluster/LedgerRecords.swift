@@ -93,12 +93,15 @@ public struct RunStatus: Codable, Equatable, Sendable {
     public var eta: Double?
     /// True when nothing more can run (everything done, failed or blocked).
     public var finished: Bool
+    /// Set while the coordinator is paused because its run directory is out of space.
+    public var storageProblem: String? = nil
 
     /// One line for a terminal: "12/40 done, 2 running, 0 failed, ETA 3m 10s".
     public var summaryLine: String {
         var s = "\(done)/\(total) done, \(running) running, \(pending) pending, \(failed) failed"
         if blocked > 0 { s += ", \(blocked) blocked" }
         if let e = eta, !finished { s += ", ETA \(RunStatus.format(seconds: e))" }
+        if let p = storageProblem { s += " | PAUSED: \(p)" }
         return s
     }
 

@@ -45,8 +45,9 @@ public final class Worker: @unchecked Sendable {
 
     let stateLock = NSLock()
     private var stopRequested = false
-    /// Hashes verified in the cache during this process's life.
-    var verified = Set<String>()
+    /// Hashes verified in the cache during this process's life, with the file's identity
+    /// (inode, size, mtime) at that moment: a file replaced or rewritten since is hashed again.
+    var verified: [String: [Int]] = [:]
     /// Tasks finished (DONE or FAIL sent) by this worker.
     public internal(set) var completed = 0
 

@@ -72,13 +72,24 @@ extension Worker {
         }
     }
 
+    /// True if the cached file was verified by hash and has not been replaced or rewritten since.
     func isVerified(_ hash: String) -> Bool {
+        let sig = fileIdentity(hash)
         stateLock.lock(); defer { stateLock.unlock() }
-        return verified.contains(hash)
+        return sig != nil && verified[hash] == sig
     }
 
     func markVerified(_ hash: String) {
-        stateLock.lock(); verified.insert(hash); stateLock.unlock()
+        let sig = fileIdentity(hash)
+        stateLock.lock(); verified[hash] = sig; stateLock.unlock()
+    }
+
+    /// Device, inode, size and modification time (ns) of a cached artifact, or nil if absent.
+    func fileIdentity(_ hash: String) -> [Int]? {
+        guard let p = try? store.path(for: hash) else { return nil }
+        var st = stat()
+        guard stat(p.path, &st) == 0 else { return nil }
+        return [Int(st.st_dev), Int(st.st_ino), Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec), Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec)]
     }
 }
 

@@ -71,7 +71,7 @@ extension Worker {
         if err == nil, let p = f.pending {
             do { try p.commit(expected: f.hash) } catch { err = "\(error)" }
         } else { f.pending?.abandon() }
-        if err == nil { stateLock.lock(); verified.insert(f.hash); stateLock.unlock() }
+        if err == nil { markVerified(f.hash) }
         for w in f.waiters { replyToRunner(w, err.map { "fetch \(f.hash.prefix(16))…: \($0)" }) }
     }
 
