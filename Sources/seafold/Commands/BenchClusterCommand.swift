@@ -12,6 +12,7 @@ struct BenchClusterCommand: ParsableCommand {
     @Option(help: "Trivial tasks per simulated worker.") var tasksPerWorker = 4
     @Option(help: "How long a simulated worker holds each task before DONE (ms), keeping the offered load below saturation.") var holdMs = 2000
     @Option(help: "Artifact size for the transfer test (MiB).") var mb = 64
+    @Option(help: "Threads serving the simulated workers' sockets (more did not help on 2 vCPUs).") var simThreads = 1
 
     struct Report: Codable {
         var singleWorker: [String: Double] = [:]
@@ -92,7 +93,74 @@ struct BenchClusterCommand: ParsableCommand {
                 "tasks_per_s": Double(tasks) / wall]
     }
 
-    /// N DEALERs on one thread that heartbeat and answer ASSIGN with DONE at once.
+    final class SimShared: @unchecked Sendable {
+        let lock = NSLock()
+        private var done = 0
+        var completed: Int { lock.lock(); defer { lock.unlock() }; return done }
+        func add(_ n: Int) { lock.lock(); done += n; lock.unlock() }
+    }
+
+    /// Some of the simulated workers, served by one thread.
+    final class SimShard: @unchecked Sendable {
+        let socks: [ZMQSocket]
+        var nextBeat: [Double]
+        var lastDone: [Double]
+        var held: [(due: Double, i: Int, token: String)] = []
+        var lat: [Double] = []
+        var cpu = 0.0
+        var error: Error?
+        let hold: Double, target: Int, shared: SimShared
+        init(socks: [ZMQSocket], phase: (Int) -> Double, hold: Double, target: Int, shared: SimShared) {
+            self.socks = socks; self.hold = hold; self.target = target; self.shared = shared
+            nextBeat = socks.indices.map(phase)
+            lastDone = [Double](repeating: 0, count: socks.count)
+        }
+
+        func run(until deadline: Double) {
+            let c0 = BenchClusterCommand.threadCPU()
+            defer { cpu += BenchClusterCommand.threadCPU() - c0 }
+            do { try loop(until: deadline) } catch { self.error = error }
+        }
+
+        private func loop(until deadline: Double) throws {
+            var rng = SystemRandomNumberGenerator()
+            while Date().timeIntervalSince1970 < deadline {
+                let now = Date().timeIntervalSince1970
+                for i in socks.indices where now >= nextBeat[i] {
+                    try socks[i].send(WireMessage(.heartbeat, Empty()).frames, timeoutMs: 0)
+                    nextBeat[i] += 1
+                }
+                if held.contains(where: { $0.due <= now }) {
+                    var n = 0
+                    for e in held where e.due <= now {
+                        try socks[e.i].send(WireMessage(.done, DoneHeader(leaseToken: e.token, artifacts: [:]), payload: [Data("{}".utf8)]).frames)
+                        lastDone[e.i] = Date().timeIntervalSince1970
+                        n += 1
+                    }
+                    held.removeAll { $0.due <= now }
+                    shared.add(n)
+                }
+                // zmq_poll over this thread's sockets at once; each ASSIGN is timestamped as it
+                // is read.
+                // Sleep in zmq_poll until the next heartbeat or DONE is due (an ASSIGN wakes it
+                // at once): a fixed 1 ms timeout re-polled all N sockets 1000 times a second,
+                // and that busy simulator competed with the coordinator for the 2 cores.
+                let due = min(nextBeat.min() ?? now + 0.02, held.map(\.due).min() ?? now + 0.02, now + 0.02)
+                let ready = try ZMQSocket.poll(socks, timeoutMs: Int32(max(0, (due - Date().timeIntervalSince1970) * 1000).rounded(.up)))
+                for (i, r) in ready.enumerated() where r {
+                    while let f = try socks[i].receive(timeoutMs: 0), let m = try? WireMessage.parse(f) {
+                        guard m.command == .assign, let h = try? m.decode(AssignHeader.self) else { continue }
+                        let t = Date().timeIntervalSince1970
+                        if lastDone[i] > 0 { lat.append((t - lastDone[i]) * 1000) }
+                        held.append((t + hold * Double.random(in: 0.5..<1.5, using: &rng), i, h.leaseToken))
+                    }
+                }
+                if target > 0 && shared.completed >= target { return }
+            }
+        }
+    }
+
+    /// N DEALERs (on `simThreads` threads) that heartbeat and answer each ASSIGN with DONE after a hold.
     func simulated(_ dir: URL, n: Int, tasks: Int) throws -> [String: Double] {
         let rss0 = Self.rssMiB()
         let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: Self.options("b"))
@@ -106,33 +174,28 @@ struct BenchClusterCommand: ParsableCommand {
             try s.send(WireMessage(.ready, ReadyHeader(workerID: "sim\(i)", codeVersion: "b", threads: 1, memoryBytes: 1, slots: 1, cached: [], running: [], host: "sim")).frames)
             socks.append(s)
         }
-        var lastDone = [Double](repeating: 0, count: n)
-        var lat: [Double] = []
-        var completed = 0
-        var held: [(due: Double, i: Int, token: String)] = []
-        let hold = Double(holdMs) / 1000
-        var nextBeat = Date().timeIntervalSince1970 + 1
+        // Each simulated worker heartbeats once a second at its own phase, and holds each task
+        // hold × U(0.5, 1.5): real workers do not all finish in the same millisecond. (Holding
+        // exactly `hold` made all N workers send DONE in one burst every `hold`, and the figure
+        // measured the queue behind that burst — the simulator's lockstep, not dispatch.)
+        // The sockets are split over `simThreads` threads, each zmq_polling its share at once,
+        // so one pass over all N sockets does not sit between an ASSIGN and its timestamp.
+        let start = Date().timeIntervalSince1970
+        let shared = SimShared()
+        let k = max(1, min(simThreads, n))
+        let shards = (0..<k).map { j in
+            // Heartbeat phases in 10 ms steps (groups of N/100 sockets), not one wake-up per socket.
+            SimShard(socks: stride(from: j, to: n, by: k).map { socks[$0] }, phase: { start + 1 + (Double($0 * k + j) / Double(n) * 100).rounded(.down) / 100 },
+                     hold: Double(holdMs) / 1000, target: tasks, shared: shared)
+        }
         func pump(until deadline: Double) throws {
-            while Date().timeIntervalSince1970 < deadline {
-                let now = Date().timeIntervalSince1970
-                if now >= nextBeat { for s in socks { try s.send(WireMessage(.heartbeat, Empty()).frames, timeoutMs: 0) }; nextBeat = now + 1 }
-                while let k = held.firstIndex(where: { $0.due <= now }) {
-                    let e = held.remove(at: k)
-                    try socks[e.i].send(WireMessage(.done, DoneHeader(leaseToken: e.token, artifacts: [:]), payload: [Data("{}".utf8)]).frames)
-                    lastDone[e.i] = Date().timeIntervalSince1970
-                    completed += 1
-                }
-                let ready = try ZMQSocket.poll(socks, timeoutMs: 5)
-                for (i, r) in ready.enumerated() where r {
-                    while let f = try socks[i].receive(timeoutMs: 0), let m = try? WireMessage.parse(f) {
-                        guard m.command == .assign, let h = try? m.decode(AssignHeader.self) else { continue }
-                        let t = Date().timeIntervalSince1970
-                        if lastDone[i] > 0 { lat.append((t - lastDone[i]) * 1000) }
-                        held.append((t + hold, i, h.leaseToken))
-                    }
-                }
-                if completed >= tasks && tasks > 0 { return }
+            let group = DispatchGroup()
+            for sh in shards {
+                group.enter()
+                Thread { sh.run(until: deadline); group.leave() }.start()
             }
+            group.wait()
+            if let e = shards.compactMap(\.error).first { throw e }
         }
         // Idle heartbeating.
         let idleSeconds = 3.0
@@ -146,12 +209,16 @@ struct BenchClusterCommand: ParsableCommand {
         try pump(until: t0 + 120)
         let wall = Date().timeIntervalSince1970 - t0
         let busyCPU = (c.coordinatorCPUSeconds() - cpu1) / wall
+        let simBusy = shards.map(\.cpu).reduce(0, +) / (Date().timeIntervalSince1970 - start)
+        let lat = shards.flatMap(\.lat)
+        let completed = shared.completed
         let rss = Self.rssMiB()
         c.stop()
         _ = wait()
         let d: [String: Double] = ["workers": Double(n), "idle_coordinator_cpu_fraction": idleCPU, "busy_coordinator_cpu_fraction": busyCPU,
                 "dispatch_ms_p50": Self.percentile(lat, 0.5), "dispatch_ms_p99": Self.percentile(lat, 0.99),
-                "tasks_per_s": Double(completed) / wall, "process_rss_mib_delta": rss - rss0, "tasks": Double(completed)]
+                "tasks_per_s": Double(completed) / wall, "process_rss_mib_delta": rss - rss0, "tasks": Double(completed),
+                "simulator_cpu_fraction": simBusy, "simulator_threads": Double(k)]
         return d
     }
 
@@ -180,6 +247,10 @@ struct BenchClusterCommand: ParsableCommand {
             let h = try c.importArtifact(src)
             try c.submit([TaskDescriptor(id: "x", kind: "fetch", label: "x", spec: Data(), inputs: ["blob": .hash(h)])])
             var seconds = 0.0
+            // Every timed transfer starts with no dirty pages of earlier steps (the source file,
+            // the import into the run's store, earlier copies): on ext4 an fsync can end up
+            // flushing them too, which charged whichever transfer ran later for earlier writes.
+            sync()
             let w = Worker(connect: c.endpoint, options: wo) { _, ctx in
                 let t0 = Date()
                 _ = try ctx.input("blob")
@@ -190,31 +261,57 @@ struct BenchClusterCommand: ParsableCommand {
             _ = Self.serve(c, mode: .allSettled)()
             out[curve ? "curve_fetch_mib_s" : "plain_fetch_mib_s"] = mib / seconds
         }
-        out["raw_zmq_mib_s"] = try rawTransfer(blob) 
+        sync()
+        out["raw_zmq_mib_s"] = try rawTransfer(blob)
+        sync()
+        let rawStore = try ArtifactStore(root: dir.appendingPathComponent("raw-store"))
+        out["raw_zmq_store_mib_s"] = try rawTransfer(blob, file: src, into: rawStore)
+        // The store's own cost without a network: sha256 + write + fsync + rename from memory.
+        let store = try ArtifactStore(root: dir.appendingPathComponent("local"))
+        sync()
+        let t0 = Date()
+        let w = try store.beginWrite()
+        var off = 0
+        while off < blob.count { try w.append(blob.subdata(in: off..<min(blob.count, off + WireProtocol.chunkSize))); off += WireProtocol.chunkSize }
+        try w.commit(expected: nil)
+        out["local_store_write_mib_s"] = mib / Date().timeIntervalSince(t0)
         out["plain_vs_raw"] = out["plain_fetch_mib_s"]! / out["raw_zmq_mib_s"]!
+        out["plain_vs_raw_store"] = out["plain_fetch_mib_s"]! / out["raw_zmq_store_mib_s"]!
         return out
     }
 
-    /// ROUTER→DEALER over loopback TCP: the same 256 KiB chunks with 10 in flight, from memory,
-    /// no hashing or disk (what the protocol could reach at best).
-    func rawTransfer(_ blob: Data) throws -> Double {
+    /// ROUTER→DEALER over loopback TCP: the same 256 KiB chunks with 10 in flight. Without
+    /// `file`, from memory into memory, no hashing or disk (the network's ceiling). With `file`
+    /// and `into`, the same work a fetch does minus the protocol: the server reads each chunk
+    /// from the file, the client streams it into the artifact store (sha256, write, then fsync,
+    /// hash check and rename), with no headers, no JSON and no runner/I-O thread hand-off.
+    func rawTransfer(_ blob: Data, file: URL? = nil, into store: ArtifactStore? = nil) throws -> Double {
         let ctx = try ZMQContext()
         let server = try ZMQSocket(ctx, .router)
         try server.bind("tcp://127.0.0.1:*")
         let ep = try server.lastEndpoint()
         let client = try ZMQSocket(ctx, .dealer)
         try client.connect(ep)
-        let chunk = 256 * 1024
+        let chunk = WireProtocol.chunkSize
+        let fh = try file.map { try FileHandle(forReadingFrom: $0) }
+        defer { try? fh?.close() }
         let serverDone = DispatchSemaphore(value: 0)
         Thread {
             while let f = try? server.receive(), f.count == 2 {
                 let off = f[1].withUnsafeBytes { $0.loadUnaligned(as: Int.self) }
                 if off < 0 { break }
-                _ = try? server.send([f[0], blob.subdata(in: off..<min(blob.count, off + chunk))])
+                if let fh {
+                    try? fh.seek(toOffset: UInt64(off))
+                    _ = try? server.send([f[0], (try? fh.read(upToCount: chunk)) ?? Data()])
+                } else {
+                    _ = try? server.send([f[0], blob.subdata(in: off..<min(blob.count, off + chunk))])
+                }
             }
             serverDone.signal()
         }.start()
+        let expected = store == nil ? "" : ArtifactStore.sha256(blob)
         let t0 = Date()
+        let sink = try store?.beginWrite()
         var next = 0, received = 0, inFlight = 0
         while received < blob.count {
             while inFlight < 10 && next < blob.count {
@@ -223,8 +320,10 @@ struct BenchClusterCommand: ParsableCommand {
                 next += chunk; inFlight += 1
             }
             guard let f = try client.receive(timeoutMs: 10_000) else { break }
+            try sink?.append(f[0])
             received += f[0].count; inFlight -= 1
         }
+        if let sink { try sink.commit(expected: expected) }
         let secs = Date().timeIntervalSince(t0)
         var stop = -1
         try client.send([withUnsafeBytes(of: &stop) { Data($0) }])
