@@ -13,7 +13,7 @@
 # logged to $CHAOS_DIR/chaos.log; the coordinator's own account is in run-N/events.jsonl.
 # Stops after MAX_SECONDS or MAX_KILLS actions (finishing the round in progress).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 max_seconds="${1:-300}"; nworkers="${2:-3}"; max_kills="${3:-30}"
 corrupt_pct="${CHAOS_CORRUPT_PCT:-10}"
 RANDOM="${CHAOS_SEED:-1}"
@@ -23,6 +23,12 @@ bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 dir="${CHAOS_DIR:-$(mktemp -d /tmp/seafold-chaos.XXXXXX)}"
 mkdir -p "$dir"; ref="$dir/ref"; log="$dir/chaos.log"
 say() { echo "$(date +%T) $*" | tee -a "$log"; }
+# Every disturbance is also one line in the run's events.jsonl, beside the coordinator's own
+# events (it cannot see a kill of a worker that had not connected yet).
+chaos_event() {
+    [ -n "${run:-}" ] && [ -d "$run" ] || return 0
+    printf '{"detail":"%s","kind":"chaos","time":%s}\n' "$1" "$(date +%s.%N)" >>"$run/events.jsonl"
+}
 
 say "reference: seafold run --preset smoke --local --run-dir $ref"
 "$bin" run --preset smoke --local --run-dir "$ref" >"$dir/ref.out" 2>&1 || { say "reference run failed"; exit 1; }
@@ -55,6 +61,7 @@ corrupt_cache() {
     [ -n "$f" ] || return 1
     { head -c 64 "$f" | perl -0777 -pe '$_ ^= "\xff" x length'; tail -c +65 "$f"; } >"$f.chaos" && mv -f "$f.chaos" "$f"
     say "[$round] CHAOS: corrupted cached artifact $(basename "$f" | cut -c1-16)… ($(stat -c %s "$f") bytes) of worker w$1"
+    chaos_event "corrupted cached artifact $(basename "$f" | cut -c1-16) of worker w$1"
 }
 deadline=$(( SECONDS + max_seconds ))
 round=0
@@ -82,17 +89,20 @@ while [ $SECONDS -lt $deadline ] && [ $kills -lt "$max_kills" ]; do
         elif [ $action -lt 5 ]; then
             i=$(( 1 + RANDOM % nworkers ))
             say "[$round] CHAOS: SIGKILL worker w$i (pid ${wpid[$i]})"
+            chaos_event "SIGKILL worker w$i (pid ${wpid[$i]})"
             kill -KILL "${wpid[$i]}" 2>/dev/null; wait "${wpid[$i]}" 2>/dev/null
             kills=$((kills + 1)); worker_kills=$((worker_kills + 1))
             sleep 0.5; start_worker "$i"
         elif [ $action -lt 8 ]; then
             say "[$round] CHAOS: SIGKILL coordinator (pid $coord_pid)"
+            chaos_event "SIGKILL coordinator (pid $coord_pid)"
             kill -KILL "$coord_pid" 2>/dev/null; wait "$coord_pid" 2>/dev/null
             kills=$((kills + 1)); coord_kills=$((coord_kills + 1))
             sleep 0.5; start_coordinator
         else
             i=$(( 1 + RANDOM % nworkers ))
             say "[$round] CHAOS: SIGSTOP worker w$i (pid ${wpid[$i]}) for 5 s (past its lease), then SIGCONT"
+            chaos_event "SIGSTOP worker w$i (pid ${wpid[$i]}) for 5 s (past its lease), then SIGCONT"
             kill -STOP "${wpid[$i]}" 2>/dev/null; sleep 5; kill -CONT "${wpid[$i]}" 2>/dev/null
             pauses=$((pauses + 1)); kills=$((kills + 1))
         fi
