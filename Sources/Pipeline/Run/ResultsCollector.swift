@@ -69,7 +69,8 @@ public enum ResultsCollector {
         return counts.min { ($0.value, $0.key) < ($1.value, $1.key) }?.key ?? ""
     }
 
-    static func relativePath(_ url: URL, to base: URL) -> String {
+    /// `url` relative to `base` when it lies inside it, else its full path.
+    public static func relativePath(_ url: URL, to base: URL) -> String {
         let p = url.standardizedFileURL.path, b = base.standardizedFileURL.path + "/"
         return p.hasPrefix(b) ? String(p.dropFirst(b.count)) : p
     }

@@ -13,8 +13,8 @@ struct PackData {
     let size: Int
     let pixels: [UInt16]
 
-    static let mean: [Float] = [0.485, 0.456, 0.406]
-    static let std: [Float] = [0.229, 0.224, 0.225]
+    static let mean = Preprocessor.imagenetMean
+    static let std = Preprocessor.imagenetStd
 
     init(io: TaskIO) throws {
         let metaURL = try io.input("meta")

@@ -65,8 +65,6 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func loadModel(_ path: String) throws -> AlexNet {
-        var inputs = try InferenceInputs.parse(["--weights", path, "--npy", "unused.npy", "--out", "unused.npy", "--input-size", String(inputSize)])
-        inputs.weights = path
-        return try inputs.model()
+        try InferenceInputs.loadModel(weights: path, inputSize: inputSize)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Engine
 import Foundation
+import Pipeline
 import SeafoldCore
 
 /// Shared options of `features` and `predict`: a weights file and images to run it on.
@@ -27,7 +28,10 @@ struct InferenceInputs: ParsableArguments {
     }
 
     /// The network, its config inferred from the weights' shapes.
-    func model() throws -> AlexNet {
+    func model() throws -> AlexNet { try InferenceInputs.loadModel(weights: weights, inputSize: inputSize) }
+
+    /// Loads AlexNet weights, inferring width, hidden size and classes from the tensor shapes.
+    static func loadModel(weights: String, inputSize: Int) throws -> AlexNet {
         let url = URL(fileURLWithPath: weights)
         let (tensors, _) = try Safetensors.read(from: url)
         guard let c1 = tensors["features.0.weight"], let fc1 = tensors["classifier.1.weight"], let out = tensors["classifier.6.weight"] else {
@@ -69,7 +73,7 @@ struct InferenceInputs: ParsableArguments {
             .sorted { $0.path < $1.path }
         guard !files.isEmpty else { throw SeafoldError.badInput(path: root.path, reason: "no PNG or .npy images found") }
         let imgs = try files.map { try ImageLoader.load($0) }
-        let names = files.map { ResultsPaths.relative($0, to: root) }
+        let names = files.map { ResultsCollector.relativePath($0, to: root) }
         return (names, { r in Tensor(shape: [r.count, 3, inputSize, inputSize], data: r.flatMap { pre.tensorData(imgs[$0]) }) }, imgs.count)
     }
 
@@ -89,13 +93,6 @@ struct InferenceInputs: ParsableArguments {
         try NpyArray(shape: [names.count, cols], floats: rows).write(to: url)
         try (names.joined(separator: "\n") + "\n").write(to: url.deletingPathExtension().appendingPathExtension("files.txt"), atomically: true, encoding: .utf8)
         Console.info("wrote \(url.path) [\(names.count), \(cols)] (row order in \(url.deletingPathExtension().lastPathComponent).files.txt)")
-    }
-}
-
-enum ResultsPaths {
-    static func relative(_ url: URL, to base: URL) -> String {
-        let p = url.standardizedFileURL.path, b = base.standardizedFileURL.path + "/"
-        return p.hasPrefix(b) ? String(p.dropFirst(b.count)) : p
     }
 }
 
