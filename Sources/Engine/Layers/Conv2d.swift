@@ -1,3 +1,4 @@
+import Foundation
 import SeafoldCore
 
 /// 2-D convolution with square kernel, stride and zero padding (PyTorch `nn.Conv2d`, groups 1,
@@ -7,12 +8,35 @@ import SeafoldCore
 /// sample-major), so the GEMM is wide: out[Cout, nb·HW] = W[Cout, K] · col[K, nb·HW]. The chunk
 /// is as large as fits `maxColumnFloats`, so a batch-6 train step at 224 px is one chunk and
 /// backward reuses the forward's im2col matrix instead of recomputing it.
+///
+/// Stride-1 3×3 convolutions (AlexNet's features.6/8/10) run forward and backward-data through
+/// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds); their weight gradient stays
+/// im2col + GEMM. `Conv2d.forceDirect` (or `SEAFOLD_CONV_DIRECT=1` at start) selects im2col
+/// everywhere, e.g. to compare the two in `seafold bench conv`.
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     let inH: Int, inW: Int, outH: Int, outW: Int
     let weight: Parameter, bias: Parameter
     /// Upper bound on the im2col buffer (floats) before the batch is split into chunks.
     nonisolated(unsafe) static var maxColumnFloats = 8 << 20
+    /// Use im2col + GEMM for every convolution (no Winograd). Set before running; results
+    /// differ from the Winograd path by rounding only.
+    nonisolated(unsafe) public static var forceDirect = Conv2d.environmentForcesDirect()
+
+    static func environmentForcesDirect() -> Bool {
+        guard let s = ProcessInfo.processInfo.environment["SEAFOLD_CONV_DIRECT"] else { return false }
+        return !(s.isEmpty || s == "0")
+    }
+
+    /// The Winograd geometry of the forward and of the backward-data convolution, when it applies.
+    private let winogradForward: Winograd3x3?, winogradBackward: Winograd3x3?
+    /// Transformed filters for the forward / backward-data convolution (recomputed from the
+    /// current weights on each call: the optimizer may have changed them in between).
+    private let uForward = FloatBuffer(), uBackward = FloatBuffer()
+    /// Whether this layer currently runs Winograd (geometry fits and not forced direct).
+    public var usesWinograd: Bool { winogradForward != nil && !Conv2d.forceDirect }
+    /// Whether the geometry (k 3, stride 1, padding ≤ 2) allows Winograd at all.
+    var usesWinogradGeometry: Bool { winogradForward != nil }
 
     private let col = FloatBuffer()
     private let gemmOut = FloatBuffer()
@@ -34,6 +58,12 @@ public final class Conv2d: Layer {
             throw SeafoldError.config(key: name, reason: "input \(inH)×\(inW) is too small for kernel \(kernel) with padding \(padding); use a larger input size")
         }
         outH = oh; outW = ow
+        if Winograd3x3.applies(kernel: kernel, stride: stride, padding: padding) {
+            winogradForward = Winograd3x3(channels: inChannels, outChannels: outChannels, inH: inH, inW: inW, pad: padding)
+            winogradBackward = Winograd3x3(channels: outChannels, outChannels: inChannels, inH: oh, inW: ow, pad: 2 - padding)
+        } else {
+            winogradForward = nil; winogradBackward = nil
+        }
         weight = Parameter(key: name.isEmpty ? "weight" : name + ".weight", shape: [outChannels, inChannels, kernel, kernel])
         bias = Parameter(key: name.isEmpty ? "bias" : name + ".bias", shape: [outChannels])
         super.init(name: name, inShape: inShape, outShape: [outChannels, oh, ow])
@@ -116,6 +146,16 @@ public final class Conv2d: Layer {
     override func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, training: Bool,
                           rng: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
         input = x
+        output.ensure(batch * outCount)
+        if usesWinograd, let wg = winogradForward {
+            uForward.ensure(16 * outChannels * inChannels)
+            Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: false, into: uForward.ptr)
+            // The transformed input and GEMM output live in the im2col / GEMM buffers.
+            colChunk = nil
+            wg.run(x, batch: batch, u: uForward.ptr, bias: bias.value.ptr, y: output.ptr, v: col, m: gemmOut,
+                   nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))
+            return output.ptr
+        }
         let nbMax = chunkSize(batch)
         col.ensure(kDim * nbMax * hw)
         gemmOut.ensure(outChannels * nbMax * hw)
@@ -145,10 +185,34 @@ public final class Conv2d: Layer {
     override func backward(_ gy: UnsafeMutablePointer<Float>, batch: Int, inputGrad: Bool) -> UnsafeMutablePointer<Float> {
         guard let x = input else { fatalError("Conv2d.backward before forward") }
         let wantW = weight.requiresGrad, wantB = bias.requiresGrad
-        if inputGrad { gx.ensure(batch * inCount); gx.zero(batch * inCount) }
+        let winograd = usesWinograd ? winogradBackward : nil
+        let directData = inputGrad && winograd == nil
+        if inputGrad { gx.ensure(batch * inCount) }
+        if directData { gx.zero(batch * inCount) }
         if !wantW && !wantB && !inputGrad { return gx.ptr }
         if wantB { bias.grad.zero(outChannels) }
+        if wantW || wantB || directData {
+            backwardGEMM(gy, x: x, batch: batch, wantW: wantW, wantB: wantB, inputGrad: directData)
+        }
+        if inputGrad, let wg = winograd {
+            // gx = full correlation of gy with the flipped, transposed kernel (Winograd);
+            // runs after the weight gradient because it reuses the im2col / GEMM buffers.
+            uBackward.ensure(16 * outChannels * inChannels)
+            Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: true, into: uBackward.ptr)
+            colChunk = nil
+            wg.run(gy, batch: batch, u: uBackward.ptr, bias: nil, y: gx.ptr, v: col, m: gemmOut,
+                   nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))
+        }
+        return gx.ptr
+    }
+
+    /// The im2col + GEMM part of backward: bias and weight gradients and, when `inputGrad`,
+    /// the input gradient through col2im (`gx` must be zeroed by the caller).
+    private func backwardGEMM(_ gy: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, batch: Int,
+                              wantW: Bool, wantB: Bool, inputGrad: Bool) {
         let nbMax = chunkSize(batch)
+        col.ensure(kDim * nbMax * hw)
+        gemmOut.ensure(outChannels * nbMax * hw)
         // Chunks in reverse, so the first one handled is the one whose im2col is still in `col`.
         var chunks: [(Int, Int)] = []
         var s0 = 0
@@ -182,6 +246,5 @@ public final class Conv2d: Layer {
             }
             first = false
         }
-        return gx.ptr
     }
 }

@@ -10,6 +10,7 @@ struct BenchCommand: ParsableCommand {
             BenchClusterCommand.self,
             BenchLimeCommand.self,
             BenchEngineCommand.self,
+            BenchConvCommand.self,
             BenchDataCommand.self,
         ]
     )
