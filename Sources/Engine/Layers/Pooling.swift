@@ -19,38 +19,73 @@ public final class MaxPool2d: Layer {
         super.init(name: name, inShape: inShape, outShape: [c, oh, ow])
     }
 
+    /// The input of the last forward; backward finds the arg-max there (the layer contract keeps
+    /// it alive until then), so the forward pass — all that inference runs — writes no indices.
+    private var input: UnsafeMutablePointer<Float>?
+
     override func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, training: Bool,
                           rng: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
-        output.ensure(batch * outCount); argmax.ensure(batch * outCount)
-        let out = output.ptr, am = argmax.ptr
+        output.ensure(batch * outCount)
+        input = x
+        let out = output.ptr
         let k = kernel, s = stride, ih = ih, iw = iw, oh = oh, ow = ow
         parallelFor(batch * c, minPerThread: 16) { plane in
             let src = x + plane * ih * iw
-            let dst = out + plane * oh * ow, idx = am + plane * oh * ow
-            for y in 0..<oh { for xo in 0..<ow {
-                var best = -Float.infinity, bi = -1
-                for ky in 0..<k {
-                    let r = (y * s + ky) * iw + xo * s
-                    for kx in 0..<k {
-                        let v = src[r + kx]
-                        // `v > best || v.isNaN` propagates NaN like PyTorch.
-                        if v > best || bi < 0 || v.isNaN { best = v; bi = r + kx; if v.isNaN { break } }
+            let dst = out + plane * oh * ow
+            // Separable: the maximum over the window's k rows for every input column (contiguous,
+            // vectorisable), then over k columns at stride s. `v > m || v != v` keeps a NaN once
+            // seen, so a window with a NaN gives NaN like PyTorch.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: iw) { tmpBuf in
+                let tmp = tmpBuf.baseAddress!
+                for y in 0..<oh {
+                    let r0 = src + y * s * iw
+                    tmp.update(from: r0, count: iw)
+                    for ky in 1..<k {
+                        let r = r0 + ky * iw
+                        for xx in 0..<iw { let v = r[xx], m = tmp[xx]; tmp[xx] = (v > m || v != v) ? v : m }
+                    }
+                    let d = dst + y * ow
+                    for xo in 0..<ow {
+                        let t = tmp + xo * s
+                        var m = t[0]
+                        for kx in 1..<k { let v = t[kx]; m = (v > m || v != v) ? v : m }
+                        d[xo] = m
                     }
                 }
-                dst[y * ow + xo] = best
-                idx[y * ow + xo] = Int32(bi)
-            } }
+            }
         }
         return out
+    }
+
+    /// The arg-max of every window of plane `plane` of the last input: the first maximum in
+    /// row-major order (PyTorch's CPU kernel); a NaN wins (the gradient flows to a NaN input).
+    private func findArgmax(_ x: UnsafePointer<Float>, plane: Int, into idx: UnsafeMutablePointer<Int32>) {
+        let k = kernel, s = stride, iw = iw
+        let src = x + plane * ih * iw
+        for y in 0..<oh { for xo in 0..<ow {
+            var best = -Float.infinity, bi = -1
+            for ky in 0..<k {
+                let r = (y * s + ky) * iw + xo * s
+                for kx in 0..<k {
+                    let v = src[r + kx]
+                    if v > best || bi < 0 || v.isNaN { best = v; bi = r + kx; if v.isNaN { break } }
+                }
+            }
+            idx[y * ow + xo] = Int32(bi)
+        } }
     }
 
     override func backward(_ gy: UnsafeMutablePointer<Float>, batch: Int, inputGrad: Bool) -> UnsafeMutablePointer<Float> {
         gx.ensure(batch * inCount)
         if !inputGrad { return gx.ptr }
+        guard let x = input else { fatalError("MaxPool2d.backward before forward") }
         gx.zero(batch * inCount)
+        argmax.ensure(batch * outCount)
         let g = gx.ptr, am = argmax.ptr, inPlane = ih * iw, outPlane = oh * ow
         parallelFor(batch * c, minPerThread: 16) { plane in
-            let dst = g + plane * inPlane, src = gy + plane * outPlane, idx = am + plane * outPlane
+            let idx = am + plane * outPlane
+            self.findArgmax(x, plane: plane, into: idx)
+            let dst = g + plane * inPlane, src = gy + plane * outPlane
             for i in 0..<outPlane { dst[Int(idx[i])] += src[i] }
         }
         return g

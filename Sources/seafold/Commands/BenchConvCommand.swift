@@ -30,6 +30,9 @@ struct BenchConvCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the whole-network inference and train-step figures.")
     var layersOnly = false
 
+    @Flag(name: .long, help: "Skip the per-layer figures (whole-network inference and train step only).")
+    var networkOnly = false
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -55,7 +58,7 @@ struct BenchConvCommand: ParsableCommand {
         }
         progress("sgemm 2048³")
         let square = ConvBenchmark.sgemmGFLOPs(m: 2048, k: 2048, n: 2048, repeats: max(3, repeats))
-        let layers = try ConvBenchmark.measureLayers(trainBatch: trainBatch, inferenceBatch: inferenceBatch,
+        let layers = networkOnly ? [] : try ConvBenchmark.measureLayers(trainBatch: trainBatch, inferenceBatch: inferenceBatch,
                                                      repeats: repeats, progress: progress)
         var inference: [ConvBenchmark.Inference] = [], train: [ConvBenchmark.TrainStep] = []
         if !layersOnly {
