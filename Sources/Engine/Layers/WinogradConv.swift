@@ -48,28 +48,34 @@ struct Winograd3x3 {
                                  into u: UnsafeMutablePointer<Float>) {
         let rows = backwardData ? cin : cout, cols = backwardData ? cout : cin
         let plane = rows * cols
+        // Filter (o, i) lives at w + o·oStride + i·iStride; backward-data reads it rotated by 180°.
+        let oStride = backwardData ? 9 : cin * 9, iStride = backwardData ? cin * 9 : 9
         parallelFor(rows, minPerThread: 8) { o in
+            let base = w + o * oStride
+            let dst = u + o * cols
             for i in 0..<cols {
-                // g[r][c] of the filter (rotated by 180° for backward-data).
-                let src = backwardData ? w + (i * cin + o) * 9 : w + (o * cin + i) * 9
-                @inline(__always) func g(_ r: Int, _ c: Int) -> Float {
-                    backwardData ? src[8 - (3 * r + c)] : src[3 * r + c]
+                let f = base + i * iStride
+                // g[r][c]; rotated: g[r][c] = f[8 − 3r − c].
+                let g00, g01, g02, g10, g11, g12, g20, g21, g22: Float
+                if backwardData {
+                    g00 = f[8]; g01 = f[7]; g02 = f[6]; g10 = f[5]; g11 = f[4]; g12 = f[3]; g20 = f[2]; g21 = f[1]; g22 = f[0]
+                } else {
+                    g00 = f[0]; g01 = f[1]; g02 = f[2]; g10 = f[3]; g11 = f[4]; g12 = f[5]; g20 = f[6]; g21 = f[7]; g22 = f[8]
                 }
-                let dst = u + o * cols + i
-                // t = G g (4×3), row by row of U = t Gᵀ (4×4). G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-                for r in 0..<4 {
-                    let a: Float, b: Float, c: Float
-                    switch r {
-                    case 0: a = g(0, 0); b = g(0, 1); c = g(0, 2)
-                    case 1: a = 0.5 * (g(0, 0) + g(1, 0) + g(2, 0)); b = 0.5 * (g(0, 1) + g(1, 1) + g(2, 1)); c = 0.5 * (g(0, 2) + g(1, 2) + g(2, 2))
-                    case 2: a = 0.5 * (g(0, 0) - g(1, 0) + g(2, 0)); b = 0.5 * (g(0, 1) - g(1, 1) + g(2, 1)); c = 0.5 * (g(0, 2) - g(1, 2) + g(2, 2))
-                    default: a = g(2, 0); b = g(2, 1); c = g(2, 2)
-                    }
-                    dst[(4 * r + 0) * plane] = a
-                    dst[(4 * r + 1) * plane] = 0.5 * (a + b + c)
-                    dst[(4 * r + 2) * plane] = 0.5 * (a - b + c)
-                    dst[(4 * r + 3) * plane] = c
+                // t = G g (4×3) with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], then U = t Gᵀ row by row.
+                let t10 = 0.5 * (g00 + g10 + g20), t11 = 0.5 * (g01 + g11 + g21), t12 = 0.5 * (g02 + g12 + g22)
+                let t20 = 0.5 * (g00 - g10 + g20), t21 = 0.5 * (g01 - g11 + g21), t22 = 0.5 * (g02 - g12 + g22)
+                @inline(__always) func row(_ r: Int, _ a: Float, _ b: Float, _ c: Float) {
+                    let d = dst + 4 * r * plane + i
+                    d[0] = a
+                    d[plane] = 0.5 * (a + b + c)
+                    d[2 * plane] = 0.5 * (a - b + c)
+                    d[3 * plane] = c
                 }
+                row(0, g00, g01, g02)
+                row(1, t10, t11, t12)
+                row(2, t20, t21, t22)
+                row(3, g20, g21, g22)
             }
         }
     }
@@ -109,8 +115,8 @@ struct Winograd3x3 {
         let ih = inH, iw = inW, p = pad, th = tilesH, tw = tilesW, c = channels
         let tiles = nb * tilesPerImage, plane = ih * iw, rowStride = c * tiles
         parallelFor(c, minPerThread: 4) { ch in
-            var d = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0),
-                     Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buf in
+            let dp = buf.baseAddress!
             let out = v + ch * tiles
             for n in 0..<nb {
                 let src = x + (n * c + ch) * plane
@@ -118,28 +124,25 @@ struct Winograd3x3 {
                     let y0 = 2 * ty - p
                     for tx in 0..<tw {
                         let x0 = 2 * tx - p
-                        withUnsafeMutableBytes(of: &d) { raw in
-                            let dp = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-                            if y0 >= 0 && x0 >= 0 && y0 + 4 <= ih && x0 + 4 <= iw {
-                                for r in 0..<4 {
-                                    let s = src + (y0 + r) * iw + x0
-                                    dp[4 * r] = s[0]; dp[4 * r + 1] = s[1]; dp[4 * r + 2] = s[2]; dp[4 * r + 3] = s[3]
-                                }
-                            } else {
-                                for r in 0..<4 {
-                                    let iy = y0 + r
-                                    for q in 0..<4 {
-                                        let ix = x0 + q
-                                        dp[4 * r + q] = (iy >= 0 && iy < ih && ix >= 0 && ix < iw) ? src[iy * iw + ix] : 0
-                                    }
+                        if y0 >= 0 && x0 >= 0 && y0 + 4 <= ih && x0 + 4 <= iw {
+                            for r in 0..<4 {
+                                let s = src + (y0 + r) * iw + x0
+                                dp[4 * r] = s[0]; dp[4 * r + 1] = s[1]; dp[4 * r + 2] = s[2]; dp[4 * r + 3] = s[3]
+                            }
+                        } else {
+                            for r in 0..<4 {
+                                let iy = y0 + r
+                                for q in 0..<4 {
+                                    let ix = x0 + q
+                                    dp[4 * r + q] = (iy >= 0 && iy < ih && ix >= 0 && ix < iw) ? src[iy * iw + ix] : 0
                                 }
                             }
                         }
                         // Rows: t = Bᵀ d.
-                        let t0 = d.0 - d.8, t1 = d.1 - d.9, t2 = d.2 - d.10, t3 = d.3 - d.11
-                        let t4 = d.4 + d.8, t5 = d.5 + d.9, t6 = d.6 + d.10, t7 = d.7 + d.11
-                        let t8 = d.8 - d.4, t9 = d.9 - d.5, t10 = d.10 - d.6, t11 = d.11 - d.7
-                        let t12 = d.4 - d.12, t13 = d.5 - d.13, t14 = d.6 - d.14, t15 = d.7 - d.15
+                        let t0 = dp[0] - dp[8], t1 = dp[1] - dp[9], t2 = dp[2] - dp[10], t3 = dp[3] - dp[11]
+                        let t4 = dp[4] + dp[8], t5 = dp[5] + dp[9], t6 = dp[6] + dp[10], t7 = dp[7] + dp[11]
+                        let t8 = dp[8] - dp[4], t9 = dp[9] - dp[5], t10 = dp[10] - dp[6], t11 = dp[11] - dp[7]
+                        let t12 = dp[4] - dp[12], t13 = dp[5] - dp[13], t14 = dp[6] - dp[14], t15 = dp[7] - dp[15]
                         // Columns: V = t B.
                         let o = out + (n * th + ty) * tw + tx
                         o[0 * rowStride] = t0 - t2; o[1 * rowStride] = t1 + t2; o[2 * rowStride] = t2 - t1; o[3 * rowStride] = t1 - t3
@@ -149,6 +152,7 @@ struct Winograd3x3 {
                     }
                 }
             }
+          }
         }
     }
 
