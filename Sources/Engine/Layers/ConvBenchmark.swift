@@ -79,13 +79,13 @@ public enum ConvBenchmark {
 
     /// Times every AlexNet convolution. `trainBatch` gets forward + both backward passes,
     /// `inferenceBatch` forward only; each layer with both algorithms where Winograd applies.
-    public static func measureLayers(trainBatch: Int, inferenceBatch: Int, inputSize: Int = 224, repeats: Int,
-                                     progress: (String) -> Void) throws -> [LayerFigure] {
+    public static func measureLayers(trainBatch: Int, inferenceBatch: Int, inputSize: Int = 224, only: Set<String>? = nil,
+                                     repeats: Int, progress: (String) -> Void) throws -> [LayerFigure] {
         let saved = Conv2d.forceDirect
         defer { Conv2d.forceDirect = saved }
         var out: [LayerFigure] = []
         var rng = SeededGenerator(seed: 3)
-        for conv in try alexNetConvs(inputSize: inputSize) {
+        for conv in try alexNetConvs(inputSize: inputSize) where only?.contains(conv.name) ?? true {
             var r2 = SeededGenerator.derive(seed: 1, "bench/" + conv.name)
             conv.reset(rng: &r2)
             let m = conv.outChannels, k = conv.kDim

@@ -33,6 +33,9 @@ struct BenchConvCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the per-layer figures (whole-network inference and train step only).")
     var networkOnly = false
 
+    @Option(name: .long, help: "Only these layers (comma-separated, e.g. features.3,features.8).")
+    var layer: String?
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -59,6 +62,7 @@ struct BenchConvCommand: ParsableCommand {
         progress("sgemm 2048³")
         let square = ConvBenchmark.sgemmGFLOPs(m: 2048, k: 2048, n: 2048, repeats: max(3, repeats))
         let layers = networkOnly ? [] : try ConvBenchmark.measureLayers(trainBatch: trainBatch, inferenceBatch: inferenceBatch,
+                                                     only: layer.map { Set($0.split(separator: ",").map(String.init)) },
                                                      repeats: repeats, progress: progress)
         var inference: [ConvBenchmark.Inference] = [], train: [ConvBenchmark.TrainStep] = []
         if !layersOnly {
