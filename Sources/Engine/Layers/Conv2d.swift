@@ -9,10 +9,9 @@ import SeafoldCore
 /// is as large as fits `maxColumnFloats`, so a batch-6 train step at 224 px is one chunk and
 /// backward reuses the forward's im2col matrix instead of recomputing it.
 ///
-/// Stride-1 3×3 convolutions (AlexNet's features.6/8/10) run forward and backward-data through
-/// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds); stride-1 5×5 convolutions
-/// (features.3) run their forward through it, cut into 3×3 blocks (1.56× fewer). Weight
-/// gradients (and the 5×5 input gradient) stay
+/// Stride-1 3×3 and 5×5 convolutions (AlexNet's features.3/6/8/10) run forward and backward-data
+/// through Winograd F(2×2, 3×3) (`Winograd3x3`: 2.25× fewer multiply-adds for 3×3, 1.56× for
+/// 5×5 cut into 3×3 blocks); their weight gradient stays
 /// im2col + GEMM. `Conv2d.forceDirect` (or `SEAFOLD_CONV_DIRECT=1` at start) selects im2col
 /// everywhere, e.g. to compare the two in `seafold bench conv`.
 public final class Conv2d: Layer {
@@ -63,11 +62,8 @@ public final class Conv2d: Layer {
         if Winograd3x3.applies(kernel: kernel, stride: stride, padding: padding) {
             winogradForward = Winograd3x3(channels: inChannels, outChannels: outChannels, inH: inH, inW: inW,
                                           kernel: kernel, pad: padding)
-            // Backward-data of a 5×5 layer would be a GEMM with M = Cin (64 in AlexNet) and
-            // K = 4·Cout over 4× replicated input tiles: measured slower than col2im (bench conv).
-            winogradBackward = kernel == 3
-                ? Winograd3x3(channels: outChannels, outChannels: inChannels, inH: oh, inW: ow, kernel: kernel, pad: kernel - 1 - padding)
-                : nil
+            winogradBackward = Winograd3x3(channels: outChannels, outChannels: inChannels, inH: oh, inW: ow,
+                                           kernel: kernel, pad: kernel - 1 - padding)
         } else {
             winogradForward = nil; winogradBackward = nil
         }
