@@ -31,10 +31,7 @@ final class WinogradTests: XCTestCase {
         XCTAssertTrue(try Conv2d(name: "c", inShape: [2, 5, 5], outChannels: 2, kernel: 3, stride: 1, padding: 1).usesWinogradGeometry)
         XCTAssertTrue(try Conv2d(name: "c", inShape: [2, 5, 5], outChannels: 2, kernel: 3, stride: 1, padding: 0).usesWinogradGeometry)
         XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 5, 5], outChannels: 2, kernel: 3, stride: 2, padding: 1).usesWinogradGeometry)
-        XCTAssertTrue(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 5, stride: 1, padding: 2).usesWinogradGeometry)
-        XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 5, stride: 1, padding: 5).usesWinogradGeometry)
-        XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 7, stride: 1, padding: 3).usesWinogradGeometry)
-        XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 5, stride: 2, padding: 2).usesWinogradGeometry)
+        XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 5, stride: 1, padding: 2).usesWinogradGeometry)
         XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 3, stride: 1, padding: 3).usesWinogradGeometry)
     }
 
@@ -56,16 +53,14 @@ final class WinogradTests: XCTestCase {
     /// Winograd against im2col on odd sizes (partial tiles), every padding it handles, and
     /// on an AlexNet-sized layer with PyTorch-initialised weights and post-ReLU-like inputs.
     func testMatchesDirectConvolution() throws {
-        let cases: [(cin: Int, cout: Int, h: Int, w: Int, k: Int, pad: Int, batch: Int)] = [
-            (3, 4, 7, 9, 3, 1, 3), (5, 2, 6, 5, 3, 0, 2), (2, 3, 5, 8, 3, 2, 2), (1, 1, 3, 3, 3, 1, 1),
-            (64, 48, 13, 13, 3, 1, 4),
-            (3, 4, 8, 9, 5, 2, 2), (2, 3, 7, 6, 5, 0, 2), (2, 2, 5, 6, 5, 4, 1), (3, 2, 6, 7, 5, 1, 2),
-            (32, 48, 27, 27, 5, 2, 2),
+        let cases: [(cin: Int, cout: Int, h: Int, w: Int, pad: Int, batch: Int)] = [
+            (3, 4, 7, 9, 1, 3), (5, 2, 6, 5, 0, 2), (2, 3, 5, 8, 2, 2), (1, 1, 3, 3, 1, 1),
+            (64, 48, 13, 13, 1, 4),
         ]
         var rng = SeededGenerator(seed: 11)
         var worst = 0.0
         for c in cases {
-            let conv = try Conv2d(name: "c", inShape: [c.cin, c.h, c.w], outChannels: c.cout, kernel: c.k, stride: 1, padding: c.pad)
+            let conv = try Conv2d(name: "c", inShape: [c.cin, c.h, c.w], outChannels: c.cout, kernel: 3, stride: 1, padding: c.pad)
             conv.reset(rng: &rng)
             let x = GradCheck.randomTensor([c.batch, c.cin, c.h, c.w], &rng, lo: 0, hi: 2)
             let gy = GradCheck.randomTensor([c.batch] + conv.outShape, &rng, lo: -1e-2, hi: 1e-2)
@@ -84,25 +79,24 @@ final class WinogradTests: XCTestCase {
 
     func testFiniteDifferences() throws {
         var rng = SeededGenerator(seed: 12)
-        for (k, pad) in [(3, 0), (3, 1), (3, 2), (5, 2), (5, 0), (5, 4)] {
-            let conv = try Conv2d(name: "c", inShape: [3, 6, 7], outChannels: 4, kernel: k, stride: 1, padding: pad)
+        for pad in [0, 1, 2] {
+            let conv = try Conv2d(name: "c", inShape: [3, 5, 7], outChannels: 4, kernel: 3, stride: 1, padding: pad)
             conv.reset(rng: &rng)
             XCTAssertTrue(conv.usesWinograd)
-            GradCheck.check(conv, x: GradCheck.randomTensor([2, 3, 6, 7], &rng))
+            GradCheck.check(conv, x: GradCheck.randomTensor([2, 3, 5, 7], &rng))
         }
     }
 
     /// One thread or two, chunked or not (chunk boundaries depend on the shape only): the same bytes.
     func testSameBytesOnOneAndTwoThreads() throws {
-        for k in [3, 5] {
         var rng = SeededGenerator(seed: 13)
-        let conv = try Conv2d(name: "c", inShape: [48, 13, 13], outChannels: 64, kernel: k, stride: 1, padding: k / 2)
+        let conv = try Conv2d(name: "c", inShape: [48, 13, 13], outChannels: 64, kernel: 3, stride: 1, padding: 1)
         conv.reset(rng: &rng)
         let x = GradCheck.randomTensor([5, 48, 13, 13], &rng)
         let gy = GradCheck.randomTensor([5, 64, 13, 13], &rng)
         let saved = Conv2d.maxColumnFloats
         defer { Conv2d.maxColumnFloats = saved }
-        for budget in [saved, 16 * 48 * (k == 5 ? 4 : 1) * 49 * 2] {   // one chunk; chunks of 2 samples
+        for budget in [saved, 16 * 64 * 49 * 2] {   // one chunk; chunks of 2 samples
             Conv2d.maxColumnFloats = budget
             ParallelConfig.threads = 1
             let a = run(conv, x: x, gy: gy, direct: false)
@@ -111,7 +105,6 @@ final class WinogradTests: XCTestCase {
             XCTAssertEqual(a.y.map(\.bitPattern), b.y.map(\.bitPattern))
             XCTAssertEqual(a.gx.map(\.bitPattern), b.gx.map(\.bitPattern))
             XCTAssertEqual(a.gw.map(\.bitPattern), b.gw.map(\.bitPattern))
-        }
         }
     }
 

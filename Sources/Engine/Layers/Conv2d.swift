@@ -9,9 +9,8 @@ import SeafoldCore
 /// is as large as fits `maxColumnFloats`, so a batch-6 train step at 224 px is one chunk and
 /// backward reuses the forward's im2col matrix instead of recomputing it.
 ///
-/// Stride-1 3×3 and 5×5 convolutions (AlexNet's features.3/6/8/10) run forward and backward-data
-/// through Winograd F(2×2, 3×3) (`Winograd3x3`: 2.25× fewer multiply-adds for 3×3, 1.56× for
-/// 5×5 cut into 3×3 blocks); their weight gradient stays
+/// Stride-1 3×3 convolutions (AlexNet's features.6/8/10) run forward and backward-data through
+/// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds); their weight gradient stays
 /// im2col + GEMM. `Conv2d.forceDirect` (or `SEAFOLD_CONV_DIRECT=1` at start) selects im2col
 /// everywhere, e.g. to compare the two in `seafold bench conv`.
 public final class Conv2d: Layer {
@@ -36,7 +35,7 @@ public final class Conv2d: Layer {
     private let uForward = FloatBuffer(), uBackward = FloatBuffer()
     /// Whether this layer currently runs Winograd (geometry fits and not forced direct).
     public var usesWinograd: Bool { winogradForward != nil && !Conv2d.forceDirect }
-    /// Whether the geometry (k 3 or 5, stride 1, padding ≤ k − 1) allows Winograd at all.
+    /// Whether the geometry (k 3, stride 1, padding ≤ 2) allows Winograd at all.
     var usesWinogradGeometry: Bool { winogradForward != nil }
 
     private let col = FloatBuffer()
@@ -60,10 +59,8 @@ public final class Conv2d: Layer {
         }
         outH = oh; outW = ow
         if Winograd3x3.applies(kernel: kernel, stride: stride, padding: padding) {
-            winogradForward = Winograd3x3(channels: inChannels, outChannels: outChannels, inH: inH, inW: inW,
-                                          kernel: kernel, pad: padding)
-            winogradBackward = Winograd3x3(channels: outChannels, outChannels: inChannels, inH: oh, inW: ow,
-                                           kernel: kernel, pad: kernel - 1 - padding)
+            winogradForward = Winograd3x3(channels: inChannels, outChannels: outChannels, inH: inH, inW: inW, pad: padding)
+            winogradBackward = Winograd3x3(channels: outChannels, outChannels: inChannels, inH: oh, inW: ow, pad: 2 - padding)
         } else {
             winogradForward = nil; winogradBackward = nil
         }
@@ -151,9 +148,8 @@ public final class Conv2d: Layer {
         input = x
         output.ensure(batch * outCount)
         if usesWinograd, let wg = winogradForward {
-            uForward.ensure(wg.filterFloats)
-            Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, kernel: kernel,
-                                         backwardData: false, into: uForward.ptr)
+            uForward.ensure(16 * outChannels * inChannels)
+            Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: false, into: uForward.ptr)
             // The transformed input and GEMM output live in the im2col / GEMM buffers.
             colChunk = nil
             wg.run(x, batch: batch, u: uForward.ptr, bias: bias.value.ptr, y: output.ptr, v: col, m: gemmOut,
@@ -201,9 +197,8 @@ public final class Conv2d: Layer {
         if inputGrad, let wg = winograd {
             // gx = full correlation of gy with the flipped, transposed kernel (Winograd);
             // runs after the weight gradient because it reuses the im2col / GEMM buffers.
-            uBackward.ensure(wg.filterFloats)
-            Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, kernel: kernel,
-                                         backwardData: true, into: uBackward.ptr)
+            uBackward.ensure(16 * outChannels * inChannels)
+            Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: true, into: uBackward.ptr)
             colChunk = nil
             wg.run(gy, batch: batch, u: uBackward.ptr, bias: nil, y: gx.ptr, v: col, m: gemmOut,
                    nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))

@@ -14,59 +14,38 @@ import Dispatch
 /// the 16 GEMMs is one single-threaded OpenBLAS call of a shape that depends only on the layer
 /// and the batch chunk). The summation order differs from im2col + GEMM, so results differ
 /// from the direct convolution by rounding (bounded in the tests).
-///
-/// A 5×5 kernel (AlexNet's features.3) is zero-padded to 6×6 and cut into 2×2 blocks of 3×3;
-/// block (bi, bj) is a 3×3 convolution of the input shifted by (3bi, 3bj), and the blocks are
-/// summed inside the GEMM by treating them as extra input channels (K = 4·Cin): 16 multiplies
-/// per 2×2 block-tile, 64 per output tile instead of 100 (1.56× fewer).
 struct Winograd3x3 {
-    /// Input channels, output channels, input and output plane size, kernel size, zero padding.
-    let channels: Int, outChannels: Int, inH: Int, inW: Int, kernel: Int, pad: Int, outH: Int, outW: Int
+    /// Input channels, output channels, input and output plane size, zero padding.
+    let channels: Int, outChannels: Int, inH: Int, inW: Int, pad: Int, outH: Int, outW: Int
     let tilesH: Int, tilesW: Int
-    /// 3×3 blocks per kernel side (1 for k 3, 2 for k 5) and in all.
-    let blocksPerSide: Int, blocks: Int
     var tilesPerImage: Int { tilesH * tilesW }
-    /// The GEMM's inner dimension: input channels × blocks.
-    var depth: Int { blocks * channels }
 
-    /// Whether a convolution geometry is handled (k 3 or 5, stride 1, padding 0…k − 1, so the
-    /// backward-data convolution, padded by k − 1 − p, is one as well).
+    /// Whether a convolution geometry is handled (k 3, stride 1, padding 0…2, so the
+    /// backward-data convolution, padded by 2 − p, is one as well).
     static func applies(kernel: Int, stride: Int, padding: Int) -> Bool {
-        (kernel == 3 || kernel == 5) && stride == 1 && padding >= 0 && padding <= kernel - 1
+        kernel == 3 && stride == 1 && padding >= 0 && padding <= 2
     }
 
-    init(channels: Int, outChannels: Int, inH: Int, inW: Int, kernel: Int, pad: Int) {
+    init(channels: Int, outChannels: Int, inH: Int, inW: Int, pad: Int) {
         self.channels = channels; self.outChannels = outChannels
-        self.inH = inH; self.inW = inW; self.kernel = kernel; self.pad = pad
-        outH = inH + 2 * pad - kernel + 1; outW = inW + 2 * pad - kernel + 1
+        self.inH = inH; self.inW = inW; self.pad = pad
+        outH = inH + 2 * pad - 2; outW = inW + 2 * pad - 2
         tilesH = (outH + 1) / 2; tilesW = (outW + 1) / 2
-        blocksPerSide = (kernel + 2) / 3; blocks = blocksPerSide * blocksPerSide
     }
 
     /// Samples per chunk so that the transformed input and the GEMM output stay under
     /// `maxFloats` each (a function of the shape only).
     func chunk(batch: Int, maxFloats: Int) -> Int {
-        let per = 16 * max(depth, outChannels) * tilesPerImage
+        let per = 16 * max(channels, outChannels) * tilesPerImage
         return max(1, min(batch, maxFloats / max(per, 1)))
     }
-
-    /// Floats of the transformed filters.
-    var filterFloats: Int { 16 * outChannels * depth }
 
     /// U[ξ][o][i] = G g Gᵀ for the filters of a Conv2d weight w[Cout][Cin][3][3].
     /// `backwardData == false`: o = Cout, i = Cin, g = w[o][i] (the forward convolution).
     /// `backwardData == true`: o = Cin, i = Cout, g = w[i][o] rotated by 180° (the input
     /// gradient is the full correlation of the output gradient with the flipped, transposed kernel).
-    ///
-    /// Layout U[ξ][o][b·I + i] for block b (I = number of i). For k 5 the (flipped) filter is
-    /// read as a 6×6 filter with zeros in row and column 5, block (bi, bj) covering rows 3bi…
-    /// and columns 3bj….
-    static func transformFilters(_ w: UnsafePointer<Float>, cout: Int, cin: Int, kernel: Int, backwardData: Bool,
+    static func transformFilters(_ w: UnsafePointer<Float>, cout: Int, cin: Int, backwardData: Bool,
                                  into u: UnsafeMutablePointer<Float>) {
-        if kernel != 3 {
-            transformBlockFilters(w, cout: cout, cin: cin, kernel: kernel, backwardData: backwardData, into: u)
-            return
-        }
         let rows = backwardData ? cin : cout, cols = backwardData ? cout : cin
         let plane = rows * cols
         // Filter (o, i) lives at w + o·oStride + i·iStride; backward-data reads it rotated by 180°.
@@ -101,61 +80,20 @@ struct Winograd3x3 {
         }
     }
 
-    /// `transformFilters` for k > 3: each 3×3 block of the zero-padded (flipped) kernel.
-    private static func transformBlockFilters(_ w: UnsafePointer<Float>, cout: Int, cin: Int, kernel k: Int,
-                                              backwardData: Bool, into u: UnsafeMutablePointer<Float>) {
-        let rows = backwardData ? cin : cout, cols = backwardData ? cout : cin
-        let side = (k + 2) / 3, nblk = side * side
-        let depth = nblk * cols, plane = rows * depth
-        let kk = k * k
-        let oStride = backwardData ? kk : cin * kk, iStride = backwardData ? cin * kk : kk
-        parallelFor(rows, minPerThread: 8) { o in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 9) { gb in
-                let g = gb.baseAddress!
-                for i in 0..<cols {
-                    let f = w + o * oStride + i * iStride
-                    for b in 0..<nblk {
-                        let r0 = 3 * (b / side), q0 = 3 * (b % side)
-                        for r in 0..<3 { for q in 0..<3 {
-                            let rr = r0 + r, qq = q0 + q
-                            g[3 * r + q] = rr < k && qq < k ? (backwardData ? f[(k - 1 - rr) * k + (k - 1 - qq)] : f[rr * k + qq]) : 0
-                        } }
-                        let dst = u + o * depth + b * cols + i
-                        // t = G g, then U = t Gᵀ row by row (as in the 3×3 case).
-                        for r in 0..<4 {
-                            let a: Float, bb: Float, c: Float
-                            switch r {
-                            case 0: a = g[0]; bb = g[1]; c = g[2]
-                            case 1: a = 0.5 * (g[0] + g[3] + g[6]); bb = 0.5 * (g[1] + g[4] + g[7]); c = 0.5 * (g[2] + g[5] + g[8])
-                            case 2: a = 0.5 * (g[0] - g[3] + g[6]); bb = 0.5 * (g[1] - g[4] + g[7]); c = 0.5 * (g[2] - g[5] + g[8])
-                            default: a = g[6]; bb = g[7]; c = g[8]
-                            }
-                            let d = dst + 4 * r * plane
-                            d[0] = a
-                            d[plane] = 0.5 * (a + bb + c)
-                            d[2 * plane] = 0.5 * (a - bb + c)
-                            d[3 * plane] = c
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// y[n][o] = conv(x[n], filters) (+ bias[o]) for samples 0..<batch, NCHW, overwriting y.
     /// `u` holds the transformed filters (`transformFilters`); `v` and `m` are scratch buffers
-    /// of at least 16·depth·tiles and 16·outChannels·tiles floats for `nbMax` samples.
+    /// of at least 16·channels·tiles and 16·outChannels·tiles floats for `nbMax` samples.
     func run(_ x: UnsafePointer<Float>, batch: Int, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
              y: UnsafeMutablePointer<Float>, v: FloatBuffer, m: FloatBuffer, nbMax: Int) {
         let tpi = tilesPerImage
-        v.ensure(16 * depth * nbMax * tpi)
+        v.ensure(16 * channels * nbMax * tpi)
         m.ensure(16 * outChannels * nbMax * tpi)
         var start = 0
         while start < batch {
             let nb = min(nbMax, batch - start)
             let tiles = nb * tpi
             inputTransform(x + start * channels * inH * inW, nb: nb, v: v.ptr)
-            let vp = v.ptr, mp = m.ptr, co = outChannels, ci = depth
+            let vp = v.ptr, mp = m.ptr, co = outChannels, ci = channels
             let gemm: (Int) -> Void = { xi in
                 blasSgemm(transA: false, transB: false, m: co, n: tiles, k: ci, alpha: 1,
                           a: u + xi * co * ci, lda: ci, b: vp + xi * ci * tiles, ldb: tiles,
@@ -174,21 +112,18 @@ struct Winograd3x3 {
     /// V[ξ][c][t] = (Bᵀ d B)[ξ] for every 4×4 input tile d (zero outside the image).
     /// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
     private func inputTransform(_ x: UnsafePointer<Float>, nb: Int, v: UnsafeMutablePointer<Float>) {
-        let ih = inH, iw = inW, th = tilesH, tw = tilesW, c = channels, side = blocksPerSide
-        let tiles = nb * tilesPerImage, plane = ih * iw, rowStride = depth * tiles
-        // Row b·C + ch of V: channel ch seen through 3×3 block b, i.e. shifted by (3bi, 3bj).
-        parallelFor(depth, minPerThread: 4) { row in
+        let ih = inH, iw = inW, p = pad, th = tilesH, tw = tilesW, c = channels
+        let tiles = nb * tilesPerImage, plane = ih * iw, rowStride = c * tiles
+        parallelFor(c, minPerThread: 4) { ch in
           withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buf in
             let dp = buf.baseAddress!
-            let b = row / c, ch = row % c
-            let py = pad - 3 * (b / side), px = pad - 3 * (b % side)
-            let out = v + row * tiles
+            let out = v + ch * tiles
             for n in 0..<nb {
                 let src = x + (n * c + ch) * plane
                 for ty in 0..<th {
-                    let y0 = 2 * ty - py
+                    let y0 = 2 * ty - p
                     for tx in 0..<tw {
-                        let x0 = 2 * tx - px
+                        let x0 = 2 * tx - p
                         if y0 >= 0 && x0 >= 0 && y0 + 4 <= ih && x0 + 4 <= iw {
                             for r in 0..<4 {
                                 let s = src + (y0 + r) * iw + x0
