@@ -7,9 +7,9 @@ import SeafoldCore
 /// next to the same-run sgemm speed on that layer's GEMM shapes; plus whole-network inference
 /// (with a per-layer time breakdown) and the Adam train step under both paths.
 ///
-/// FLOPs are always the direct convolution's, 2·Cout·Cin·k²·Hout·Wout per sample (twice that
-/// count's half per backward pass: each backward pass is one GEMM of the same size), so a path
-/// that needs fewer arithmetic operations can exceed 100 % of the sgemm speed.
+/// FLOPs are always the direct convolution's, 2·Cout·Cin·k²·Hout·Wout per sample, for each of
+/// the three passes (in im2col form each is one GEMM of that size), so a path that needs fewer
+/// arithmetic operations can exceed 100 % of the sgemm speed.
 public enum ConvBenchmark {
     /// Time and speed of one pass; `ofSgemm` is GFLOP/s divided by the same-run sgemm GFLOP/s
     /// on the GEMM shape this pass would use in im2col form.
