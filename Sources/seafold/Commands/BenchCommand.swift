@@ -11,6 +11,7 @@ struct BenchCommand: ParsableCommand {
             BenchLimeCommand.self,
             BenchEngineCommand.self,
             BenchDataCommand.self,
+            BenchRunCommand.self,
         ]
     )
 }
