@@ -22,6 +22,12 @@ public final class Prefetcher<Element> {
     public private(set) var waitSeconds: Double = 0
     /// Calls of `next()` that returned an item.
     public private(set) var delivered = 0
+    /// Calls of `next()` that found no item ready and had to block until the producer made one
+    /// (with `depth == 0`: every call). The rest of `waitSeconds` is locking and, on a busy
+    /// machine, the consumer thread waiting for a core — not for data.
+    public var starved: Int { depth == 0 ? syncIndex : state.starved }
+    /// Seconds spent blocked for an item not yet made (with `depth == 0`: computing it).
+    public var starvedSeconds: Double { depth == 0 ? waitSeconds : state.starvedSeconds }
 
     private let state: State
     private var syncIndex = 0
@@ -72,6 +78,8 @@ public final class Prefetcher<Element> {
         private var head = 0
         private var cancelled = false
         private var ended = false
+        private(set) var starved = 0
+        private(set) var starvedSeconds = 0.0
 
         init(depth: Int, produce: @escaping (Int) throws -> Element?) {
             self.depth = depth
@@ -100,7 +108,12 @@ public final class Prefetcher<Element> {
             cond.lock()
             defer { cond.unlock() }
             if ended || cancelled { return nil }
-            while queue.count == head && !cancelled { cond.wait() }
+            if queue.count == head && !cancelled {
+                starved += 1
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                while queue.count == head && !cancelled { cond.wait() }
+                starvedSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            }
             if queue.count == head { return nil }
             let r = queue[head]
             head += 1

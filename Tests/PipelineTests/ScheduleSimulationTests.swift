@@ -75,7 +75,7 @@ final class ScheduleSimulationTests: XCTestCase {
         // Baseline: (16 + 8) × 0.5 + 3 epochs × 16 × 0.01 = 12.48 s.
         XCTAssertEqual(try seconds("baseline multi-site/imbalanced/fold1"), 12.48, accuracy: 1e-9)
         XCTAssertEqual(try seconds("divergence multi-site/imbalanced/fold1"), 7)
-        XCTAssertEqual(try seconds("svm on ft multi-site/imbalanced/fold1"), 4)
+        XCTAssertEqual(try seconds("svm on \(ModelKind.ft.rawValue) multi-site/imbalanced/fold1"), 4)
         // Explain (fold 0): 1 image per class × 4 classes, each segmentation 1 s + 2 models ×
         // ((1 + stability 1 + 1) = 3 explanations × 3 s + 10 deletion images × 0.5 s) = 1 + 2 × 14 = 29 → 116 s.
         XCTAssertEqual(try seconds("explain multi-site/imbalanced/fold1"), 116, accuracy: 1e-9)

@@ -21,6 +21,13 @@ public enum DataPathBenchmark {
         public var steadyWaitPerStepSeconds: Double
         public var stepSecondsTotal: Double
         public var stepSecondsMean: Double
+        /// Requests that found the next item not yet made, out of `items` (batches + epoch ends),
+        /// and the seconds blocked for them: the time the step really waited for data.
+        public var starved: Int
+        public var items: Int
+        public var starvedSeconds: Double
+        /// Every wait of the training thread, in order (batches and epoch ends), seconds.
+        public var waits: [Double]
         /// One batch's assembly (sampler indices → normalised [B, 3, S, S]) on its own, median.
         public var batchAssemblySeconds: Double
     }
@@ -57,15 +64,16 @@ public enum DataPathBenchmark {
         var sampler = BalancedSampler(labels: labels)
         let io = try BenchmarkIO()
         defer { io.remove() }
-        var firstWait: Double?
+        var waits: [Double] = []
         try loop.run(io: io, label: "bench", order: { sampler.epoch(rng: &$0) }, batch: { chunk in
             (pack.batch(chunk), chunk.map { labels[$0] })
-        }, onItem: { wait in if firstWait == nil { firstWait = wait } })
+        }, onItem: { waits.append($0) })
         let t = loop.timing
         return Result(prefetchDepth: depth, inputSize: inputSize, batchSize: batchSize, steps: t.steps, epochs: epochs,
                       dataWaitSeconds: t.dataWaitSeconds,
-                      steadyWaitPerStepSeconds: (t.dataWaitSeconds - (firstWait ?? 0)) / Double(max(t.steps - 1, 1)),
+                      steadyWaitPerStepSeconds: (t.dataWaitSeconds - (waits.first ?? 0)) / Double(max(t.steps - 1, 1)),
                       stepSecondsTotal: t.stepSeconds, stepSecondsMean: t.stepSeconds / Double(max(t.steps, 1)),
-                      batchAssemblySeconds: assembly.sorted()[assembly.count / 2])
+                      starved: t.starved, items: waits.count, starvedSeconds: t.starvedSeconds,
+                      waits: waits, batchAssemblySeconds: assembly.sorted()[assembly.count / 2])
     }
 }

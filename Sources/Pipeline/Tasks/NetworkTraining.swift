@@ -29,6 +29,10 @@ struct NetworkTraining {
         var steps = 0
         var dataWaitSeconds = 0.0
         var stepSeconds = 0.0
+        /// Items the training thread asked for before they were made, and the seconds it
+        /// blocked for them (`Prefetcher.starved`); with no prefetch thread: every item.
+        var starved = 0
+        var starvedSeconds = 0.0
     }
 
     /// What the batch producer hands the training thread: a batch, or the end of an epoch with
@@ -53,7 +57,11 @@ struct NetworkTraining {
         let t0 = Date()
         let feed = Prefetcher(depth: prefetchDepth, produce: NetworkTraining.producer(epochs: start..<epochs, batchSize: batchSize,
                                                                                         rng: samplerRNG, order: order, batch: batch))
-        defer { feed.cancel() }
+        defer {
+            feed.cancel()
+            timing.starved += feed.starved
+            timing.starvedSeconds += feed.starvedSeconds
+        }
         var epoch = start
         var lossSum = 0.0, correct = 0, seen = 0, step = 0
         while true {

@@ -87,9 +87,9 @@ struct BenchDataCommand: ParsableCommand {
                          inputSize, median(oneThread), median(allCores), cores, passes))
             if let g = genSeconds { print(String(format: "synthetic single-site preset (2,962 × 80 px): %.1f s", g)) }
             for r in loops {
-                print(String(format: "training loop %d px batch %d, %d steps, prefetch depth %d: waited for data %.4f s total, %.2f ms/step in steady state; step %.3f s mean (%.1f s total); one batch's assembly alone %.2f ms",
-                             r.inputSize, r.batchSize, r.steps, r.prefetchDepth, r.dataWaitSeconds, r.steadyWaitPerStepSeconds * 1000,
-                             r.stepSecondsMean, r.stepSecondsTotal, r.batchAssemblySeconds * 1000))
+                print(String(format: "training loop %d px batch %d, %d steps, prefetch depth %d: next batch not ready %d of %d times, blocked %.4f s; time in next() %.4f s total, %.2f ms/step after the first; step %.3f s mean (%.1f s total); one batch's assembly alone %.2f ms",
+                             r.inputSize, r.batchSize, r.steps, r.prefetchDepth, r.starved, r.items, r.starvedSeconds, r.dataWaitSeconds,
+                             r.steadyWaitPerStepSeconds * 1000, r.stepSecondsMean, r.stepSecondsTotal, r.batchAssemblySeconds * 1000))
             }
         }
     }
