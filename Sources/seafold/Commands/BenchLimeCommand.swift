@@ -26,8 +26,10 @@ struct BenchLimeCommand: ParsableCommand {
         var totalSeconds: Double, modelSeconds: Double, outsideModelSeconds: Double, outsideShare: Double
         /// Images/s through LIME's classifier (normalisation into a tensor + AlexNet forward + softmax).
         var modelImagesPerSecond: Double
-        /// Images/s of the engine's forward + softmax on a ready tensor, same batch size, this run (median).
+        /// Images/s of the engine's forward + softmax on a ready tensor, same batch size: the mean
+        /// of a measurement just before and just after LIME (each the median of 3).
         var plainInferenceImagesPerSecond: Double
+        var plainBefore: Double, plainAfter: Double
         var plainInferenceBySweep: [String: Double]
         var blasKernel: String
     }
@@ -50,23 +52,26 @@ struct BenchLimeCommand: ParsableCommand {
         }
         var bySweep: [String: Double] = [:]
         for b in sweep where b >= 1 { bySweep[String(b)] = try plain(b) }
-        // LIME, then the plain reference at its batch size right after (drift is minutes-scale).
+        // The plain reference at LIME's batch size right before and right after LIME (speeds drift
+        // on a shared machine; the mean of the two brackets the LIME run).
+        let before = try plain(batchSize)
         let image = ExplainBenchmark.syntheticImage(size: size)
         let explainer = LimeImageExplainer(numSamples: samples, batchSize: batchSize, seed: 0)
         model.evalBatchSize = batchSize
         let t0 = Date()
         let e = try explainer.explain(image, classifier: ExplainTask.classifier(model, size: size))
         let total = Date().timeIntervalSince(t0)
-        let reference = try plain(batchSize)
+        let after = try plain(batchSize)
+        let reference = (before + after) / 2
         let r = Result(size: size, samples: samples, segments: e.segmentation.count, batchSize: batchSize, threads: threads,
                        totalSeconds: total, modelSeconds: e.timing.model,
                        outsideModelSeconds: total - e.timing.model, outsideShare: (total - e.timing.model) / total,
-                       modelImagesPerSecond: Double(samples) / max(e.timing.model, 1e-9), plainInferenceImagesPerSecond: reference,
+                       modelImagesPerSecond: Double(samples) / max(e.timing.model, 1e-9), plainInferenceImagesPerSecond: reference, plainBefore: before, plainAfter: after,
                        plainInferenceBySweep: bySweep, blasKernel: BLASKernel.corename)
         if json { try Console.printJSON(r); return }
         for (b, v) in bySweep.sorted(by: { Int($0.key)! < Int($1.key)! }) { print(String(format: "plain inference batch %@: %.1f img/s", b, v)) }
-        print(String(format: "LIME %d px, %d samples, %d segments, batch %d, %d threads: %.2f s total; classifier %.2f s (%.1f img/s) vs plain inference %.1f img/s at batch %d in this run (%.0f%%); outside the classifier %.2f s (%.1f%%: segmentation %.2f s, perturbation %.2f s, regression %.2f s); BLAS kernel %@",
-                     size, samples, r.segments, batchSize, threads, total, r.modelSeconds, r.modelImagesPerSecond, reference, batchSize,
+        print(String(format: "LIME %d px, %d samples, %d segments, batch %d, %d threads: %.2f s total; classifier %.2f s (%.1f img/s) vs plain inference %.1f img/s at batch %d in this run (%.1f before, %.1f after; %.0f%%); outside the classifier %.2f s (%.1f%%: segmentation %.2f s, perturbation %.2f s, regression %.2f s); BLAS kernel %@",
+                     size, samples, r.segments, batchSize, threads, total, r.modelSeconds, r.modelImagesPerSecond, reference, batchSize, before, after,
                      100 * r.modelImagesPerSecond / reference, r.outsideModelSeconds, 100 * r.outsideShare,
                      e.timing.segmentation, e.timing.perturbation, e.timing.regression, r.blasKernel))
     }
