@@ -23,9 +23,9 @@ public final class Prefetcher<Element> {
     /// Calls of `next()` that returned an item.
     public private(set) var delivered = 0
     /// Calls of `next()` that found no item ready and had to block until the producer made one
-    /// (with `depth == 0`: every call). The rest of `waitSeconds` is locking and, on a busy
+    /// (with `depth == 0`: every item). The rest of `waitSeconds` is locking and, on a busy
     /// machine, the consumer thread waiting for a core — not for data.
-    public var starved: Int { depth == 0 ? syncIndex : state.starved }
+    public var starved: Int { depth == 0 ? delivered : state.starved }
     /// Seconds spent blocked for an item not yet made (with `depth == 0`: computing it).
     public var starvedSeconds: Double { depth == 0 ? waitSeconds : state.starvedSeconds }
 

@@ -21,6 +21,8 @@ final class PrefetcherTests: XCTestCase {
         }
         XCTAssertNil(try p.next(), "the sequence stays ended")
         XCTAssertEqual(p.delivered, count)
+        if depth == 0 { XCTAssertEqual(p.starved, count, "inline, every item is waited for") }
+        XCTAssertLessThanOrEqual(p.starved, count + 1, "each item, and the end of the sequence, waited for at most once")
         return out
     }
 
