@@ -16,6 +16,8 @@ struct BenchRunCommand: ParsableCommand {
     @Flag(help: "Skip the demo wall-time runs (they take minutes).") var skipDemo = false
     @Flag(help: "Skip the paper projection.") var skipProjection = false
     @Option(help: "Preset whose wall time is measured.") var demoPreset: String = "demo"
+    @Option(help: "Pairs of demo runs; the order alternates (2×1 first, then 1×2 first) against drift; medians reported.")
+    var repeats: Int = 1
     @Option(help: "Preset projected.") var projectPreset: String = "paper"
     @Option(help: "Timed training steps per kind in the projection (after one warm-up).") var steps: Int = 3
     @Option(help: "Engine threads of the projection's measurements (one worker's).") var threads: Int = 1
@@ -45,14 +47,20 @@ struct BenchRunCommand: ParsableCommand {
     func run() throws {
         var out = Output(blasKernel: BLASKernel.corename, demo: [], demoSpeedup2x1Over1x2: nil, projection: nil)
         if !skipDemo {
-            for (w, t) in [(2, 1), (1, 2)] {
-                let r = try demoRun(workers: w, threads: t)
-                if !json { print(String(format: "%@ preset, %d worker%@ × %d thread%@: %.1f s wall (exit %d)", demoPreset, w, w == 1 ? "" : "s", t, t == 1 ? "" : "s", r.seconds, r.exitCode)) }
-                out.demo.append(r)
+            for r in 0..<max(repeats, 1) {
+                for (w, t) in r % 2 == 0 ? [(2, 1), (1, 2)] : [(1, 2), (2, 1)] {
+                    let run = try demoRun(workers: w, threads: t)
+                    if !json { print(String(format: "%@ preset, %d worker%@ × %d thread%@: %.1f s wall (exit %d)", demoPreset, w, w == 1 ? "" : "s", t, t == 1 ? "" : "s", run.seconds, run.exitCode)) }
+                    out.demo.append(run)
+                }
             }
-            if out.demo.count == 2, out.demo.allSatisfy({ $0.exitCode == 0 }) {
-                out.demoSpeedup2x1Over1x2 = out.demo[1].seconds / out.demo[0].seconds
-                if !json { print(String(format: "speedup of 2 workers × 1 thread over 1 worker × 2 threads: %.2f×", out.demoSpeedup2x1Over1x2!)) }
+            func median(_ w: Int) -> Double? {
+                let s = out.demo.filter { $0.workers == w && $0.exitCode == 0 }.map(\.seconds).sorted()
+                return s.isEmpty ? nil : (s[(s.count - 1) / 2] + s[s.count / 2]) / 2
+            }
+            if out.demo.allSatisfy({ $0.exitCode == 0 }), let two = median(2), let one = median(1) {
+                out.demoSpeedup2x1Over1x2 = one / two
+                if !json { print(String(format: "speedup of 2 workers × 1 thread over 1 worker × 2 threads (medians): %.2f×", one / two)) }
             }
         }
         if !skipProjection { out.projection = try project() }
