@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Engine
 import Foundation
 import Pipeline
 import SeafoldCore
@@ -28,6 +29,8 @@ struct BenchDataCommand: ParsableCommand {
     var batchSize: Int = 6
     @Option(help: "Model width multiplier of the data-wait measurement (1 = full AlexNet).")
     var widthMultiplier: Double = 1
+    @Option(help: "Engine threads of the data-wait measurement.")
+    var threads: Int = 2
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -66,6 +69,7 @@ struct BenchDataCommand: ParsableCommand {
         // The training loop with the prefetch thread off (0) and on (DataPrefetch default).
         var loops: [DataPathBenchmark.Result] = []
         if trainSteps > 0 {
+            BLASKernel.setThreads(max(threads, 1))
             for depth in [0, max(DataPrefetch.depth, 1)] {
                 loops.append(try DataPathBenchmark.run(inputSize: inputSize, widthMultiplier: widthMultiplier, batchSize: batchSize,
                                                        steps: trainSteps, depth: depth))
