@@ -132,10 +132,12 @@ public struct ExplanationScore: Codable, Equatable, Sendable {
     /// Weighted R² of the local ridge model (lime's `score`).
     public var localR2: Double
     public var segments: Int
-    public var seconds: Double
+    /// Wall-clock seconds of the explanation. The explain task leaves it nil: a timing in the
+    /// result would make equal specs give unequal bytes (it goes to the task's progress log).
+    public var seconds: Double?
 
     public init(model: ModelKind, explainedClass: Int, probability: Double, stability: Double?, deletionAUC: Double?,
-                pointing: Double?, localR2: Double, segments: Int, seconds: Double) {
+                pointing: Double?, localR2: Double, segments: Int, seconds: Double? = nil) {
         self.model = model; self.explainedClass = explainedClass; self.probability = probability
         self.stability = stability; self.deletionAUC = deletionAUC; self.pointing = pointing
         self.localR2 = localR2; self.segments = segments; self.seconds = seconds

@@ -124,6 +124,9 @@ final class BadInputTests: XCTestCase {
         let trainer = try Trainer(model: model, optimizer: adam, trainable: nil)
         var loop = NetworkTraining(model: model, trainer: trainer, optimizer: adam, epochs: 3, batchSize: 6, checkpointEvery: 1,
                                    samplerRNG: SeededGenerator(seed: 1), dropoutRNG: SeededGenerator(seed: 2))
+        // The fault is injected from the batch closure, which must then run just before its step
+        // on the training thread: no prefetch thread (which would call it ahead, concurrently).
+        loop.prefetchDepth = 0
         let io = try TestIO(inputs: [:], directory: try temporaryDirectory(self, "io"))
         var rng = SeededGenerator(seed: 4)
         let images = (0..<(12 * 3 * 63 * 63)).map { _ in rng.uniform(-1, 1) }

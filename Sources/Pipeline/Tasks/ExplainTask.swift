@@ -69,7 +69,9 @@ public enum ExplainTask {
                 }
                 scores.append(ExplanationScore(model: kind, explainedClass: label, probability: Double(e.originalPrediction[label]),
                                                stability: stability, deletionAUC: deletion.auc, pointing: pointing, localR2: le.score,
-                                               segments: seg.count, seconds: seconds))
+                                               segments: seg.count))
+                io.progress(Double(n) / Double(max(chosen.count, 1)),
+                            String(format: "explain %@: image %d/%d with %@ took %.2f s", shard.description, n + 1, chosen.count, kind.rawValue, seconds))
                 explanations[kind] = e
                 records["\(index)/\(kind.rawValue)"] = e
                 let maskURL = io.scratchDirectory.appendingPathComponent("mask_\(index)_\(kind.rawValue).npy")

@@ -38,13 +38,12 @@ enum FineTuneTask {
         let fTrain = try TaskSupport.features(model, pack: pack, indices: trainIdx)
         let fTest = try TaskSupport.features(model, pack: pack, indices: testIdx)
         var predictions: [Int] = []
-        var b = 0
-        while b < testIdx.count {
-            let chunk = Array(testIdx[b..<min(b + 32, testIdx.count)])
-            let p = try model.probabilities(pack.batch(chunk))
+        let feed = TaskSupport.batches(pack: pack, indices: testIdx, batch: 32)
+        defer { feed.cancel() }
+        while let x = try feed.next() {
+            let p = try model.probabilities(x)
             let c = p.shape[1], s = p.scalars
-            for r in 0..<chunk.count { predictions.append(TaskSupport.argmax(s[(r * c)..<((r + 1) * c)])) }
-            b += 32
+            for r in 0..<p.shape[0] { predictions.append(TaskSupport.argmax(s[(r * c)..<((r + 1) * c)])) }
         }
         let testLabels = testIdx.map { pack.labels[$0] }
         let output = try TaskSupport.headResult(shard: shard, model: .ft, head: .output, classes: pack.classes, labels: testLabels, predictions: predictions)

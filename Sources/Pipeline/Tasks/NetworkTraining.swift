@@ -19,42 +19,112 @@ struct NetworkTraining {
     var curve: [EpochStats] = []
     var resumedFrom: Int?
 
+    /// Batches assembled ahead of the step on a background thread (0 = on the training thread).
+    var prefetchDepth = DataPrefetch.depth
+    /// Where the loop's time went (for `seafold bench data`; never part of a result).
+    var timing = LoopTiming()
+
+    /// Seconds the training thread waited for batches, and spent in optimisation steps.
+    struct LoopTiming {
+        var steps = 0
+        var dataWaitSeconds = 0.0
+        var stepSeconds = 0.0
+        /// Items the training thread asked for before they were made, and the seconds it
+        /// blocked for them (`Prefetcher.starved`); with no prefetch thread: every item.
+        var starved = 0
+        var starvedSeconds = 0.0
+    }
+
+    /// What the batch producer hands the training thread: a batch, or the end of an epoch with
+    /// the sampler RNG's state right after that epoch's order was drawn (what a checkpoint saves).
+    enum FeedItem {
+        case batch(x: Tensor, labels: [Int])
+        case epochEnd(samplerRNG: SeededGenerator)
+    }
+
     /// Trains for the remaining epochs. `order(epoch, &rng)` gives the epoch's sample order
     /// (indices into the training set), `batch(indices)` the input tensor and labels.
-    mutating func run(io: TaskIO, label: String, order: (inout SeededGenerator) -> [Int],
-                      batch: ([Int]) -> (Tensor, [Int])) throws {
+    ///
+    /// Both run on the prefetch thread (`Prefetcher`), which walks the epochs in order with its
+    /// own copy of the sampler RNG: the sampler stream is drawn in the same order as without
+    /// prefetching, and the dropout stream only on this thread, so batches, weights and curve are
+    /// identical bit for bit whatever `prefetchDepth` is (PipelineTests checks it). The epoch's
+    /// order may be drawn while the previous epoch still trains; the checkpoint still records the
+    /// RNG state of the epoch boundary, carried by `FeedItem.epochEnd`.
+    mutating func run(io: TaskIO, label: String, order: @escaping (inout SeededGenerator) -> [Int],
+                      batch: @escaping ([Int]) -> (Tensor, [Int]), onItem: ((Double) -> Void)? = nil) throws {
         let start = curve.count
         let t0 = Date()
-        for epoch in start..<epochs {
-            let idx = order(&samplerRNG)
-            var lossSum = 0.0, correct = 0, seen = 0, step = 0
-            var b = 0
-            while b < idx.count {
-                let chunk = Array(idx[b..<min(b + batchSize, idx.count)])
-                let (x, y) = batch(chunk)
+        let feed = Prefetcher(depth: prefetchDepth, produce: NetworkTraining.producer(epochs: start..<epochs, batchSize: batchSize,
+                                                                                        rng: samplerRNG, order: order, batch: batch))
+        defer {
+            feed.cancel()
+            timing.starved += feed.starved
+            timing.starvedSeconds += feed.starvedSeconds
+        }
+        var epoch = start
+        var lossSum = 0.0, correct = 0, seen = 0, step = 0
+        while true {
+            let w0 = DispatchTime.now().uptimeNanoseconds
+            guard let item = try feed.next() else { break }
+            let w1 = DispatchTime.now().uptimeNanoseconds
+            timing.dataWaitSeconds += Double(w1 - w0) / 1e9
+            onItem?(Double(w1 - w0) / 1e9)
+            switch item {
+            case let .batch(x, y):
                 let r: (loss: Float, correct: Int)
                 do { r = try trainer.step(input: x, labels: y, rng: &dropoutRNG) } catch SeafoldError.diverged(let reason) {
                     // `Trainer.step` refuses a non-finite loss ("loss is nan") without knowing where it is.
                     throw SeafoldError.diverged(reason: "\(label): \(reason) at epoch \(epoch + 1), step \(step + 1); the last good checkpoint is kept (try a lower learning rate)")
                 }
+                timing.stepSeconds += Double(DispatchTime.now().uptimeNanoseconds - w1) / 1e9
+                timing.steps += 1
                 guard r.loss.isFinite, r.loss < 1e4 else {
                     throw SeafoldError.diverged(reason: "\(label): loss is \(r.loss) at epoch \(epoch + 1), step \(step + 1); the last good checkpoint is kept (try a lower learning rate)")
                 }
-                lossSum += Double(r.loss) * Double(chunk.count)
+                lossSum += Double(r.loss) * Double(y.count)
                 correct += r.correct
-                seen += chunk.count
+                seen += y.count
                 step += 1
+            case let .epochEnd(rng):
+                samplerRNG = rng
+                let stats = EpochStats(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)), accuracy: Double(correct) / Double(max(seen, 1)))
+                curve.append(stats)
+                let done = Double(epoch + 1 - start)
+                let eta = Date().timeIntervalSince(t0) / done * Double(epochs - epoch - 1)
+                io.progress(Double(epoch + 1) / Double(epochs),
+                            String(format: "%@ epoch %d/%d loss %.4f acc %.3f eta %.0fs", label, epoch + 1, epochs, stats.loss, stats.accuracy, eta))
+                if checkpointEvery > 0, (epoch + 1) % checkpointEvery == 0, epoch + 1 < epochs {
+                    try saveCheckpoint(io: io)
+                }
+                epoch += 1
+                lossSum = 0; correct = 0; seen = 0; step = 0
+            }
+        }
+    }
+
+    /// The feed's item function: for each epoch, its order (from the producer's own copy of the
+    /// sampler RNG), its batches in order, then the epoch's end. Called with 0, 1, 2, … on one
+    /// thread, so its state needs no lock.
+    static func producer(epochs: Range<Int>, batchSize: Int, rng: SeededGenerator, order: @escaping (inout SeededGenerator) -> [Int],
+                         batch: @escaping ([Int]) -> (Tensor, [Int])) -> (Int) -> FeedItem? {
+        var rng = rng
+        var epoch = epochs.lowerBound
+        var idx: [Int]? = nil
+        var b = 0
+        return { _ in
+            guard epoch < epochs.upperBound else { return nil }
+            if idx == nil { idx = order(&rng); b = 0 }
+            let all = idx!
+            if b < all.count {
+                let chunk = Array(all[b..<min(b + batchSize, all.count)])
                 b += batchSize
+                let (x, y) = batch(chunk)
+                return .batch(x: x, labels: y)
             }
-            let stats = EpochStats(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)), accuracy: Double(correct) / Double(max(seen, 1)))
-            curve.append(stats)
-            let done = Double(epoch + 1 - start)
-            let eta = Date().timeIntervalSince(t0) / done * Double(epochs - epoch - 1)
-            io.progress(Double(epoch + 1) / Double(epochs),
-                        String(format: "%@ epoch %d/%d loss %.4f acc %.3f eta %.0fs", label, epoch + 1, epochs, stats.loss, stats.accuracy, eta))
-            if checkpointEvery > 0, (epoch + 1) % checkpointEvery == 0, epoch + 1 < epochs {
-                try saveCheckpoint(io: io)
-            }
+            idx = nil
+            epoch += 1
+            return .epochEnd(samplerRNG: rng)
         }
     }
 
@@ -97,6 +167,16 @@ struct NetworkTraining {
         curve = c
         resumedFrom = c.count
     }
+}
+
+/// How many batches the training and feature loops assemble ahead (`Prefetcher`). The
+/// environment variable SEAFOLD_PREFETCH overrides the default 2 (0 = no prefetch thread), so a
+/// run can be repeated with and without prefetching; results are the same bytes either way.
+public enum DataPrefetch {
+    public static var depth: Int = {
+        if let v = ProcessInfo.processInfo.environment["SEAFOLD_PREFETCH"], let n = Int(v), n >= 0 { return n }
+        return 2
+    }()
 }
 
 extension AlexNetConfig {

@@ -30,6 +30,11 @@ struct PackData {
         pixels = arr.bytes.withUnsafeBytes { raw in (0..<(arr.count)).map { raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self) } }
     }
 
+    /// A pack already in memory (benchmarks and tests).
+    init(meta: PackMeta, channels: Int, size: Int, pixels: [UInt16]) {
+        self.meta = meta; self.count = meta.labels.count; self.channels = channels; self.size = size; self.pixels = pixels
+    }
+
     var labels: [Int] { meta.labels }
     var classes: [String] { meta.classes }
 

@@ -45,19 +45,28 @@ enum TaskSupport {
                           precision: m.precision, recall: m.recall, f1: m.f1, labels: labels, predictions: predictions, warnings: m.warnings)
     }
 
-    /// Penultimate features (eval mode) of the given images, in batches.
+    /// Penultimate features (eval mode) of the given images, in batches; the next batch is
+    /// assembled on the prefetch thread while the current one runs (no randomness involved).
     static func features(_ model: AlexNet, pack: PackData, indices: [Int], batch: Int = 32) throws -> FeatureMatrix {
         var values: [Float] = []
         var cols = 0
-        var b = 0
-        while b < indices.count {
-            let chunk = Array(indices[b..<min(b + batch, indices.count)])
-            let f = try model.penultimateFeatures(pack.batch(chunk))
+        let feed = batches(pack: pack, indices: indices, batch: batch)
+        defer { feed.cancel() }
+        while let x = try feed.next() {
+            let f = try model.penultimateFeatures(x)
             cols = f.shape[1]
             values.append(contentsOf: f.scalars)
-            b += batch
         }
         return try FeatureMatrix(rows: indices.count, cols: cols, values: values)
+    }
+
+    /// The normalised images of `indices` in consecutive batches of `batch`, prefetched.
+    static func batches(pack: PackData, indices: [Int], batch: Int, depth: Int = DataPrefetch.depth) -> Prefetcher<Tensor> {
+        Prefetcher(depth: depth) { k in
+            let b = k * batch
+            guard b < indices.count else { return nil }
+            return pack.batch(Array(indices[b..<min(b + batch, indices.count)]))
+        }
     }
 
     static func writeNpy(_ m: FeatureMatrix, _ name: String, io: TaskIO) throws -> URL {

@@ -12,6 +12,7 @@ struct BenchCommand: ParsableCommand {
             BenchEngineCommand.self,
             BenchConvCommand.self,
             BenchDataCommand.self,
+            BenchRunCommand.self,
         ]
     )
 }

@@ -1,10 +1,14 @@
 import ArgumentParser
 import Datasets
+import Engine
 import Foundation
+import Pipeline
 import SeafoldCore
 
-/// `seafold bench data`: images/s decoded (16-bit PNG) and preprocessed to 3×224×224, and the
-/// time to generate the single-site synthetic preset in memory.
+/// `seafold bench data`: images/s decoded (16-bit PNG) and preprocessed to 3×224×224, the
+/// time to generate the single-site synthetic preset in memory, and — over the real fine-tune
+/// loop with full AlexNet at 224 px, batch 6 — the time the training step waited for its next
+/// batch with the prefetch thread (depth 2) and without it (depth 0).
 struct BenchDataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
@@ -19,6 +23,14 @@ struct BenchDataCommand: ParsableCommand {
     var inputSize: Int = 224
     @Flag(help: "Skip the single-site generation timing.")
     var skipGeneration = false
+    @Option(help: "Training steps per prefetch setting in the data-wait measurement (0 skips it).")
+    var trainSteps: Int = 16
+    @Option(help: "Batch size of the data-wait measurement (the paper's 6).")
+    var batchSize: Int = 6
+    @Option(help: "Model width multiplier of the data-wait measurement (1 = full AlexNet).")
+    var widthMultiplier: Double = 1
+    @Option(help: "Engine threads of the data-wait measurement.")
+    var threads: Int = 2
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -54,18 +66,35 @@ struct BenchDataCommand: ParsableCommand {
             genSeconds = Date().timeIntervalSince(t0)
             _ = s.count
         }
+        // The training loop with the prefetch thread off (0) and on (DataPrefetch default).
+        var loops: [DataPathBenchmark.Result] = []
+        if trainSteps > 0 {
+            BLASKernel.setThreads(max(threads, 1))
+            for depth in [0, max(DataPrefetch.depth, 1)] {
+                loops.append(try DataPathBenchmark.run(inputSize: inputSize, widthMultiplier: widthMultiplier, batchSize: batchSize,
+                                                       steps: trainSteps, depth: depth))
+            }
+        }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if json {
             var obj: [String: Any] = ["images": folder.count, "imageSize": 256, "inputSize": inputSize,
                                       "decodePreprocessPerSecond1Thread": median(oneThread),
                                       "decodePreprocessPerSecondAllCores": median(allCores), "cores": cores]
             if let g = genSeconds { obj["singleSiteGenerateSeconds"] = g; obj["singleSiteImages"] = 2962 }
+            if !loops.isEmpty {
+                obj["trainingLoop"] = try loops.map { try JSONSerialization.jsonObject(with: JSONEncoder().encode($0)) }
+            }
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(String(format: "decode 16-bit PNG 256² + preprocess to 3×%d²: %.0f img/s (1 thread), %.0f img/s (%d cores) [median of %d]",
                          inputSize, median(oneThread), median(allCores), cores, passes))
             if let g = genSeconds { print(String(format: "synthetic single-site preset (2,962 × 80 px): %.1f s", g)) }
+            for r in loops {
+                print(String(format: "training loop %d px batch %d, %d steps, prefetch depth %d: next batch not ready %d of %d times, blocked %.4f s; time in next() %.4f s total, %.2f ms/step after the first; step %.3f s mean (%.1f s total); one batch's assembly alone %.2f ms",
+                             r.inputSize, r.batchSize, r.steps, r.prefetchDepth, r.starved, r.items, r.starvedSeconds, r.dataWaitSeconds,
+                             r.steadyWaitPerStepSeconds * 1000, r.stepSecondsMean, r.stepSecondsTotal, r.batchAssemblySeconds * 1000))
+            }
         }
     }
 }
