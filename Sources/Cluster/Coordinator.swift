@@ -76,6 +76,14 @@ public final class Coordinator: @unchecked Sendable {
     /// Attempt ends and events the ledger could not take while out of space.
     var unpersistedAttempts: [AttemptRecord] = []
     var unpersistedEvents: [EventRecord] = []
+    /// DONEs waiting for the open batch's ledger transaction (nil: no batch open); see CoordinatorBatching.
+    var resultBatch: [StagedDone]?
+    /// How many DONEs the last flushed batch held (for tests).
+    var lastResultBatchSize = 0
+    /// Pending task ids, best first (priority, then submission order); rebuilt when `pendingOrderStale`.
+    var pendingOrder: [String] = []
+    var pendingOrderStale = true
+    var nextPendingRebuild = 0.0
     /// Dispatch-loop statistics for the benchmark.
     public internal(set) var handledMessages = 0
 
@@ -187,7 +195,7 @@ public final class Coordinator: @unchecked Sendable {
         for r in inserted { tasks[r.id] = r }
         // A new task depending on an already failed one is blocked at once.
         try reblock(now: Date().timeIntervalSince1970)
-        dirty = true
+        dirty = true; pendingOrderStale = true
     }
 
     /// Resets a failed task (and what it blocked) to pending.
@@ -195,7 +203,7 @@ public final class Coordinator: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         try ledger.retry(taskID: taskID)
         for t in try ledger.tasks() { tasks[t.id] = t }
-        dirty = true
+        dirty = true; pendingOrderStale = true
     }
 
     /// Retries all failed tasks.
@@ -204,7 +212,7 @@ public final class Coordinator: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let ids = try ledger.retryFailed()
         for t in try ledger.tasks() { tasks[t.id] = t }
-        dirty = true
+        dirty = true; pendingOrderStale = true
         return ids
     }
 
@@ -225,6 +233,8 @@ public final class Coordinator: @unchecked Sendable {
         let cpuStart = Coordinator.threadCPU()
         defer { lock.lock(); cpuAccumulated += Coordinator.threadCPU() - cpuStart; runThreadCPUStart = nil; lock.unlock() }
         lock.lock(); runThreadCPUStart = cpuStart; lock.unlock()
+        ledger.startBackgroundCheckpoints()
+        defer { ledger.stopBackgroundCheckpoints() }
         var lastReport = 0.0
         var nextHousekeeping = 0.0
         let tickMs = Int32(max(5, min(100, options.heartbeatInterval * 250)))
@@ -245,21 +255,29 @@ public final class Coordinator: @unchecked Sendable {
                 housekeeping(now: now)
                 probeSpace(now: now)
                 nextHousekeeping = now + Double(tickMs) / 1000
+                // Safety net for the dispatch order (rebuilt anyway whenever a task may have
+                // become pending): at most every 2 s.
+                if now >= nextPendingRebuild { pendingOrderStale = true; dirty = true; nextPendingRebuild = now + 2 }
             }
             if dirty { dispatch(now: now) }
-            let st: RunStatus? = now - lastReport >= 1 ? statusLocked(now: now) : nil
+            // The summary walks every task: only when someone reads it.
+            let wanted = options.onProgress != nil || options.printProgress
+            let st: RunStatus? = wanted && now - lastReport >= 1 ? statusLocked(now: now) : nil
             lock.unlock()
             if let st { lastReport = now; report(st, final: false) }
             lock.lock(); if runThreadCPUStart != nil { runThreadCPUNow = Coordinator.threadCPU() }; lock.unlock()
 
             if let frames = try router.receive(timeoutMs: tickMs, maxFrames: WireProtocol.maxFrames + 2) {
                 lock.lock()
+                // Drain what is queued without blocking; the DONEs among it are committed in one
+                // ledger transaction (CoordinatorBatching) before scheduling once.
+                beginResultBatch()
                 handle(frames)
-                // Drain what is queued without blocking, then schedule once.
                 var n = 0
-                while n < 1000, let more = try router.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames + 2) {
+                while n < 1000, let more = try? router.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames + 2) {
                     handle(more); n += 1
                 }
+                flushResults(now: Date().timeIntervalSince1970)
                 if dirty { dispatch(now: Date().timeIntervalSince1970) }
                 lock.unlock()
             }
