@@ -84,6 +84,10 @@ public final class Coordinator: @unchecked Sendable {
     var pendingOrder: [String] = []
     var pendingOrderStale = true
     var nextPendingRebuild = 0.0
+    /// Peers that may have a free slot (a superset; dispatch checks and prunes it), so a
+    /// dispatch looks at the few peers a batch freed instead of every connected one.
+    var maybeFree = Set<Data>()
+    var nextPeerOrder = 0
     /// Dispatch-loop statistics for the benchmark.
     public internal(set) var handledMessages = 0
 
@@ -257,7 +261,9 @@ public final class Coordinator: @unchecked Sendable {
                 nextHousekeeping = now + Double(tickMs) / 1000
                 // Safety net for the dispatch order (rebuilt anyway whenever a task may have
                 // become pending): at most every 2 s.
-                if now >= nextPendingRebuild { pendingOrderStale = true; dirty = true; nextPendingRebuild = now + 2 }
+                if now >= nextPendingRebuild {
+                    pendingOrderStale = true; maybeFree = Set(peerOrder); dirty = true; nextPendingRebuild = now + 2
+                }
             }
             if dirty { dispatch(now: now) }
             // The summary walks every task: only when someone reads it.

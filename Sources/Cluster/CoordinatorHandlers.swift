@@ -82,8 +82,13 @@ extension Coordinator {
                 p.staleBusy.insert(tok)
             }
         }
-        if peers[peer] == nil { peerOrder.append(peer) }
+        if let old = peers[peer] { p.order = old.order } else {
+            peerOrder.append(peer)
+            nextPeerOrder += 1
+            p.order = nextPeerOrder
+        }
         peers[peer] = p
+        maybeFree.insert(peer)
         // The worker is in from here on, even if the ledger cannot record it (full disk):
         // schedule anyway, or it would idle until some other event.
         dirty = true
@@ -167,6 +172,7 @@ extension Coordinator {
     private func onResult(_ peer: Data, token: String, now: Double, apply: (String) -> Void) throws {
         if peers[peer] != nil {
             peers[peer]!.staleBusy.remove(token)
+            maybeFree.insert(peer)
             dirty = true
         }
         guard let a = attempts[token], tasks[a.taskID]?.currentLease == token else {

@@ -17,6 +17,8 @@ struct Peer {
     /// reports them).
     var staleBusy: Set<String> = []
     var freeSlots: Int { slots - leases.count - staleBusy.count }
+    /// Join order (position in `peerOrder`): dispatch prefers earlier peers on ties.
+    var order = 0
 }
 
 /// An upload in progress from a worker.
@@ -40,10 +42,13 @@ extension Coordinator {
     /// iterating `peers.keys` copied the whole dictionary on every write: O(peers²) per DONE.)
     /// `holder`: the peer that most likely holds it (checked first; a lease has one holder).
     func releaseLease(_ token: String, holder: Data? = nil) {
-        if let holder, peers[holder]?.leases.remove(token) != nil { return }
+        if let holder, peers[holder]?.leases.remove(token) != nil { maybeFree.insert(holder); return }
         var i = peers.values.startIndex
         while i != peers.values.endIndex {
-            if peers.values[i].leases.contains(token) { peers.values[i].leases.remove(token) }
+            if peers.values[i].leases.contains(token) {
+                peers.values[i].leases.remove(token)
+                maybeFree.insert(peers.values[i].routingID)
+            }
             peers.values.formIndex(after: &i)
         }
     }

@@ -10,7 +10,8 @@ extension Coordinator {
     func dispatch(now: Double) {
         dirty = false
         guard storageProblem == nil else { return }
-        var free = peerOrder.filter { (peers[$0]?.freeSlots ?? 0) > 0 }
+        var free = maybeFree.filter { (peers[$0]?.freeSlots ?? 0) > 0 }.sorted { peers[$0]!.order < peers[$1]!.order }
+        maybeFree = Set(free)
         guard !free.isEmpty else { return }
         if pendingOrderStale { rebuildPendingOrder() }
         struct Lease { let before: TaskRecord; let token: String; let peer: Data; let message: WireMessage }
@@ -18,8 +19,10 @@ extension Coordinator {
         var peersBefore: [Data: Peer] = [:]
         var rows: (tasks: [TaskRecord], attempts: [AttemptRecord], events: [EventRecord]) = ([], [], [])
         var taken = Set<String>()
+        var examined = 0
         for id in pendingOrder {
             guard !free.isEmpty else { break }
+            examined += 1
             guard var t = tasks[id], t.state == .pending, t.dependencies.allSatisfy({ tasks[$0]?.state == .done }) else { continue }
             let before = t
             let manifest: [String: ManifestEntry]
@@ -58,7 +61,8 @@ extension Coordinator {
             leases.append(Lease(before: before, token: token, peer: pid, message: WireMessage(.assign, header, payload: [t.spec])))
             taken.insert(id)
         }
-        if !taken.isEmpty { pendingOrder.removeAll { taken.contains($0) } }
+        // Only the walked prefix can hold taken ids.
+        if !taken.isEmpty { pendingOrder.replaceSubrange(0..<examined, with: pendingOrder[0..<examined].filter { !taken.contains($0) }) }
         guard !leases.isEmpty else { return }
         do {
             try ledger.commit(tasks: rows.tasks, attempts: rows.attempts, events: rows.events)
@@ -66,7 +70,7 @@ extension Coordinator {
             // As if each lease's own write had failed: none was handed out.
             storageFailed(error, path: ledger.path, now: now); log.error("ledger: \(error)")
             for l in leases { tasks[l.before.id] = l.before; attempts[l.token] = nil }
-            for (pid, p) in peersBefore where peers[pid] != nil { peers[pid] = p }
+            for (pid, p) in peersBefore where peers[pid] != nil { peers[pid] = p; maybeFree.insert(pid) }
             pendingOrderStale = true
             return
         }

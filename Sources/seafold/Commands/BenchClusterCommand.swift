@@ -13,6 +13,7 @@ struct BenchClusterCommand: ParsableCommand {
     @Option(help: "How long a simulated worker holds each task before DONE (ms), keeping the offered load below saturation.") var holdMs = 2000
     @Option(help: "Artifact size for the transfer test (MiB).") var mb = 64
     @Option(help: "Threads serving the simulated workers' sockets (more did not help on 2 vCPUs).") var simThreads = 1
+    @Option(help: "Run only these sections, comma-separated: single, sim, transfer (default: all).") var only: String?
 
     struct Report: Codable {
         var singleWorker: [String: Double] = [:]
@@ -24,16 +25,20 @@ struct BenchClusterCommand: ParsableCommand {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-bench-cluster-\(getpid())")
         defer { try? FileManager.default.removeItem(at: root) }
         var r = Report()
-        r.singleWorker = try singleWorker(root.appendingPathComponent("single"), tasks: 300)
-        r.simulated = try simulated(root.appendingPathComponent("sim"), n: workers, tasks: workers * tasksPerWorker)
-        r.transfer = try transfers(root.appendingPathComponent("xfer"), bytes: mb << 20)
+        let sections = Set((only ?? "single,sim,transfer").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        for s in sections where !["single", "sim", "transfer"].contains(s) {
+            throw ValidationError("--only: unknown section '\(s)' (use single, sim, transfer)")
+        }
+        if sections.contains("single") { r.singleWorker = try singleWorker(root.appendingPathComponent("single"), tasks: 300) }
+        if sections.contains("sim") { r.simulated = try simulated(root.appendingPathComponent("sim"), n: workers, tasks: workers * tasksPerWorker) }
+        if sections.contains("transfer") { r.transfer = try transfers(root.appendingPathComponent("xfer"), bytes: mb << 20) }
         if json {
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try e.encode(r), as: UTF8.self))
         } else {
-            for (section, d) in [("one real worker", r.singleWorker), ("\(workers) simulated workers", r.simulated), ("transfer \(mb) MiB", r.transfer)] {
+            for (section, d) in [("one real worker", r.singleWorker), ("\(workers) simulated workers", r.simulated), ("transfer \(mb) MiB", r.transfer)] where !d.isEmpty {
                 print(section)
-                for (k, v) in d.sorted(by: { $0.key < $1.key }) { print(String(format: "  %-34@ %10.3f", k as NSString, v)) }
+                for (k, v) in d.sorted(by: { $0.key < $1.key }) { print("  " + k.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%10.3f", v)) }
             }
         }
     }
