@@ -287,6 +287,8 @@ struct BenchClusterCommand: ParsableCommand {
         out["sha256_mib_s"] = mib / Date().timeIntervalSince(h0)
         out["plain_vs_raw"] = out["plain_fetch_mib_s"]! / out["raw_zmq_mib_s"]!
         out["plain_vs_raw_store"] = out["plain_fetch_mib_s"]! / out["raw_zmq_store_mib_s"]!
+        // The most any fetch into a store could reach against memory-to-memory raw ZeroMQ here.
+        out["local_store_vs_raw"] = out["local_store_write_mib_s"]! / out["raw_zmq_mib_s"]!
         return out
     }
 
