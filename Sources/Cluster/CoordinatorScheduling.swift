@@ -10,10 +10,15 @@ extension Coordinator {
     func dispatch(now: Double) {
         dirty = false
         guard storageProblem == nil else { return }
-        var free = maybeFree.filter { (peers[$0]?.freeSlots ?? 0) > 0 }.sorted { peers[$0]!.order < peers[$1]!.order }
+        if pendingOrderStale { rebuildPendingOrder() }
+        // Nothing waiting (e.g. all done, hundreds of idle workers): no need to look at peers.
+        guard !pendingOrder.isEmpty else { return }
+        var free = maybeFree.compactMap { pid -> (order: Int, pid: Data)? in
+            guard let p = peers[pid], p.freeSlots > 0 else { return nil }
+            return (p.order, pid)
+        }.sorted { $0.order < $1.order }.map(\.pid)
         maybeFree = Set(free)
         guard !free.isEmpty else { return }
-        if pendingOrderStale { rebuildPendingOrder() }
         struct Lease { let before: TaskRecord; let token: String; let peer: Data; let message: WireMessage }
         var leases: [Lease] = []
         var peersBefore: [Data: Peer] = [:]
