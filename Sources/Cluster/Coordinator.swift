@@ -90,6 +90,11 @@ public final class Coordinator: @unchecked Sendable {
     var nextPeerOrder = 0
     /// Dispatch-loop statistics for the benchmark.
     public internal(set) var handledMessages = 0
+    /// Per drained batch that sent ASSIGNs (receive → handlers → group commit → dispatch): wall
+    /// and serving-thread CPU milliseconds, the last 100 000 (read with `batchTimings`).
+    var leasesSent = 0
+    var batchWallMs: [Double] = []
+    var batchCPUMs: [Double] = []
 
     public init(runDirectory: URL, bind: String, options: CoordinatorOptions) throws {
         self.runDirectory = runDirectory
@@ -275,6 +280,8 @@ public final class Coordinator: @unchecked Sendable {
 
             if let frames = try router.receive(timeoutMs: tickMs, maxFrames: WireProtocol.maxFrames + 2) {
                 lock.lock()
+                let wall0 = Date().timeIntervalSince1970, cpu0 = Coordinator.threadCPUPrecise()
+                leasesSent = 0
                 // Drain what is queued without blocking; the DONEs among it are committed in one
                 // ledger transaction (CoordinatorBatching) before scheduling once.
                 beginResultBatch()
@@ -283,8 +290,15 @@ public final class Coordinator: @unchecked Sendable {
                 while n < 1000, let more = try? router.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames + 2) {
                     handle(more); n += 1
                 }
-                flushResults(now: Date().timeIntervalSince1970)
+                // Dispatch commits the staged DONEs with its leases; flushResults writes them
+                // when dispatch had nothing to hand out.
                 if dirty { dispatch(now: Date().timeIntervalSince1970) }
+                flushResults(now: Date().timeIntervalSince1970)
+                if leasesSent > 0 {
+                    if batchWallMs.count >= 100_000 { batchWallMs.removeFirst(50_000); batchCPUMs.removeFirst(50_000) }
+                    batchWallMs.append((Date().timeIntervalSince1970 - wall0) * 1000)
+                    batchCPUMs.append((Coordinator.threadCPUPrecise() - cpu0) * 1000)
+                }
                 lock.unlock()
             }
         }
@@ -299,11 +313,27 @@ public final class Coordinator: @unchecked Sendable {
         FileHandle.standardOutput.write(Data(line.utf8))
     }
 
+    /// Wall and serving-thread CPU milliseconds of each drained message batch so far (the
+    /// coordinator's own share of a DONE → ASSIGN round trip; the rest is sockets and waiting
+    /// to be scheduled). Starting at index `from`.
+    public func batchTimings(from: Int = 0) -> (wallMs: [Double], cpuMs: [Double], count: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let s = min(from, batchWallMs.count)
+        return (Array(batchWallMs[s...]), Array(batchCPUMs[s...]), batchWallMs.count)
+    }
+
     /// CPU seconds the serving thread has used in `run` so far (sampled each loop turn).
     public func coordinatorCPUSeconds() -> Double {
         lock.lock(); defer { lock.unlock() }
         if let s = runThreadCPUStart { return cpuAccumulated + runThreadCPUNow - s }
         return cpuAccumulated
+    }
+
+    /// This thread's CPU time, nanosecond clock (RUSAGE_THREAD counts in scheduler ticks).
+    static func threadCPUPrecise() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     static func threadCPU() -> Double {

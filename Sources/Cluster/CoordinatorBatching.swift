@@ -14,30 +14,50 @@ struct StagedDone {
 
 /// Group commit of results. The serving loop drains up to 1000 queued messages at a time; the
 /// DONEs among them are written in one ledger transaction at the end of the drain instead of
-/// one each, before anything that depends on them happens: dispatch (which may hand the freed
-/// slot or a dependent task out) runs only after the flush. The durability rule is unchanged:
-/// a task counts as done only once its result is in the ledger. If the batch's transaction
-/// fails, every DONE in it is handled exactly as a DONE whose own transaction failed: the
-/// storage failure is noted (a full disk pauses the run) and the lease ends as lost without
-/// counting against the task, which goes back to the queue to run again.
+/// one each — together with the leases the following dispatch hands out (the freed slots, or
+/// tasks that depended on them), so nothing leaves before its rows commit: no ASSIGN is sent
+/// and no task counts as done (in anything a worker or the ledger can see) until then. The
+/// durability rule is unchanged: a task counts as done only once its result is in the ledger.
+/// If the transaction fails, every lease in it is undone as a lease whose own write failed
+/// (nothing sent, the task stays pending) and every DONE in it is handled exactly as a DONE
+/// whose own transaction failed: the storage failure is noted (a full disk pauses the run) and
+/// the lease ends as lost without counting against the task, which goes back to the queue.
 extension Coordinator {
     /// Opens a batch: DONEs handled until `flushResults` are staged.
     func beginResultBatch() { if resultBatch == nil { resultBatch = [] } }
 
-    /// Writes the staged DONEs in one transaction and closes the batch; on failure undoes each.
+    /// Writes the staged DONEs not yet written (dispatch usually took them into its own
+    /// transaction) in one transaction and closes the batch; on failure undoes each.
     func flushResults(now: Double) {
-        guard let batch = resultBatch else { return }
+        let batch = takeStagedResults()
         resultBatch = nil
         guard !batch.isEmpty else { return }
-        lastResultBatchSize = batch.count
         do {
             try ledger.commit(tasks: batch.map(\.done), attempts: batch.map(\.ended), events: batch.map(\.event))
-            for d in batch { doneDurations.append((d.ended.endedAt ?? now) - d.ended.startedAt) }
+            resultsCommitted(batch, now: now)
         } catch {
             log.error("ledger: \(error)")
             storageFailed(error, path: ledger.path, now: now)
-            for d in batch { undo(d, error: error, now: now) }
+            resultsFailed(batch, error: error, now: now)
         }
+    }
+
+    /// The DONEs staged so far (the batch stays open, now empty): whoever takes them must
+    /// commit them and then call `resultsCommitted`, or `resultsFailed`.
+    func takeStagedResults() -> [StagedDone] {
+        guard let batch = resultBatch, !batch.isEmpty else { return [] }
+        resultBatch = []
+        lastResultBatchSize = batch.count
+        return batch
+    }
+
+    func resultsCommitted(_ batch: [StagedDone], now: Double) {
+        for d in batch { doneDurations.append((d.ended.endedAt ?? now) - d.ended.startedAt) }
+    }
+
+    /// Every DONE of a batch whose transaction failed, undone one by one.
+    func resultsFailed(_ batch: [StagedDone], error: Error, now: Double) {
+        for d in batch { undo(d, error: error, now: now) }
     }
 
     /// The single-DONE failure path for one staged DONE: memory goes back to "running under

@@ -4,9 +4,9 @@ import Foundation
 extension Coordinator {
     /// Hands ready tasks to workers with free slots: highest priority first (then submission
     /// order); for each task the free worker already caching most of its input bytes wins.
-    /// All leases of one call are written in one ledger transaction before any ASSIGN leaves;
-    /// if it fails, every one of them is undone as a lease whose own write failed (the task
-    /// stays pending, nothing is sent).
+    /// All leases of one call are written in one ledger transaction (with the DONEs staged in
+    /// the open batch) before any ASSIGN leaves; if it fails, every one of them is undone as a
+    /// lease whose own write failed (the task stays pending, nothing is sent).
     func dispatch(now: Double) {
         dirty = false
         guard storageProblem == nil else { return }
@@ -69,17 +69,24 @@ extension Coordinator {
         // Only the walked prefix can hold taken ids.
         if !taken.isEmpty { pendingOrder.replaceSubrange(0..<examined, with: pendingOrder[0..<examined].filter { !taken.contains($0) }) }
         guard !leases.isEmpty else { return }
+        // The batch's staged DONEs go in the same transaction (CoordinatorBatching).
+        let results = takeStagedResults()
         do {
-            try ledger.commit(tasks: rows.tasks, attempts: rows.attempts, events: rows.events)
+            try ledger.commit(tasks: results.map(\.done) + rows.tasks, attempts: results.map(\.ended) + rows.attempts,
+                              events: results.map(\.event) + rows.events)
         } catch {
             // As if each lease's own write had failed: none was handed out.
             storageFailed(error, path: ledger.path, now: now); log.error("ledger: \(error)")
             for l in leases { tasks[l.before.id] = l.before; attempts[l.token] = nil }
             for (pid, p) in peersBefore where peers[pid] != nil { peers[pid] = p; maybeFree.insert(pid) }
             pendingOrderStale = true
+            // And each DONE as if its own write had failed.
+            resultsFailed(results, error: error, now: now)
             return
         }
+        resultsCommitted(results, now: now)
         var gone: [Data] = []
+        leasesSent += leases.count
         for l in leases {
             if !gone.contains(l.peer) && send(l.peer, l.message) { continue }
             // Never delivered: the attempt is lost but not held against the task.

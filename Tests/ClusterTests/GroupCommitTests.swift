@@ -109,4 +109,60 @@ final class GroupCommitTests: XCTestCase {
         XCTAssertEqual(Set(got.map(\.taskID)), ["t0", "t1"])
         XCTAssertEqual(got.map(\.attempt), [1, 1])
     }
+
+    /// A DONE and the lease of the task depending on it share one transaction; when it fails,
+    /// the dependent task is not handed out (it is not ready after all) and the finished task
+    /// runs again; once writes work, the chain completes in order.
+    func testFailedBatchWithDependentLeaseUndoesBoth() throws {
+        let dir = tempDir("group-chain")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: options())
+        let peers = try (0..<2).map { try RawPeer(c.endpoint, id: "raw\($0)") }
+        for (i, p) in peers.enumerated() { try p.ready("w\(i)") }
+        try c.submit([TaskDescriptor(id: "a", kind: "k", label: "a", spec: Data("{}".utf8)),
+                      TaskDescriptor(id: "b", kind: "k", label: "b", spec: Data("{}".utf8), dependencies: ["a"])])
+        let served = runInBackground(c)
+        defer { c.stop(); served.wait() }
+        var got: [(Int, AssignHeader)] = []
+        XCTAssertTrue(waitUntil(5) {
+            for (i, p) in peers.enumerated() { if let f = try? p.socket.receive(timeoutMs: 0), let m = try? WireMessage.parse(f), m.command == .assign, let h = try? m.decode(AssignHeader.self) { got.append((i, h)) } }
+            return !got.isEmpty
+        })
+        guard let (holder, a1) = got.first else { return }
+        XCTAssertEqual(a1.taskID, "a")
+
+        try sql(c, "CREATE TRIGGER refuse_done BEFORE UPDATE OF state ON tasks WHEN NEW.state = 'done' BEGIN SELECT RAISE(ABORT, 'injected: ledger refuses results'); END")
+        try peers[holder].send(WireMessage(.done, DoneHeader(leaseToken: a1.leaseToken, artifacts: [:]), payload: [Data("\"r\"".utf8)]))
+        // Task a comes back (attempt 2) on one of the peers; b is never handed out meanwhile.
+        var again: AssignHeader?
+        XCTAssertTrue(waitUntil(5) {
+            for p in peers {
+                if let f = try? p.socket.receive(timeoutMs: 0), let m = try? WireMessage.parse(f), m.command == .assign, let h = try? m.decode(AssignHeader.self) {
+                    XCTAssertEqual(h.taskID, "a", "the dependent task was handed out although its dependency's result was not recorded")
+                    again = h
+                }
+            }
+            return again != nil
+        })
+        XCTAssertEqual(again?.attempt, 2)
+        let b = try c.ledger.task("b")
+        XCTAssertEqual(b?.state, .pending); XCTAssertEqual(b?.attempts, 0)
+        XCTAssertEqual(try c.ledger.timeline().filter { $0.taskID == "b" }.count, 0)
+        let aRow = try c.ledger.task("a")
+        XCTAssertEqual(aRow?.failures, 0); XCTAssertNotEqual(aRow?.state, .done)
+
+        try sql(c, "DROP TRIGGER refuse_done")
+        c.lock.lock(); let holder2 = c.peers.values.first { $0.leases.contains(again!.leaseToken) }?.routingID; c.lock.unlock()
+        let p2 = peers.first { p in holder2 == Data("raw\(peers.firstIndex { $0 === p }!)".utf8) }!
+        try p2.send(WireMessage(.done, DoneHeader(leaseToken: again!.leaseToken, artifacts: [:]), payload: [Data("\"r\"".utf8)]))
+        var bAssign: AssignHeader?
+        XCTAssertTrue(waitUntil(5) {
+            for p in peers {
+                if let f = try? p.socket.receive(timeoutMs: 0), let m = try? WireMessage.parse(f), m.command == .assign, let h = try? m.decode(AssignHeader.self) { bAssign = h }
+            }
+            return bAssign != nil
+        })
+        XCTAssertEqual(bAssign?.taskID, "b"); XCTAssertEqual(bAssign?.attempt, 1)
+        XCTAssertEqual(try c.ledger.task("a")?.state, .done)
+    }
 }

@@ -211,6 +211,7 @@ struct BenchClusterCommand: ParsableCommand {
         let t0 = Date().timeIntervalSince1970
         try c.submit((0..<tasks).map { TaskDescriptor(id: "s\($0)", kind: "noop", label: "s\($0)", spec: Data("{}".utf8)) })
         let cpu1 = c.coordinatorCPUSeconds()
+        let batches0 = c.batchTimings().count
         try pump(until: t0 + 120)
         let wall = Date().timeIntervalSince1970 - t0
         let busyCPU = (c.coordinatorCPUSeconds() - cpu1) / wall
@@ -218,12 +219,17 @@ struct BenchClusterCommand: ParsableCommand {
         let lat = shards.flatMap(\.lat)
         let completed = shared.completed
         let rss = Self.rssMiB()
+        let batches = c.batchTimings(from: batches0)
         c.stop()
         _ = wait()
         let d: [String: Double] = ["workers": Double(n), "idle_coordinator_cpu_fraction": idleCPU, "busy_coordinator_cpu_fraction": busyCPU,
                 "dispatch_ms_p50": Self.percentile(lat, 0.5), "dispatch_ms_p99": Self.percentile(lat, 0.99),
                 "tasks_per_s": Double(completed) / wall, "process_rss_mib_delta": rss - rss0, "tasks": Double(completed),
-                "simulator_cpu_fraction": simBusy, "simulator_threads": Double(k)]
+                "simulator_cpu_fraction": simBusy, "simulator_threads": Double(k),
+                // The coordinator's own part: a drained batch that sent ASSIGNs, from its first
+                // message received to its ASSIGNs sent (wall, and CPU of the serving thread).
+                "coordinator_batch_wall_ms_p50": Self.percentile(batches.wallMs, 0.5), "coordinator_batch_wall_ms_p99": Self.percentile(batches.wallMs, 0.99),
+                "coordinator_batch_cpu_ms_p50": Self.percentile(batches.cpuMs, 0.5), "coordinator_batch_cpu_ms_p99": Self.percentile(batches.cpuMs, 0.99)]
         return d
     }
 
