@@ -141,8 +141,9 @@ extension Coordinator {
             a.endedAt = now; a.outcome = "done"
             let event = EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")
             if resultBatch != nil {
-                // Group commit: the rows go with the batch's transaction (flushResults), which
-                // undoes all this if it fails; nothing reads "done" before it commits.
+                // Group commit: the rows go with the batch's one transaction (dispatch's, else
+                // flushResults), which undoes all this if it fails; nothing outside this lock
+                // hold sees "done" before it commits (CoordinatorBatching).
                 resultBatch!.append(StagedDone(before: before, running: running, done: t, ended: a, event: event))
                 attempts[h.leaseToken] = nil
                 tasks[t.id] = t
