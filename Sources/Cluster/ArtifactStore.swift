@@ -82,8 +82,12 @@ public final class ArtifactStore: @unchecked Sendable {
         if let p = try? path(for: hash) { try? FileManager.default.removeItem(at: p) }
     }
 
-    /// Starts an atomic write into the store.
-    public func beginWrite() throws -> PendingArtifact { try PendingArtifact(store: self, directory: tmp) }
+    /// Starts an atomic write into the store. With `background`, hashing and writing run on a
+    /// thread of their own (`ArtifactWriter`): `append` returns once the bytes are queued, and a
+    /// write error surfaces at a later `append` or at `commit`.
+    public func beginWrite(background: Bool = false) throws -> PendingArtifact {
+        try PendingArtifact(store: self, directory: tmp, background: background)
+    }
 
     public static func sha256(of file: URL) throws -> String {
         guard let h = FileHandle(forReadingAtPath: file.path) else { throw ClusterError.io(path: file.path, reason: "cannot open for reading") }
@@ -116,19 +120,27 @@ public final class PendingArtifact {
     let url: URL
     private let fd: Int32
     private var hasher = SHA256()
+    /// Bytes appended (with a background writer: accepted, maybe not yet written).
     public private(set) var written: Int64 = 0
     private var finished = false
+    private let writer: ArtifactWriter?
 
-    fileprivate init(store: ArtifactStore, directory: URL) throws {
+    fileprivate init(store: ArtifactStore, directory: URL, background: Bool) throws {
         self.store = store
         url = directory.appendingPathComponent("part-\(Token.make())")
         fd = open(url.path, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
         if fd < 0 { throw ClusterError.io(path: url.path, reason: "cannot create: \(String(cString: strerror(errno)))") }
+        writer = background ? ArtifactWriter(fd: fd, path: url.path) : nil
     }
 
     deinit { if !finished { abandon() } }
 
     public func append(_ data: Data) throws {
+        if let writer {
+            try writer.append(data)
+            written += Int64(data.count)
+            return
+        }
         hasher.update(data: data)
         try data.withUnsafeBytes { (p: UnsafeRawBufferPointer) in
             var off = 0
@@ -148,7 +160,11 @@ public final class PendingArtifact {
     @discardableResult
     public func commit(expected: String?) throws -> String {
         finished = true
-        let hash = ArtifactStore.hex(hasher.finalize())
+        let digest: SHA256.Digest
+        if let writer {
+            do { digest = try writer.finish() } catch { close(fd); unlink(url.path); throw error }
+        } else { digest = hasher.finalize() }
+        let hash = ArtifactStore.hex(digest)
         let ok = fsync(fd) == 0
         let err = errno
         close(fd)
@@ -163,6 +179,7 @@ public final class PendingArtifact {
     }
 
     public func abandon() {
+        writer?.cancel()
         if !finished { finished = true; close(fd) }
         unlink(url.path)
     }

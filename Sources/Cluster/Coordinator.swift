@@ -76,8 +76,25 @@ public final class Coordinator: @unchecked Sendable {
     /// Attempt ends and events the ledger could not take while out of space.
     var unpersistedAttempts: [AttemptRecord] = []
     var unpersistedEvents: [EventRecord] = []
+    /// DONEs waiting for the open batch's ledger transaction (nil: no batch open); see CoordinatorBatching.
+    var resultBatch: [StagedDone]?
+    /// How many DONEs the last flushed batch held (for tests).
+    var lastResultBatchSize = 0
+    /// Pending task ids, best first (priority, then submission order); rebuilt when `pendingOrderStale`.
+    var pendingOrder: [String] = []
+    var pendingOrderStale = true
+    var nextPendingRebuild = 0.0
+    /// Peers that may have a free slot (a superset; dispatch checks and prunes it), so a
+    /// dispatch looks at the few peers a batch freed instead of every connected one.
+    var maybeFree = Set<Data>()
+    var nextPeerOrder = 0
     /// Dispatch-loop statistics for the benchmark.
     public internal(set) var handledMessages = 0
+    /// Per drained batch that sent ASSIGNs (receive → handlers → group commit → dispatch): wall
+    /// and serving-thread CPU milliseconds, the last 100 000 (read with `batchTimings`).
+    var leasesSent = 0
+    var batchWallMs: [Double] = []
+    var batchCPUMs: [Double] = []
 
     public init(runDirectory: URL, bind: String, options: CoordinatorOptions) throws {
         self.runDirectory = runDirectory
@@ -187,7 +204,7 @@ public final class Coordinator: @unchecked Sendable {
         for r in inserted { tasks[r.id] = r }
         // A new task depending on an already failed one is blocked at once.
         try reblock(now: Date().timeIntervalSince1970)
-        dirty = true
+        dirty = true; pendingOrderStale = true
     }
 
     /// Resets a failed task (and what it blocked) to pending.
@@ -195,7 +212,7 @@ public final class Coordinator: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         try ledger.retry(taskID: taskID)
         for t in try ledger.tasks() { tasks[t.id] = t }
-        dirty = true
+        dirty = true; pendingOrderStale = true
     }
 
     /// Retries all failed tasks.
@@ -204,7 +221,7 @@ public final class Coordinator: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let ids = try ledger.retryFailed()
         for t in try ledger.tasks() { tasks[t.id] = t }
-        dirty = true
+        dirty = true; pendingOrderStale = true
         return ids
     }
 
@@ -225,6 +242,8 @@ public final class Coordinator: @unchecked Sendable {
         let cpuStart = Coordinator.threadCPU()
         defer { lock.lock(); cpuAccumulated += Coordinator.threadCPU() - cpuStart; runThreadCPUStart = nil; lock.unlock() }
         lock.lock(); runThreadCPUStart = cpuStart; lock.unlock()
+        ledger.startBackgroundCheckpoints()
+        defer { ledger.stopBackgroundCheckpoints() }
         var lastReport = 0.0
         var nextHousekeeping = 0.0
         let tickMs = Int32(max(5, min(100, options.heartbeatInterval * 250)))
@@ -245,22 +264,41 @@ public final class Coordinator: @unchecked Sendable {
                 housekeeping(now: now)
                 probeSpace(now: now)
                 nextHousekeeping = now + Double(tickMs) / 1000
+                // Safety net for the dispatch order (rebuilt anyway whenever a task may have
+                // become pending): at most every 2 s.
+                if now >= nextPendingRebuild {
+                    pendingOrderStale = true; maybeFree = Set(peerOrder); dirty = true; nextPendingRebuild = now + 2
+                }
             }
             if dirty { dispatch(now: now) }
-            let st: RunStatus? = now - lastReport >= 1 ? statusLocked(now: now) : nil
+            // The summary walks every task: only when someone reads it.
+            let wanted = options.onProgress != nil || options.printProgress
+            let st: RunStatus? = wanted && now - lastReport >= 1 ? statusLocked(now: now) : nil
             lock.unlock()
             if let st { lastReport = now; report(st, final: false) }
             lock.lock(); if runThreadCPUStart != nil { runThreadCPUNow = Coordinator.threadCPU() }; lock.unlock()
 
             if let frames = try router.receive(timeoutMs: tickMs, maxFrames: WireProtocol.maxFrames + 2) {
                 lock.lock()
+                let wall0 = Date().timeIntervalSince1970, cpu0 = Coordinator.threadCPUPrecise()
+                leasesSent = 0
+                // Drain what is queued without blocking; the DONEs among it are committed in one
+                // ledger transaction (CoordinatorBatching) before scheduling once.
+                beginResultBatch()
                 handle(frames)
-                // Drain what is queued without blocking, then schedule once.
                 var n = 0
-                while n < 1000, let more = try router.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames + 2) {
+                while n < 1000, let more = try? router.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames + 2) {
                     handle(more); n += 1
                 }
+                // Dispatch commits the staged DONEs with its leases; flushResults writes them
+                // when dispatch had nothing to hand out.
                 if dirty { dispatch(now: Date().timeIntervalSince1970) }
+                flushResults(now: Date().timeIntervalSince1970)
+                if leasesSent > 0 {
+                    if batchWallMs.count >= 100_000 { batchWallMs.removeFirst(50_000); batchCPUMs.removeFirst(50_000) }
+                    batchWallMs.append((Date().timeIntervalSince1970 - wall0) * 1000)
+                    batchCPUMs.append((Coordinator.threadCPUPrecise() - cpu0) * 1000)
+                }
                 lock.unlock()
             }
         }
@@ -275,11 +313,27 @@ public final class Coordinator: @unchecked Sendable {
         FileHandle.standardOutput.write(Data(line.utf8))
     }
 
+    /// Wall and serving-thread CPU milliseconds of each drained message batch so far (the
+    /// coordinator's own share of a DONE → ASSIGN round trip; the rest is sockets and waiting
+    /// to be scheduled). Starting at index `from`.
+    public func batchTimings(from: Int = 0) -> (wallMs: [Double], cpuMs: [Double], count: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let s = min(from, batchWallMs.count)
+        return (Array(batchWallMs[s...]), Array(batchCPUMs[s...]), batchWallMs.count)
+    }
+
     /// CPU seconds the serving thread has used in `run` so far (sampled each loop turn).
     public func coordinatorCPUSeconds() -> Double {
         lock.lock(); defer { lock.unlock() }
         if let s = runThreadCPUStart { return cpuAccumulated + runThreadCPUNow - s }
         return cpuAccumulated
+    }
+
+    /// This thread's CPU time, nanosecond clock (RUSAGE_THREAD counts in scheduler ticks).
+    static func threadCPUPrecise() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     static func threadCPU() -> Double {

@@ -71,7 +71,7 @@ extension Coordinator {
             handed.formUnion(keep)
             peerLost(oldID, reason: "reconnected", now: now, state: "reconnected")
         }
-        if let existing = try? ledger.workers().first(where: { $0.id == rec.id }) { rec.firstSeen = existing.firstSeen }
+        if let first = try? ledger.firstSeen(worker: rec.id) { rec.firstSeen = first }
         var p = Peer(routingID: peer, workerID: rec.id, host: rec.host, slots: rec.slots, record: rec, lastSeen: now,
                      nextHeartbeat: now, cached: Set(h.cached.prefix(100_000)))
         for tok in h.running {
@@ -82,8 +82,13 @@ extension Coordinator {
                 p.staleBusy.insert(tok)
             }
         }
-        if peers[peer] == nil { peerOrder.append(peer) }
+        if let old = peers[peer] { p.order = old.order } else {
+            peerOrder.append(peer)
+            nextPeerOrder += 1
+            p.order = nextPeerOrder
+        }
         peers[peer] = p
+        maybeFree.insert(peer)
         // The worker is in from here on, even if the ledger cannot record it (full disk):
         // schedule anyway, or it would idle until some other event.
         dirty = true
@@ -130,12 +135,25 @@ extension Coordinator {
                 }
             }
             guard var t = tasks[taskID], var a = attempts[h.leaseToken] else { return }
+            let before = t, running = a
             t.state = .done; t.result = result; t.artifacts = h.artifacts; t.currentLease = nil
             t.progress = 1; t.finishedAt = now; t.lastError = nil
             a.endedAt = now; a.outcome = "done"
+            let event = EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")
+            if resultBatch != nil {
+                // Group commit: the rows go with the batch's one transaction (dispatch's, else
+                // flushResults), which undoes all this if it fails; nothing outside this lock
+                // hold sees "done" before it commits (CoordinatorBatching).
+                resultBatch!.append(StagedDone(before: before, running: running, done: t, ended: a, event: event))
+                attempts[h.leaseToken] = nil
+                tasks[t.id] = t
+                releaseLease(h.leaseToken, holder: peer)
+                dirty = true
+                return
+            }
             // Durable first: a result the ledger could not take is not done (the task runs again).
             do {
-                try ledger.commit(tasks: [t], attempts: [a], events: [EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")])
+                try ledger.commit(tasks: [t], attempts: [a], events: [event])
             } catch {
                 log.error("ledger: \(error)")
                 storageFailed(error, path: ledger.path, now: now)
@@ -145,7 +163,7 @@ extension Coordinator {
             attempts[h.leaseToken] = nil
             tasks[t.id] = t
             doneDurations.append(now - a.startedAt)
-            for pid in peers.keys { peers[pid]!.leases.remove(h.leaseToken) }
+            releaseLease(h.leaseToken, holder: peer)
             dirty = true
         }
     }
@@ -155,6 +173,7 @@ extension Coordinator {
     private func onResult(_ peer: Data, token: String, now: Double, apply: (String) -> Void) throws {
         if peers[peer] != nil {
             peers[peer]!.staleBusy.remove(token)
+            maybeFree.insert(peer)
             dirty = true
         }
         guard let a = attempts[token], tasks[a.taskID]?.currentLease == token else {
@@ -186,10 +205,13 @@ extension Coordinator {
         guard ArtifactStore.isValidHash(h.sha256), let total = store.size(of: h.sha256) else { return reply("no artifact \(h.sha256.prefix(16))", -1, Data()) }
         guard h.offset >= 0, h.offset <= total, h.length > 0, h.length <= 4 * WireProtocol.chunkSize else { return reply("bad range", total, Data()) }
         let fh = try openForRead(h.sha256)
-        try fh.seek(toOffset: UInt64(h.offset))
-        let bytes = try fh.read(upToCount: h.length) ?? Data()
-        reply(nil, total, bytes)
-        if h.offset + Int64(bytes.count) >= total { peers[peer]?.cached.insert(h.sha256) }
+        // The bytes go from the file straight into libzmq's message (one copy, no Data).
+        let length = Int(min(Int64(h.length), total - h.offset))
+        let head = [peer] + WireMessage(.chunk, ChunkHeader(sha256: h.sha256, offset: h.offset, total: total, error: nil)).frames
+        guard let got = try? router.send(head, fileTail: fh.fileDescriptor, offset: h.offset, length: length) else {
+            return reply("read failed", total, Data())
+        }
+        if h.offset + Int64(got) >= total { peers[peer]?.cached.insert(h.sha256) }
     }
 
     private func openForRead(_ hash: String) throws -> FileHandle {

@@ -17,6 +17,8 @@ struct Peer {
     /// reports them).
     var staleBusy: Set<String> = []
     var freeSlots: Int { slots - leases.count - staleBusy.count }
+    /// Join order (position in `peerOrder`): dispatch prefers earlier peers on ties.
+    var order = 0
 }
 
 /// An upload in progress from a worker.
@@ -36,6 +38,24 @@ extension Coordinator {
         return ok
     }
 
+    /// Drops a lease from whichever peer holds it, in place. (Assigning `peers[pid]` while
+    /// iterating `peers.keys` copied the whole dictionary on every write: O(peers²) per DONE.)
+    /// `holder`: the peer that most likely holds it (checked first; a lease has one holder).
+    func releaseLease(_ token: String, holder: Data? = nil) {
+        if let holder, peers[holder]?.leases.remove(token) != nil { maybeFree.insert(holder); return }
+        var i = peers.values.startIndex
+        while i != peers.values.endIndex {
+            if peers.values[i].leases.contains(token) {
+                peers.values[i].leases.remove(token)
+                maybeFree.insert(peers.values[i].routingID)
+            }
+            peers.values.formIndex(after: &i)
+        }
+    }
+
+    /// HEARTBEAT's frames, encoded once (tens of them leave every tick with hundreds of workers).
+    static let heartbeatFrames = WireMessage(.heartbeat, Empty()).frames
+
     /// Heartbeats out, dead peers expired.
     func housekeeping(now: Double) {
         let deadline = options.heartbeatInterval * Double(options.liveness)
@@ -48,7 +68,7 @@ extension Coordinator {
             if now >= p.nextHeartbeat {
                 p.nextHeartbeat = now + options.heartbeatInterval
                 peers[id] = p
-                if !send(id, WireMessage(.heartbeat, Empty())) {
+                if !((try? router.send([id] + Coordinator.heartbeatFrames, timeoutMs: 0)) ?? false) {
                     peerLost(id, reason: "connection gone", now: now, state: "lost")
                 }
             }

@@ -4,19 +4,36 @@ import Foundation
 extension Coordinator {
     /// Hands ready tasks to workers with free slots: highest priority first (then submission
     /// order); for each task the free worker already caching most of its input bytes wins.
+    /// All leases of one call are written in one ledger transaction (with the DONEs staged in
+    /// the open batch) before any ASSIGN leaves; if it fails, every one of them is undone as a
+    /// lease whose own write failed (the task stays pending, nothing is sent).
     func dispatch(now: Double) {
         dirty = false
         guard storageProblem == nil else { return }
-        var free = peerOrder.filter { (peers[$0]?.freeSlots ?? 0) > 0 }
+        if pendingOrderStale { rebuildPendingOrder() }
+        // Nothing waiting (e.g. all done, hundreds of idle workers): no need to look at peers.
+        guard !pendingOrder.isEmpty else { return }
+        var free = maybeFree.compactMap { pid -> (order: Int, pid: Data)? in
+            guard let p = peers[pid], p.freeSlots > 0 else { return nil }
+            return (p.order, pid)
+        }.sorted { $0.order < $1.order }.map(\.pid)
+        maybeFree = Set(free)
         guard !free.isEmpty else { return }
-        let ready = tasks.values.filter { t in
-            t.state == .pending && t.dependencies.allSatisfy { tasks[$0]?.state == .done }
-        }.sorted { ($0.priority, -$0.sequence) > ($1.priority, -$1.sequence) }
-        for var t in ready {
+        struct Lease { let before: TaskRecord; let token: String; let peer: Data; let message: WireMessage }
+        var leases: [Lease] = []
+        var peersBefore: [Data: Peer] = [:]
+        var rows: (tasks: [TaskRecord], attempts: [AttemptRecord], events: [EventRecord]) = ([], [], [])
+        var taken = Set<String>()
+        var examined = 0
+        for id in pendingOrder {
             guard !free.isEmpty else { break }
+            examined += 1
+            guard var t = tasks[id], t.state == .pending, t.dependencies.allSatisfy({ tasks[$0]?.state == .done }) else { continue }
+            let before = t
             let manifest: [String: ManifestEntry]
             do { manifest = try resolveInputs(t) } catch {
                 failPermanently(&t, error: "\(error)", now: now)
+                taken.insert(id)
                 continue
             }
             var best = 0, bestBytes: Int64 = -1
@@ -24,9 +41,11 @@ extension Coordinator {
                 guard let p = peers[pid] else { continue }
                 let bytes = manifest.values.reduce(Int64(0)) { $0 + (p.cached.contains($1.sha256) ? $1.size + 1 : 0) }
                 if bytes > bestBytes { best = i; bestBytes = bytes }
+                if manifest.isEmpty { break }  // nothing to prefer: the first free worker
             }
             let pid = free[best]
             guard var p = peers[pid] else { continue }
+            if peersBefore[pid] == nil { peersBefore[pid] = p }
             let token = Token.make()
             t.attempts += 1
             t.state = .running; t.currentLease = token; t.progress = 0; t.progressMessage = ""
@@ -36,22 +55,54 @@ extension Coordinator {
             if let c = t.checkpoint, let size = store.size(of: c) { checkpoint = ManifestEntry(sha256: c, size: size) }
             let header = AssignHeader(taskID: t.id, leaseToken: token, attempt: t.attempts, kind: t.kind, label: t.label,
                                       inputs: manifest, checkpoint: checkpoint)
-            do {
-                try ledger.commit(tasks: [t], attempts: [a], events: [EventRecord(time: now, kind: "leased", task: t.id, worker: p.workerID, detail: "attempt \(t.attempts)")])
-            } catch { storageFailed(error, path: ledger.path, now: now); log.error("ledger: \(error)"); return }
+            rows.tasks.append(t); rows.attempts.append(a)
+            rows.events.append(EventRecord(time: now, kind: "leased", task: t.id, worker: p.workerID, detail: "attempt \(t.attempts)"))
             tasks[t.id] = t
             attempts[token] = a
             p.leases.insert(token)
             p.cached.formUnion(manifest.values.map(\.sha256))
             peers[pid] = p
             if p.freeSlots <= 0 { free.remove(at: best) }
-            if !send(pid, WireMessage(.assign, header, payload: [t.spec])) {
-                // Never delivered: the attempt is lost but not held against the task.
-                endLease(token, outcome: "lost", error: "could not deliver to \(p.workerID)", countsAsFailure: false, now: now)
-                peerLost(pid, reason: "connection gone", now: now, state: "lost")
-                free.removeAll { $0 == pid }
-            }
+            leases.append(Lease(before: before, token: token, peer: pid, message: WireMessage(.assign, header, payload: [t.spec])))
+            taken.insert(id)
         }
+        // Only the walked prefix can hold taken ids.
+        if !taken.isEmpty { pendingOrder.replaceSubrange(0..<examined, with: pendingOrder[0..<examined].filter { !taken.contains($0) }) }
+        guard !leases.isEmpty else { return }
+        // The batch's staged DONEs go in the same transaction (CoordinatorBatching).
+        let results = takeStagedResults()
+        do {
+            try ledger.commit(tasks: results.map(\.done) + rows.tasks, attempts: results.map(\.ended) + rows.attempts,
+                              events: results.map(\.event) + rows.events)
+        } catch {
+            // As if each lease's own write had failed: none was handed out.
+            storageFailed(error, path: ledger.path, now: now); log.error("ledger: \(error)")
+            for l in leases { tasks[l.before.id] = l.before; attempts[l.token] = nil }
+            for (pid, p) in peersBefore where peers[pid] != nil { peers[pid] = p; maybeFree.insert(pid) }
+            pendingOrderStale = true
+            // And each DONE as if its own write had failed.
+            resultsFailed(results, error: error, now: now)
+            return
+        }
+        resultsCommitted(results, now: now)
+        var gone: [Data] = []
+        leasesSent += leases.count
+        for l in leases {
+            if !gone.contains(l.peer) && send(l.peer, l.message) { continue }
+            // Never delivered: the attempt is lost but not held against the task.
+            endLease(l.token, outcome: "lost", error: "could not deliver to \(peers[l.peer]?.workerID ?? "?")", countsAsFailure: false, now: now)
+            if !gone.contains(l.peer) { gone.append(l.peer) }
+        }
+        for pid in gone { peerLost(pid, reason: "connection gone", now: now, state: "lost") }
+    }
+
+    /// Pending tasks best first. Rebuilt (O(n log n)) only when a task may have become pending
+    /// since (submit, retry, a lease ended) and once per housekeeping tick as a safety net;
+    /// dispatch otherwise walks it from the front and drops what it leased.
+    func rebuildPendingOrder() {
+        pendingOrderStale = false
+        pendingOrder = tasks.values.filter { $0.state == .pending }
+            .sorted { ($0.priority, -$0.sequence) > ($1.priority, -$1.sequence) }.map(\.id)
     }
 
     func resolveInputs(_ t: TaskRecord) throws -> [String: ManifestEntry] {
@@ -81,7 +132,7 @@ extension Coordinator {
     /// failed after `maxAttempts` counted failures (and its dependents are blocked).
     func endLease(_ token: String, outcome: String, error: String, countsAsFailure: Bool, now: Double) {
         guard var a = attempts.removeValue(forKey: token), var t = tasks[a.taskID], t.currentLease == token else { return }
-        for pid in peers.keys { peers[pid]!.leases.remove(token) }
+        releaseLease(token)
         a.endedAt = now; a.outcome = outcome; a.error = error
         t.currentLease = nil; t.lastError = error
         if countsAsFailure { t.failures += 1 }
@@ -92,6 +143,7 @@ extension Coordinator {
             log.warning("task \(t.label) failed: \(error)")
         } else {
             t.state = .pending
+            pendingOrderStale = true
         }
         tasks[t.id] = t
         do { try ledger.commit(tasks: [t], attempts: [a], events: events) } catch {

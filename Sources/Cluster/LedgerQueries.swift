@@ -22,6 +22,11 @@ extension Ledger {
         }
     }
 
+    /// When a worker id was first seen (nil if never).
+    public func firstSeen(worker id: String) throws -> Double? {
+        try read { db in try Double.fetchOne(db, sql: "SELECT firstSeen FROM workers WHERE id = ?", arguments: [id]) }
+    }
+
     public func workers() throws -> [WorkerRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM workers ORDER BY firstSeen").map { r in

@@ -44,7 +44,7 @@ extension Worker {
 
     func pump(_ f: OutboundFetch) {
         if f.pending == nil {
-            do { f.pending = try store.beginWrite() } catch { return finishFetch(f, "\(error)") }
+            do { f.pending = try store.beginWrite(background: true) } catch { return finishFetch(f, "\(error)") }
         }
         if f.size == 0 { return finishFetch(f, nil) }
         guard dealer != nil else { return }

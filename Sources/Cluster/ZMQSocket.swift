@@ -99,8 +99,13 @@ public final class ZMQSocket: @unchecked Sendable {
     /// returns false when the message cannot be queued (peer gone or high-water mark).
     @discardableResult
     public func send(_ frames: [Data], timeoutMs: Int32 = -1) throws -> Bool {
+        try send(frames, timeoutMs: timeoutMs, more: false)
+    }
+
+    /// `more`: the last frame is followed by another part (sent by the caller).
+    private func send(_ frames: [Data], timeoutMs: Int32, more: Bool) throws -> Bool {
         for (i, frame) in frames.enumerated() {
-            var flags: Int32 = i < frames.count - 1 ? ZMQ_SNDMORE : 0
+            var flags: Int32 = i < frames.count - 1 || more ? ZMQ_SNDMORE : 0
             if timeoutMs == 0 { flags |= ZMQ_DONTWAIT }
             let rc = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, frame.count, flags) }
             if rc < 0 {
@@ -132,7 +137,16 @@ public final class ZMQSocket: @unchecked Sendable {
             }
             if frames.count < maxFrames {
                 let size = zmq_msg_size(&msg)
-                if let p = zmq_msg_data(&msg), size > 0 {
+                if size >= ZMQSocket.zeroCopyBytes {
+                    // Large frames (transfer chunks) keep libzmq's buffer: the Data owns the
+                    // message and closes it when released, instead of copying every byte once more.
+                    let owned = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+                    zmq_msg_init(owned)
+                    zmq_msg_move(owned, &msg)
+                    frames.append(Data(bytesNoCopy: zmq_msg_data(owned)!, count: size, deallocator: .custom { _, _ in
+                        zmq_msg_close(owned); owned.deallocate()
+                    }))
+                } else if let p = zmq_msg_data(&msg), size > 0 {
                     frames.append(Data(bytes: p, count: size))
                 } else {
                     frames.append(Data())
@@ -141,6 +155,42 @@ public final class ZMQSocket: @unchecked Sendable {
             more = zmq_msg_more(&msg) != 0
         }
         return frames
+    }
+
+    /// Frames at least this large are received without a copy (see `receive`).
+    static let zeroCopyBytes = 64 << 10
+
+    /// Sends `frames` and then one more frame of `length` bytes read from `fd` at `offset`
+    /// straight into libzmq's message buffer (no intermediate Data). Returns nil when the
+    /// message cannot be queued (as `send` with timeout 0), else the bytes read (fewer than
+    /// `length` at the end of the file). Throws on a read error before anything is sent.
+    public func send(_ frames: [Data], fileTail fd: Int32, offset: Int64, length: Int) throws -> Int? {
+        var msg = zmq_msg_t()
+        guard zmq_msg_init_size(&msg, length) == 0 else { throw ZMQContext.lastError("zmq_msg_init_size") }
+        var sent = false
+        defer { if !sent { zmq_msg_close(&msg) } }
+        var got = 0
+        let base = zmq_msg_data(&msg)
+        while got < length {
+            let n = pread(fd, base! + got, length - got, off_t(offset) + off_t(got))
+            if n < 0 { if errno == EINTR { continue }; throw ClusterError.io(path: "fd \(fd)", reason: "read failed: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            got += n
+        }
+        if got < length {
+            // Short read (end of file): send a right-sized copy.
+            var short = zmq_msg_t()
+            zmq_msg_init_size(&short, got)
+            if got > 0 { memcpy(zmq_msg_data(&short), base!, got) }
+            zmq_msg_close(&msg)
+            zmq_msg_init(&msg)
+            zmq_msg_move(&msg, &short)
+        }
+        guard try send(frames, timeoutMs: 0, more: true) else { return nil }
+        let rc = zmq_msg_send(&msg, handle, ZMQ_DONTWAIT)
+        if rc < 0 { throw ZMQContext.lastError("zmq_msg_send") }
+        sent = true
+        return got
     }
 
     /// True when a message is waiting (waits up to `timeoutMs`).
