@@ -32,6 +32,14 @@ final class FusedGradientTests: XCTestCase {
         XCTAssertFalse(lazy.bias.gradientIsDeferred)
         XCTAssertEqual(lazy.weight.gradient.data.map(\.bitPattern), dense.weight.gradient.data.map(\.bitPattern))
         XCTAssertFalse(lazy.weight.gradientIsDeferred)
+        // A dense backward after a deferred one drops the stale factors and writes the dense gradient.
+        let (again, x, gy) = try linearRun(deferred: true)
+        XCTAssertTrue(again.weight.gradientIsDeferred)
+        Linear.deferredWeightGradients = false
+        _ = again.backward(Tensor(shape: [6, 512], data: gy))
+        XCTAssertFalse(again.weight.gradientIsDeferred)
+        XCTAssertEqual(again.weight.gradient.data.map(\.bitPattern), dense.weight.gradient.data.map(\.bitPattern))
+        _ = x
         // Too large a batch, or a small layer: no deferral.
         let (big, _, _) = try linearRun(deferred: true, batch: Linear.deferredGradientMaxBatch + 1)
         XCTAssertFalse(big.weight.gradientIsDeferred)

@@ -59,6 +59,14 @@ public final class Parameter {
     /// The factor buffers of a dropped deferral, kept for the next one (no reallocation per step).
     private var spareFactors: LowRankGradient?
 
+    /// The dense gradient buffer for a layer about to overwrite it: drops a deferral from an
+    /// earlier pass without materialising it (that work would be thrown away).
+    func gradForOverwrite() -> FloatBuffer {
+        if let d = deferredGradient { spareFactors = d; deferredGradient = nil }
+        gradStorage.ensure(count)
+        return gradStorage
+    }
+
     /// Writes the deferred gradient densely into `grad` (exactly the unfused layer's sgemm).
     func materialiseGradient() {
         guard let d = deferredGradient else { return }

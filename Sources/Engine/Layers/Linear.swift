@@ -58,7 +58,7 @@ public final class Linear: Layer {
         } else if weight.requiresGrad {
             // dW[out, in] = gyᵀ[out, N] · x[N, in]
             sgemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: batch,
-                  a: gy, lda: outFeatures, b: x, ldb: inFeatures, beta: 0, c: weight.grad.ptr, ldc: inFeatures)
+                  a: gy, lda: outFeatures, b: x, ldb: inFeatures, beta: 0, c: weight.gradForOverwrite().ptr, ldc: inFeatures)
         }
         if bias.requiresGrad {
             let db = bias.grad.ptr
