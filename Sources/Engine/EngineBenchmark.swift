@@ -25,6 +25,14 @@ public enum EngineBenchmark {
         /// median seconds, measured alternately with `trainStepSeconds` (which uses the fused
         /// low-rank path where it pays).
         public var trainStepUnfusedSeconds: Double
+        /// Median over adjacent (fused, dense) step pairs of fused seconds / dense seconds.
+        public var fusedOverDenseStep: Double
+        /// The part that changes, alone: sgemm dW of the deferred Linear weights + Adam over all
+        /// parameters (dense), versus Adam computing those dW on the fly (fused); medians, and
+        /// the median of adjacent-pair ratios. NaN when no weight is deferred at this shape.
+        public var updateDenseSeconds: Double
+        public var updateFusedSeconds: Double
+        public var fusedOverDenseUpdate: Double
         /// The Adam update alone (all parameters, dense gradients), median seconds.
         public var adamStepSeconds: Double
         /// Adam's achieved memory traffic, GB/s: 7 floats (28 bytes) per parameter and step,
@@ -101,7 +109,9 @@ public enum EngineBenchmark {
         let wasDeferred = Linear.deferredWeightGradients
         defer { Linear.deferredWeightGradients = wasDeferred }
         var times: [Double] = [], unfusedTimes: [Double] = []
-        for r in 0...repeats {
+        // Steps alternate fused/dense; adjacent steps see the same machine, so the per-pair
+        // ratio is steadier than a ratio of medians (at least 8 pairs).
+        for r in 0...max(8, repeats) {
             for fused in [true, false] {
                 Linear.deferredWeightGradients = fused
                 let t0 = now()
@@ -109,14 +119,33 @@ public enum EngineBenchmark {
                 if r > 0 { fused ? times.append(now() - t0) : unfusedTimes.append(now() - t0) }
             }
         }
-        Linear.deferredWeightGradients = wasDeferred
         let train = median(times), trainUnfused = median(unfusedTimes)
         let peak = peakRSSBytes()
+        // The mechanism alone, on one gradient: dense = sgemm dW for the deferred weights, then
+        // Adam over everything; fused = Adam over everything computing those dW on the fly.
+        progress("\(label): FC gradient + Adam, dense vs fused (alternating)")
+        Linear.deferredWeightGradients = true
+        try trainer.step(input: x6, labels: labels, rng: &rng)
+        Linear.deferredWeightGradients = wasDeferred
+        let deferred = net.parameters.filter(\.gradientIsDeferred)
+        var fusedUpd: [Double] = [], denseUpd: [Double] = []
+        if !deferred.isEmpty {
+            for r in 0...max(9, 2 * repeats) {
+                let t0 = now(); trainer.optimizer.step(net.parameters); let f = now() - t0
+                let t1 = now()
+                for p in deferred { p.materialiseGradient() }
+                trainer.optimizer.step(net.parameters)
+                let d = now() - t1
+                for p in deferred { p.restoreDeferredGradient() }
+                if r > 0 { fusedUpd.append(f); denseUpd.append(d) }
+            }
+        }
         progress("\(label): Adam alone and copy bandwidth (alternating)")
         for p in net.parameters { p.materialiseGradient() }   // dense gradients: 7 floats/element
         let copy = CopyBench(bytes: 256 << 20)
         var adamTimes: [Double] = [], copyTimes: [Double] = []
-        for r in 0...max(3, repeats) {
+        // Cheap (~0.1-0.3 s a pair) and the noisiest figure on a shared machine: more samples.
+        for r in 0...max(9, 2 * repeats) {
             let c = copy.seconds()
             let t0 = now(); trainer.optimizer.step(net.parameters); let a = now() - t0
             if r > 0 { adamTimes.append(a); copyTimes.append(c) }
@@ -145,6 +174,9 @@ public enum EngineBenchmark {
                             trainImagesPerSecond: Double(batch) / train,
                             trainGFLOPs: 3 * fwd * Double(batch) / train / 1e9,
                             trainStepUnfusedSeconds: trainUnfused,
+                            fusedOverDenseStep: median(zip(times, unfusedTimes).map { $0 / $1 }),
+                            updateDenseSeconds: median(denseUpd), updateFusedSeconds: median(fusedUpd),
+                            fusedOverDenseUpdate: median(zip(fusedUpd, denseUpd).map { $0 / $1 }),
                             adamStepSeconds: adam,
                             adamGBps: 28 * Double(net.parameterCount) / adam / 1e9,
                             copyGBps: 2 * Double(copy.bytes) / median(copyTimes) / 1e9,

@@ -2,7 +2,7 @@ import SeafoldCore
 
 /// A learnable tensor of a layer, named by its PyTorch state-dict key (e.g. `features.0.weight`).
 ///
-/// `value` and `grad` are preallocated buffers; `requiresGrad == false` freezes it (its layer then
+/// `value` is preallocated, `grad` on first use, both reused; `requiresGrad == false` freezes it (its layer then
 /// computes no gradient for it, like `requires_grad_(False)` in PyTorch).
 ///
 /// A layer may leave the gradient *deferred* as low-rank factors (`LowRankGradient`, e.g. a
@@ -74,6 +74,12 @@ public final class Parameter {
         spareFactors = d
         gradStorage.ensure(count)
         d.materialise(into: gradStorage.ptr)
+    }
+
+    /// Puts back the factors dropped by the last `materialiseGradient()` (they still describe
+    /// the same gradient); for benchmarks that time both paths on one gradient.
+    func restoreDeferredGradient() {
+        if deferredGradient == nil, let s = spareFactors { deferredGradient = s; spareFactors = nil }
     }
 
     /// Overwrites the values; `t.shape` must equal `shape` (checked by callers that take user input).

@@ -93,7 +93,9 @@ struct BenchEngineCommand: ParsableCommand {
             print(s.label + String(format: " — %.1f M parameters", Double(s.parameters) / 1e6))
             print(String(format: "  forward FLOPs/image       %.3f G", s.forwardFlopsPerImage / 1e9))
             print(String(format: "  train step (Adam, all)    %.3f s   %.1f img/s   %.0f GFLOP/s", s.trainStepSeconds, s.trainImagesPerSecond, s.trainGFLOPs))
-            print(String(format: "  same, dense FC gradients  %.3f s   (fused low-rank FC gradient + Adam: %.3f× the dense step)", s.trainStepUnfusedSeconds, s.trainStepSeconds / s.trainStepUnfusedSeconds))
+            print(String(format: "  same, dense FC gradients  %.3f s   (fused low-rank FC gradient + Adam: %.3f× the dense step, median of adjacent pairs)", s.trainStepUnfusedSeconds, s.fusedOverDenseStep))
+            print(String(format: "  dW sgemm + Adam           %.3f s   fused dW-in-Adam %.3f s   ratio %.3f (median of adjacent pairs)",
+                         s.updateDenseSeconds, s.updateFusedSeconds, s.fusedOverDenseUpdate))
             print(String(format: "  Adam update alone         %.3f s   %.1f GB/s (28 B/param: read p,g,m,v, write p,m,v); copy %.1f GB/s (read+write); ratio %.2f",
                          s.adamStepSeconds, s.adamGBps, s.copyGBps, s.adamGBps / s.copyGBps))
             print(String(format: "  inference batch 6         %.1f img/s", s.inferenceImagesPerSecondBatch6))
