@@ -5,17 +5,17 @@ import Foundation
 import Glibc
 #endif
 
-// Tuned malloc, first thing. glibc hands large freed blocks back to the kernel (mmap'd chunks
-// are unmapped; the heap top is trimmed) and faults them in again, zero-filled, on the next
-// use: for PyTorch's AlexNet train step that cost 1.7-5.6x here (shared/MACHINE.md). seafold's
-// engine allocates its big buffers once, but everything around it (datasets, tensors crossing
-// the API, LIME, SMO) allocates and frees large arrays per task. Serving big blocks from the
-// heap (no mmap) and never trimming it keeps freed memory for reuse; the cost is that the
-// resident size stays at the peak. Same settings as PyTorch's tuned run (MALLOC_MMAP_MAX_=0,
-// MALLOC_TRIM_THRESHOLD_=1e11). SEAFOLD_MALLOC=default keeps glibc's defaults (for comparisons:
-// `seafold bench engine --malloc-compare` measures both in one run).
+// Optional tuned malloc, first thing (SEAFOLD_MALLOC=tuned). glibc hands large freed blocks
+// back to the kernel (mmap'd chunks are unmapped, the heap top is trimmed) and faults them in
+// again on the next use: for PyTorch's AlexNet train step that cost 1.7-5.6x here
+// (shared/MACHINE.md), and these are the settings of PyTorch's tuned run (MALLOC_MMAP_MAX_=0,
+// MALLOC_TRIM_THRESHOLD_=1e11). seafold's engine, though, allocates its big buffers once and
+// nothing large per step (AllocationTests), and measured interleaved on this machine the tuned
+// setting did not help its train step or inference (tuned/default 1.06-1.29 over 11 rounds of
+// `seafold bench engine --malloc-compare`; BENCHMARKS.md), so glibc's defaults stay the
+// default and the tuning is opt-in until a workload shows it pays.
 #if canImport(Glibc)
-if ProcessInfo.processInfo.environment["SEAFOLD_MALLOC"] != "default",
+if ProcessInfo.processInfo.environment["SEAFOLD_MALLOC"] == "tuned",
    let sym = dlsym(dlopen(nil, RTLD_NOW), "mallopt") {
     // <malloc.h> is not part of Swift's Glibc module: mallopt by symbol, constants from malloc.h.
     typealias Mallopt = @convention(c) (Int32, Int32) -> Int32

@@ -11,6 +11,9 @@ struct Comparison: Codable {
     }
     var rounds: [EngineBenchmark.RoundFigures] = []
     var torch: [TorchRound] = []
+    /// This process's malloc setting ("default" unless SEAFOLD_MALLOC=tuned); `rounds` ran under it.
+    var thisProcessMalloc = "default"
+    /// The child's rounds under the other setting (named for the original default-malloc child).
     var defaultMalloc: [EngineBenchmark.RoundFigures] = []
     var torchCommand: String?
     /// Median over rounds of (ours / PyTorch's) train-step seconds; goal ≤ 0.7.
@@ -20,6 +23,8 @@ struct Comparison: Codable {
     /// Median over rounds of (tuned / default malloc) train-step seconds.
     var mallocTrainStepRatio: Double?
 
+    static var parentTuned: Bool { ProcessInfo.processInfo.environment["SEAFOLD_MALLOC"] == "tuned" }
+
     static func median(_ xs: [Double]) -> Double? {
         let s = xs.sorted(); if s.isEmpty { return nil }
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
@@ -28,6 +33,7 @@ struct Comparison: Codable {
     static func run(pytorch: Bool, script: String?, mallocCompare: Bool, rounds: Int, repeats: Int,
                     threads: Int, progress: (String) -> Void) throws -> Comparison {
         var c = Comparison()
+        c.thisProcessMalloc = parentTuned ? "tuned" : "default"
         var py: (python: String, script: String)?
         if pytorch {
             py = try locatePyTorch(script: script)
@@ -49,10 +55,10 @@ struct Comparison: Codable {
                 c.torch.append(TorchRound(sgemmSquare2048GFLOPs: sg, trainStepSeconds: tr, inferenceImagesPerSecondBatch64: inf))
             }
             if mallocCompare {
-                progress("comparison round \(r + 1)/\(rounds): seafold with glibc's default malloc")
+                progress("comparison round \(r + 1)/\(rounds): seafold with the other malloc setting")
                 let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
                 let out = try runChild(exe, ["bench", "engine", "--round-only", "--repeats", "\(repeats)", "--threads", "\(threads)"],
-                                       env: ["SEAFOLD_MALLOC": "default"])
+                                       env: ["SEAFOLD_MALLOC": parentTuned ? "default" : "tuned"])
                 guard let line = out.split(separator: "\n").last,
                       let f = try? JSONDecoder().decode(EngineBenchmark.RoundFigures.self, from: Data(line.utf8)) else {
                     throw BenchError("child 'bench engine --round-only' printed no figures:\n\(out)")
@@ -65,7 +71,9 @@ struct Comparison: Codable {
             c.inferenceB64Ratio = median(zip(c.rounds, c.torch).map { $0.inferenceImagesPerSecondBatch64 / $1.inferenceImagesPerSecondBatch64 })
         }
         if !c.defaultMalloc.isEmpty {
-            c.mallocTrainStepRatio = median(zip(c.rounds, c.defaultMalloc).map { $0.trainStepSeconds / $1.trainStepSeconds })
+            // Oriented as tuned / default whichever side ran in this process.
+            c.mallocTrainStepRatio = median(zip(c.rounds, c.defaultMalloc).map {
+                parentTuned ? $0.trainStepSeconds / $1.trainStepSeconds : $1.trainStepSeconds / $0.trainStepSeconds })
         }
         return c
     }
@@ -73,16 +81,16 @@ struct Comparison: Codable {
     func printTable() {
         print("Interleaved comparison, AlexNet 224 px, 1000 classes (train: batch 6, Adam; inference: batch 64)")
         for (i, s) in rounds.enumerated() {
-            print(String(format: "  round %d seafold:        train %.3f s   inference b64 %.1f img/s   sgemm 2048 %.0f GFLOP/s",
+            print(String(format: "  round %d seafold (\(thisProcessMalloc == "tuned" ? "tuned  " : "default") malloc): train %.3f s   inference b64 %.1f img/s   sgemm 2048 %.0f GFLOP/s",
                          i + 1, s.trainStepSeconds, s.inferenceImagesPerSecondBatch64, s.sgemmSquare2048GFLOPs))
             if i < torch.count {
                 let t = torch[i]
-                print(String(format: "  round %d PyTorch:        train %.3f s   inference b64 %.1f img/s   sgemm 2048 %.0f GFLOP/s",
+                print(String(format: "  round %d PyTorch:                 train %.3f s   inference b64 %.1f img/s   sgemm 2048 %.0f GFLOP/s",
                              i + 1, t.trainStepSeconds, t.inferenceImagesPerSecondBatch64, t.sgemmSquare2048GFLOPs))
             }
             if i < defaultMalloc.count {
                 let d = defaultMalloc[i]
-                print(String(format: "  round %d default malloc: train %.3f s   inference b64 %.1f img/s   sgemm 2048 %.0f GFLOP/s",
+                print(String(format: "  round %d seafold (\(thisProcessMalloc == "tuned" ? "default" : "tuned  ") malloc): train %.3f s   inference b64 %.1f img/s   sgemm 2048 %.0f GFLOP/s",
                              i + 1, d.trainStepSeconds, d.inferenceImagesPerSecondBatch64, d.sgemmSquare2048GFLOPs))
             }
         }
@@ -91,7 +99,7 @@ struct Comparison: Codable {
         }
         if let cmd = torchCommand { print("  PyTorch side: " + cmd) }
         if let m = mallocTrainStepRatio {
-            print(String(format: "  train step tuned malloc / glibc default %.3f (median of per-round ratios)", m))
+            print(String(format: "  train step tuned malloc (SEAFOLD_MALLOC=tuned) / glibc default %.3f (median of per-round ratios)", m))
         }
     }
 

@@ -27,7 +27,7 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(name: .long, help: "Path of pytorch_alexnet.py (default: bench/pytorch_alexnet.py found above the executable or in the current directory).")
     var pytorchScript: String?
 
-    @Flag(name: .long, help: "Also measure the train step under glibc's default malloc (a child process with SEAFOLD_MALLOC=default), interleaved.")
+    @Flag(name: .long, help: "Also measure the rounds under the other malloc setting (a child process with SEAFOLD_MALLOC=tuned, or =default when this one is tuned), interleaved.")
     var mallocCompare = false
 
     @Option(name: .long, help: "Interleaved rounds for --pytorch / --malloc-compare (each side measured this many times).")
