@@ -21,8 +21,26 @@ public enum EngineBenchmark {
         public var trainImagesPerSecond: Double
         /// Train-step FLOPs (≈ 3 × forward; conv1's input gradient is skipped) per second, in G.
         public var trainGFLOPs: Double
-        /// The Adam update alone (all parameters), median seconds: memory-bound, 7 floats per parameter.
+        /// Train step with Linear weight gradients written densely (sgemm) and read back by Adam,
+        /// median seconds, measured alternately with `trainStepSeconds` (which uses the fused
+        /// low-rank path where it pays).
+        public var trainStepUnfusedSeconds: Double
+        /// Median over adjacent (fused, dense) step pairs of fused seconds / dense seconds.
+        public var fusedOverDenseStep: Double
+        /// The part that changes, alone: sgemm dW of the deferred Linear weights + Adam over all
+        /// parameters (dense), versus Adam computing those dW on the fly (fused); medians, and
+        /// the median of adjacent-pair ratios. NaN when no weight is deferred at this shape.
+        public var updateDenseSeconds: Double
+        public var updateFusedSeconds: Double
+        public var fusedOverDenseUpdate: Double
+        /// The Adam update alone (all parameters, dense gradients), median seconds.
         public var adamStepSeconds: Double
+        /// Adam's achieved memory traffic, GB/s: 7 floats (28 bytes) per parameter and step,
+        /// read p, g, m, v and write p, m, v.
+        public var adamGBps: Double
+        /// Same-run multi-threaded copy bandwidth, GB/s, counting read + write bytes (memcpy of
+        /// 256 MiB cut into the same parts as Adam, measured alternately with Adam).
+        public var copyGBps: Double
         public var inferenceImagesPerSecondBatch6: Double
         public var inferenceImagesPerSecondBatch64: Double
         public var inferenceGFLOPsBatch64: Double
@@ -87,19 +105,52 @@ public enum EngineBenchmark {
         }
         let x6 = randomBatch(batch)
         let labels = (0..<batch).map { $0 % config.numClasses }
-        progress("\(label): train steps")
-        var times: [Double] = []
-        for r in 0...repeats {
-            let t0 = now()
-            try trainer.step(input: x6, labels: labels, rng: &rng)
-            if r > 0 { times.append(now() - t0) }
+        progress("\(label): train steps (fused and dense FC gradients, alternating)")
+        let wasDeferred = Linear.deferredWeightGradients
+        defer { Linear.deferredWeightGradients = wasDeferred }
+        var times: [Double] = [], unfusedTimes: [Double] = []
+        // Steps alternate fused/dense; adjacent steps see the same machine, so the per-pair
+        // ratio is steadier than a ratio of medians (at least 8 pairs).
+        for r in 0...max(8, repeats) {
+            for fused in [true, false] {
+                Linear.deferredWeightGradients = fused
+                let t0 = now()
+                try trainer.step(input: x6, labels: labels, rng: &rng)
+                if r > 0 { fused ? times.append(now() - t0) : unfusedTimes.append(now() - t0) }
+            }
         }
-        let train = median(times)
+        let train = median(times), trainUnfused = median(unfusedTimes)
         let peak = peakRSSBytes()
-        var adamTimes: [Double] = []
-        for _ in 0..<max(3, repeats) {
-            let t0 = now(); trainer.optimizer.step(net.parameters); adamTimes.append(now() - t0)
+        // The mechanism alone, on one gradient: dense = sgemm dW for the deferred weights, then
+        // Adam over everything; fused = Adam over everything computing those dW on the fly.
+        progress("\(label): FC gradient + Adam, dense vs fused (alternating)")
+        Linear.deferredWeightGradients = true
+        try trainer.step(input: x6, labels: labels, rng: &rng)
+        Linear.deferredWeightGradients = wasDeferred
+        let deferred = net.parameters.filter(\.gradientIsDeferred)
+        var fusedUpd: [Double] = [], denseUpd: [Double] = []
+        if !deferred.isEmpty {
+            for r in 0...max(9, 2 * repeats) {
+                let t0 = now(); trainer.optimizer.step(net.parameters); let f = now() - t0
+                let t1 = now()
+                for p in deferred { p.materialiseGradient() }
+                trainer.optimizer.step(net.parameters)
+                let d = now() - t1
+                for p in deferred { p.restoreDeferredGradient() }
+                if r > 0 { fusedUpd.append(f); denseUpd.append(d) }
+            }
         }
+        progress("\(label): Adam alone and copy bandwidth (alternating)")
+        for p in net.parameters { p.materialiseGradient() }   // dense gradients: 7 floats/element
+        let copy = CopyBench(bytes: 256 << 20)
+        var adamTimes: [Double] = [], copyTimes: [Double] = []
+        // Cheap (~0.1-0.3 s a pair) and the noisiest figure on a shared machine: more samples.
+        for r in 0...max(9, 2 * repeats) {
+            let c = copy.seconds()
+            let t0 = now(); trainer.optimizer.step(net.parameters); let a = now() - t0
+            if r > 0 { adamTimes.append(a); copyTimes.append(c) }
+        }
+        let adam = median(adamTimes)
         let fwd = Double(net.forwardFlopsPerImage)
         progress("\(label): inference")
         func inference(_ n: Int) throws -> Double {
@@ -122,9 +173,89 @@ public enum EngineBenchmark {
                             forwardFlopsPerImage: fwd, trainStepSeconds: train,
                             trainImagesPerSecond: Double(batch) / train,
                             trainGFLOPs: 3 * fwd * Double(batch) / train / 1e9,
-                            adamStepSeconds: median(adamTimes),
+                            trainStepUnfusedSeconds: trainUnfused,
+                            fusedOverDenseStep: median(zip(times, unfusedTimes).map { $0 / $1 }),
+                            updateDenseSeconds: median(denseUpd), updateFusedSeconds: median(fusedUpd),
+                            fusedOverDenseUpdate: median(zip(fusedUpd, denseUpd).map { $0 / $1 }),
+                            adamStepSeconds: adam,
+                            adamGBps: 28 * Double(net.parameterCount) / adam / 1e9,
+                            copyGBps: 2 * Double(copy.bytes) / median(copyTimes) / 1e9,
                             inferenceImagesPerSecondBatch6: inf6, inferenceImagesPerSecondBatch64: inf64,
                             inferenceGFLOPsBatch64: fwd * inf64 / 1e9,
                             peakRSSAfterTrainBytes: peak, convGemm: gemm)
+    }
+}
+
+/// A multi-threaded memcpy of a large buffer, cut into parts the way Adam cuts its pass: the
+/// machine's achievable streaming bandwidth, to judge Adam's GB/s against in the same run.
+final class CopyBench {
+    let bytes: Int
+    private let src: FloatBuffer, dst: FloatBuffer
+
+    init(bytes: Int) {
+        self.bytes = bytes
+        src = FloatBuffer(count: bytes / 4); dst = FloatBuffer(count: bytes / 4)
+        for i in stride(from: 0, to: bytes / 4, by: 1024) { src.ptr[i] = Float(i) }
+    }
+
+    /// Seconds for one copy of `bytes` bytes (read `bytes`, write `bytes`).
+    func seconds() -> Double {
+        let n = bytes / 4, parts = min(Adam.maximumParts, max(1, n / Adam.elementsPerPart))
+        let s = src.ptr, d = dst.ptr
+        let t0 = EngineBenchmark.now()
+        parallelFor(parts) { part in
+            let lo = part * n / parts, hi = (part + 1) * n / parts
+            memcpy(d + lo, s + lo, (hi - lo) * 4)
+        }
+        return EngineBenchmark.now() - t0
+    }
+}
+
+extension EngineBenchmark {
+    /// One round of the headline figures, for interleaving with another measurement (PyTorch,
+    /// or this program under glibc's default malloc) in the same run.
+    public struct RoundFigures: Codable, Sendable {
+        public var sgemmSquare2048GFLOPs: Double
+        public var trainStepSeconds: Double
+        public var inferenceImagesPerSecondBatch64: Double
+    }
+
+    /// A full AlexNet (224 px, 1000 classes) with an Adam trainer and fixed inputs, kept across rounds.
+    public final class Rig {
+        let net: AlexNet, trainer: Trainer
+        let x6: Tensor, x64: Tensor, labels: [Int]
+        var rng = SeededGenerator(seed: 2)
+
+        public init(batch: Int = 6) throws {
+            let config = AlexNetConfig(numClasses: 1000)
+            net = try AlexNet(config: config, seed: 1)
+            trainer = try Trainer(model: net, optimizer: Adam(lr: 1e-4))
+            let s = config.inputSize
+            var g = SeededGenerator(seed: 3)
+            x6 = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in g.uniform(-2, 2) })
+            x64 = Tensor(shape: [64, 3, s, s], data: (0..<(64 * 3 * s * s)).map { _ in g.uniform(-2, 2) })
+            labels = (0..<batch).map { $0 % 1000 }
+        }
+
+        /// Median train step over `repeats` steps after one warm-up, median batch-64 inference,
+        /// and square-2048 sgemm, measured now.
+        public func round(repeats: Int) throws -> RoundFigures {
+            let sq = EngineBenchmark.sgemmGFLOPs(m: 2048, k: 2048, n: 2048, repeats: max(3, repeats))
+            var ts: [Double] = []
+            for r in 0...repeats {
+                let t0 = EngineBenchmark.now()
+                try trainer.step(input: x6, labels: labels, rng: &rng)
+                if r > 0 { ts.append(EngineBenchmark.now() - t0) }
+            }
+            net.evalBatchSize = 64
+            var inf: [Double] = []
+            for r in 0...max(1, repeats / 2) {
+                let t0 = EngineBenchmark.now()
+                _ = try net.forward(x64, training: false, rng: &rng)
+                if r > 0 { inf.append(EngineBenchmark.now() - t0) }
+            }
+            return RoundFigures(sgemmSquare2048GFLOPs: sq, trainStepSeconds: EngineBenchmark.median(ts),
+                                inferenceImagesPerSecondBatch64: 64 / EngineBenchmark.median(inf))
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A reusable, 64-byte-aligned Float32 buffer.
 ///
 /// Large activations, im2col matrices and gradients live in these and are allocated once
@@ -15,6 +17,7 @@ final class FloatBuffer {
     deinit { UnsafeMutableRawPointer(ptr).deallocate() }
 
     private static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
+        BufferAllocations.record(bytes: n * MemoryLayout<Float>.stride)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: n * MemoryLayout<Float>.stride, alignment: 64)
         let p = raw.bindMemory(to: Float.self, capacity: n)
         p.initialize(repeating: 0, count: n)
@@ -51,7 +54,29 @@ final class IndexBuffer {
         if n <= capacity { return }
         ptr.deallocate()
         capacity = n
+        BufferAllocations.record(bytes: n * MemoryLayout<Int32>.stride)
         ptr = .allocate(capacity: n)
         ptr.initialize(repeating: 0, count: n)
+    }
+}
+
+/// Counts of the Engine's buffer allocations (FloatBuffer, IndexBuffer) since the process
+/// started, so a test can prove that a warmed-up training loop allocates no buffers.
+public enum BufferAllocations {
+    static let countAll = Atomic<Int>(0)
+    static let countLarge = Atomic<Int>(0)
+    static let bytesAll = Atomic<Int>(0)
+    /// Allocations of at least this many bytes count as large.
+    public static let largeBytes = 1 << 20
+
+    static func record(bytes: Int) {
+        countAll.add(1, ordering: .relaxed)
+        bytesAll.add(bytes, ordering: .relaxed)
+        if bytes >= largeBytes { countLarge.add(1, ordering: .relaxed) }
+    }
+
+    /// (all allocations, allocations ≥ 1 MiB, bytes) so far.
+    public static var snapshot: (count: Int, large: Int, bytes: Int) {
+        (countAll.load(ordering: .relaxed), countLarge.load(ordering: .relaxed), bytesAll.load(ordering: .relaxed))
     }
 }

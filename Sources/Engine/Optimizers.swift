@@ -16,11 +16,19 @@ public protocol Optimizer: AnyObject {
 /// Adam with PyTorch semantics (`torch.optim.Adam`, amsgrad off, single-tensor CPU path):
 /// g ← g + wd·p; m ← m + (1−β1)(g − m); v ← β2·v + (1−β2)·g²;
 /// p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + eps), with t counted per parameter.
-/// One fused pass over each parameter (split over two threads for large tensors).
+///
+/// One fused pass over all parameters at once (cut into fixed parts, run on
+/// `ParallelConfig.threads`; the update is element-wise, so the cut cannot change a result).
+/// A parameter whose gradient is deferred as low-rank factors (`LowRankGradient`, a Linear
+/// weight at small batch) gets each gradient element computed on the fly in the same pass, so
+/// its dense gradient is never written nor read: memory traffic 6 floats per element instead of
+/// 7 here plus the 1 write of the gradient product.
 public final class Adam: Optimizer {
     public var lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     private var m: [String: FloatBuffer] = [:], v: [String: FloatBuffer] = [:]
     private var sizes: [String: Int] = [:], steps: [String: Int] = [:]
+    /// The per-step work list, kept so a step allocates nothing once warmed up.
+    private var jobs: [AdamJob] = []
 
     public init(lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0) {
         self.lr = lr; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
@@ -37,24 +45,41 @@ public final class Adam: Optimizer {
         return (mb, vb)
     }
 
+    /// Parts the whole update is cut into (a function of the total size only; more parts than
+    /// threads so a thread slowed by the shared machine does not hold the others up).
+    static let maximumParts = 16
+    static let elementsPerPart = 1 << 17
+
     public func step(_ params: [Parameter]) {
+        jobs.removeAll(keepingCapacity: true)
+        var total = 0
         for p in params where p.requiresGrad {
             let (mb, vb) = buffers(p)
             let t = (steps[p.key] ?? 0) + 1
             steps[p.key] = t
             // PyTorch computes these scalars in double precision, then the tensor ops in float.
             let bc1 = 1 - pow(Double(beta1), Double(t)), bc2 = 1 - pow(Double(beta2), Double(t))
-            let stepSize = Float(Double(lr) / bc1), bc2Sqrt = Float(bc2.squareRoot())
-            let b1c = 1 - beta1, b2 = beta2, b2c = 1 - beta2, eps = eps, wd = weightDecay
-            let pw = p.value.ptr, g = p.grad.ptr, mp = mb.ptr, vp = vb.ptr
-            let n = p.count
-            let parts = n >= 1 << 18 ? 8 : 1
+            var job = AdamJob(start: total, count: p.count, pw: p.value.ptr, g: nil, mp: mb.ptr, vp: vb.ptr,
+                              stepSize: Float(Double(lr) / bc1), bc2Sqrt: Float(bc2.squareRoot()), lowRank: nil)
+            if let d = p.deferredGradient { job.lowRank = d } else { job.g = p.grad.ptr }
+            jobs.append(job)
+            total += p.count
+        }
+        let s = AdamScalars(wd: weightDecay, b1c: 1 - beta1, b2: beta2, b2c: 1 - beta2, eps: eps)
+        let parts = min(Adam.maximumParts, max(1, total / Adam.elementsPerPart))
+        jobs.withUnsafeBufferPointer { js in
             parallelFor(parts) { part in
-                let lo = part * n / parts, hi = (part + 1) * n / parts
-                // Explicit SIMD (the compiler does not vectorise sqrt/div here); element-wise the
-                // same operations in the same order as the scalar tail, so results are identical.
-                adamUpdate(pw, g, mp, vp, lo, hi, wd: wd, b1c: b1c, b2: b2, b2c: b2c,
-                           stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
+                let lo = Int((Int64(part) * Int64(total)) / Int64(parts))
+                let hi = Int((Int64(part + 1) * Int64(total)) / Int64(parts))
+                for j in js where j.start < hi && j.start + j.count > lo {
+                    let a = max(lo, j.start) - j.start, b = min(hi, j.start + j.count) - j.start
+                    if let d = j.lowRank {
+                        adamUpdateLowRank(j, d, a, b, s)
+                    } else {
+                        adamUpdate(j.pw, j.g!, j.mp, j.vp, a, b, wd: s.wd, b1c: s.b1c, b2: s.b2, b2c: s.b2c,
+                                   stepSize: j.stepSize, bc2Sqrt: j.bc2Sqrt, eps: s.eps)
+                    }
+                }
             }
         }
     }
@@ -172,5 +197,69 @@ private func adamUpdate(_ pw: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePoi
         mp[i] = mi; vp[i] = vi
         pw[i] = pw[i] - stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))
         i += 1
+    }
+}
+
+/// One parameter's share of an Adam step.
+private struct AdamJob {
+    var start: Int, count: Int
+    var pw: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>?
+    var mp: UnsafeMutablePointer<Float>, vp: UnsafeMutablePointer<Float>
+    var stepSize: Float, bc2Sqrt: Float
+    var lowRank: LowRankGradient?
+}
+
+private struct AdamScalars { var wd: Float, b1c: Float, b2: Float, b2c: Float, eps: Float }
+
+/// Adam on elements [lo, hi) of a rows×cols weight whose gradient is Σₙ a[n, r]·b[n, c]:
+/// each gradient element is summed in increasing n (multiply, then add, in Float) right before
+/// its update, so the value depends only on the factors, never on the cut into parts. The
+/// update itself is the same operations in the same order as `adamUpdate`.
+private func adamUpdateLowRank(_ j: AdamJob, _ d: LowRankGradient, _ lo: Int, _ hi: Int, _ s: AdamScalars) {
+    typealias V = SIMD8<Float>
+    let rows = d.rows, cols = d.cols, batch = d.batch, fa = d.a.ptr, fb = d.b.ptr
+    let pw = j.pw, mp = j.mp, vp = j.vp
+    let wd = s.wd, b1c = s.b1c, b2 = s.b2, b2c = s.b2c, eps = s.eps, stepSize = j.stepSize, bc2Sqrt = j.bc2Sqrt
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: batch) { coef in
+        var e = lo
+        while e < hi {
+            let r = e / cols, c0 = e - r * cols, c1 = min(cols, c0 + (hi - e))
+            for n in 0..<batch { coef[n] = fa[n * rows + r] }
+            let row = r * cols
+            var c = c0
+            while c + 8 <= c1 {
+                var gv = coef[0] * UnsafeRawPointer(fb + c).loadUnaligned(as: V.self)
+                var n = 1
+                while n < batch {
+                    gv = gv + coef[n] * UnsafeRawPointer(fb + n * cols + c).loadUnaligned(as: V.self)
+                    n += 1
+                }
+                let i = row + c
+                let p0 = UnsafeRawPointer(pw + i).loadUnaligned(as: V.self)
+                if wd != 0 { gv = gv + wd * p0 }
+                let m0 = UnsafeRawPointer(mp + i).loadUnaligned(as: V.self)
+                let v0 = UnsafeRawPointer(vp + i).loadUnaligned(as: V.self)
+                let m1 = m0 + b1c * (gv - m0)
+                let v1 = b2 * v0 + b2c * gv * gv
+                let p1 = p0 - stepSize * (m1 / (v1.squareRoot() / bc2Sqrt + eps))
+                UnsafeMutableRawPointer(mp + i).storeBytes(of: m1, as: V.self)
+                UnsafeMutableRawPointer(vp + i).storeBytes(of: v1, as: V.self)
+                UnsafeMutableRawPointer(pw + i).storeBytes(of: p1, as: V.self)
+                c += 8
+            }
+            while c < c1 {
+                var gi = coef[0] * fb[c]
+                var n = 1
+                while n < batch { gi = gi + coef[n] * fb[n * cols + c]; n += 1 }
+                let i = row + c
+                if wd != 0 { gi = gi + wd * pw[i] }
+                let mi = mp[i] + b1c * (gi - mp[i])
+                let vi = b2 * vp[i] + b2c * gi * gi
+                mp[i] = mi; vp[i] = vi
+                pw[i] = pw[i] - stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))
+                c += 1
+            }
+            e += c1 - c0
+        }
     }
 }

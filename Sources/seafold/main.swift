@@ -1,8 +1,32 @@
 import ArgumentParser
 import Engine
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-// Entry point. Before anything else, make sure OpenBLAS runs on a kernel that suits this CPU
+// Optional tuned malloc, first thing (SEAFOLD_MALLOC=tuned). glibc hands large freed blocks
+// back to the kernel (mmap'd chunks are unmapped, the heap top is trimmed) and faults them in
+// again on the next use: for PyTorch's AlexNet train step that cost 1.7-5.6x here
+// (shared/MACHINE.md), and these are the settings of PyTorch's tuned run (MALLOC_MMAP_MAX_=0,
+// MALLOC_TRIM_THRESHOLD_=1e11). seafold's engine, though, allocates its big buffers once and
+// nothing large per step (AllocationTests), and measured interleaved on this machine the tuned
+// setting did not help its train step or inference (tuned/default 1.06-1.29 over 11 rounds of
+// `seafold bench engine --malloc-compare`; BENCHMARKS.md), so glibc's defaults stay the
+// default and the tuning is opt-in until a workload shows it pays.
+#if canImport(Glibc)
+if ProcessInfo.processInfo.environment["SEAFOLD_MALLOC"] == "tuned",
+   let sym = dlsym(dlopen(nil, RTLD_NOW), "mallopt") {
+    // <malloc.h> is not part of Swift's Glibc module: mallopt by symbol, constants from malloc.h.
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    let mallopt = unsafeBitCast(sym, to: Mallopt.self)
+    let M_TRIM_THRESHOLD: Int32 = -1, M_MMAP_MAX: Int32 = -4
+    _ = mallopt(M_MMAP_MAX, 0)
+    _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+}
+#endif
+
+// Before anything else, make sure OpenBLAS runs on a kernel that suits this CPU
 // (the Debian build falls back to a slow SSE3 kernel; see docs/ARCHITECTURE.md, "BLAS kernel").
 BLASKernel.ensureFastKernel(verbose: CommandLine.arguments.contains("--verbose"))
 // One engine thread per core by default (workers set their own with --threads); OpenBLAS

@@ -20,6 +20,21 @@ public final class Linear: Layer {
 
     var forwardFlops: Int { 2 * inFeatures * outFeatures }
 
+    /// Whether large Linear layers leave their weight gradient as low-rank factors at small
+    /// batches (on by default; off gives the dense sgemm gradient, for comparisons).
+    nonisolated(unsafe) public static var deferredWeightGradients = true
+    /// Largest batch for which deferring pays: the fused optimizer spends `batch` multiply-adds
+    /// per element to avoid writing and re-reading the dense gradient (2 floats of memory
+    /// traffic per element); beyond ~8 terms the arithmetic costs about as much as the traffic.
+    static let deferredGradientMaxBatch = 8
+    /// Smallest weight (elements) worth deferring: below L2-cache size the dense gradient is cheap.
+    static let deferredGradientMinCount = 1 << 18
+
+    func defersWeightGradient(batch: Int) -> Bool {
+        Linear.deferredWeightGradients && batch <= Linear.deferredGradientMaxBatch
+            && weight.count >= Linear.deferredGradientMinCount
+    }
+
     func reset(rng: inout SeededGenerator) { pytorchDefaultInit(weight: weight, bias: bias, fanIn: inFeatures, rng: &rng) }
 
     override func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, training: Bool,
@@ -36,10 +51,14 @@ public final class Linear: Layer {
 
     override func backward(_ gy: UnsafeMutablePointer<Float>, batch: Int, inputGrad: Bool) -> UnsafeMutablePointer<Float> {
         guard let x = input else { fatalError("Linear.backward before forward") }
-        if weight.requiresGrad {
+        if weight.requiresGrad && defersWeightGradient(batch: batch) {
+            // dW = gyᵀ·x is rank `batch`: keep the factors; Adam computes dW on the fly.
+            weight.deferGradient(rows: outFeatures, cols: inFeatures, batch: batch,
+                                 a: gy, lda: outFeatures, b: x, ldb: inFeatures)
+        } else if weight.requiresGrad {
             // dW[out, in] = gyᵀ[out, N] · x[N, in]
             sgemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: batch,
-                  a: gy, lda: outFeatures, b: x, ldb: inFeatures, beta: 0, c: weight.grad.ptr, ldc: inFeatures)
+                  a: gy, lda: outFeatures, b: x, ldb: inFeatures, beta: 0, c: weight.gradForOverwrite().ptr, ldc: inFeatures)
         }
         if bias.requiresGrad {
             let db = bias.grad.ptr
