@@ -13,6 +13,16 @@ final class NetnsDemoTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [DeploymentFiles.url("cluster/netns-demo.sh").path, "--preset", "smoke", "--cut-link", "5"]
+        // The binary built with these tests (next to the bundle), not a stale one the script
+        // would find under .build/{release,debug} of another build configuration.
+        let bundle = Bundle.main.bundleURL
+        let built = [bundle.appendingPathComponent("seafold"), bundle.deletingLastPathComponent().appendingPathComponent("seafold")]
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        if let built, ProcessInfo.processInfo.environment["SEAFOLD_BIN"] == nil {
+            var env = ProcessInfo.processInfo.environment
+            env["SEAFOLD_BIN"] = built.path
+            process.environment = env
+        }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
