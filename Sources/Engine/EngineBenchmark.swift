@@ -60,8 +60,8 @@ public enum EngineBenchmark {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
-    /// Median GFLOP/s of C[M×N] = A[M×K]·B[K×N] (row-major, no transposes).
-    public static func sgemmGFLOPs(m: Int, k: Int, n: Int, repeats: Int) -> Double {
+    /// Median GFLOP/s of C[M×N] = op(A)·op(B) through the engine's `sgemm` (row-major).
+    public static func sgemmGFLOPs(m: Int, k: Int, n: Int, transA: Bool = false, transB: Bool = false, repeats: Int) -> Double {
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         var rng = SeededGenerator(seed: 1)
         for i in 0..<(m * k) { a.ptr[i] = rng.uniform(-1, 1) }
@@ -69,7 +69,8 @@ public enum EngineBenchmark {
         var times: [Double] = []
         for r in 0...max(1, repeats) {
             let t0 = now()
-            sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.ptr, lda: k, b: b.ptr, ldb: n, beta: 0, c: c.ptr, ldc: n)
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a.ptr, lda: transA ? m : k,
+                  b: b.ptr, ldb: transB ? k : n, beta: 0, c: c.ptr, ldc: n)
             if r > 0 { times.append(now() - t0) }   // first call warms up
         }
         return 2.0 * Double(m) * Double(k) * Double(n) / median(times) / 1e9

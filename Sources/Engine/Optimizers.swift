@@ -167,6 +167,39 @@ public final class SGD: Optimizer {
     }
 }
 
+/// Adam's update of the 8 elements at i given their gradient `gv` (weight decay added here).
+/// `adamElement` is the same operations in the same order for one element, so the SIMD body and
+/// the scalar tail give identical values.
+@inline(__always)
+private func adamLanes(_ g: SIMD8<Float>, _ i: Int, _ pw: UnsafeMutablePointer<Float>,
+                       _ mp: UnsafeMutablePointer<Float>, _ vp: UnsafeMutablePointer<Float>,
+                       wd: Float, b1c: Float, b2: Float, b2c: Float, stepSize: Float, bc2Sqrt: Float, eps: Float) {
+    typealias V = SIMD8<Float>
+    let p0 = UnsafeRawPointer(pw + i).loadUnaligned(as: V.self)
+    var gv = g
+    if wd != 0 { gv = gv + wd * p0 }
+    let m0 = UnsafeRawPointer(mp + i).loadUnaligned(as: V.self)
+    let v0 = UnsafeRawPointer(vp + i).loadUnaligned(as: V.self)
+    let m1 = m0 + b1c * (gv - m0)
+    let v1 = b2 * v0 + b2c * gv * gv
+    let p1 = p0 - stepSize * (m1 / (v1.squareRoot() / bc2Sqrt + eps))
+    UnsafeMutableRawPointer(mp + i).storeBytes(of: m1, as: V.self)
+    UnsafeMutableRawPointer(vp + i).storeBytes(of: v1, as: V.self)
+    UnsafeMutableRawPointer(pw + i).storeBytes(of: p1, as: V.self)
+}
+
+@inline(__always)
+private func adamElement(_ g: Float, _ i: Int, _ pw: UnsafeMutablePointer<Float>,
+                         _ mp: UnsafeMutablePointer<Float>, _ vp: UnsafeMutablePointer<Float>,
+                         wd: Float, b1c: Float, b2: Float, b2c: Float, stepSize: Float, bc2Sqrt: Float, eps: Float) {
+    var gi = g
+    if wd != 0 { gi = gi + wd * pw[i] }
+    let mi = mp[i] + b1c * (gi - mp[i])
+    let vi = b2 * vp[i] + b2c * gi * gi
+    mp[i] = mi; vp[i] = vi
+    pw[i] = pw[i] - stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))
+}
+
 /// The fused Adam element update on [lo, hi): 8 lanes at a time, then a scalar tail.
 @inline(__always)
 private func adamUpdate(_ pw: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
@@ -176,26 +209,12 @@ private func adamUpdate(_ pw: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePoi
     typealias V = SIMD8<Float>
     var i = lo
     while i + 8 <= hi {
-        let p0 = UnsafeRawPointer(pw + i).loadUnaligned(as: V.self)
-        var gv = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
-        if wd != 0 { gv = gv + wd * p0 }
-        let m0 = UnsafeRawPointer(mp + i).loadUnaligned(as: V.self)
-        let v0 = UnsafeRawPointer(vp + i).loadUnaligned(as: V.self)
-        let m1 = m0 + b1c * (gv - m0)
-        let v1 = b2 * v0 + b2c * gv * gv
-        let p1 = p0 - stepSize * (m1 / (v1.squareRoot() / bc2Sqrt + eps))
-        UnsafeMutableRawPointer(mp + i).storeBytes(of: m1, as: V.self)
-        UnsafeMutableRawPointer(vp + i).storeBytes(of: v1, as: V.self)
-        UnsafeMutableRawPointer(pw + i).storeBytes(of: p1, as: V.self)
+        adamLanes(UnsafeRawPointer(g + i).loadUnaligned(as: V.self), i, pw, mp, vp, wd: wd, b1c: b1c, b2: b2,
+                  b2c: b2c, stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
         i += 8
     }
     while i < hi {
-        var gi = g[i]
-        if wd != 0 { gi = gi + wd * pw[i] }
-        let mi = mp[i] + b1c * (gi - mp[i])
-        let vi = b2 * vp[i] + b2c * gi * gi
-        mp[i] = mi; vp[i] = vi
-        pw[i] = pw[i] - stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))
+        adamElement(g[i], i, pw, mp, vp, wd: wd, b1c: b1c, b2: b2, b2c: b2c, stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
         i += 1
     }
 }
@@ -234,29 +253,16 @@ private func adamUpdateLowRank(_ j: AdamJob, _ d: LowRankGradient, _ lo: Int, _ 
                     gv = gv + coef[n] * UnsafeRawPointer(fb + n * cols + c).loadUnaligned(as: V.self)
                     n += 1
                 }
-                let i = row + c
-                let p0 = UnsafeRawPointer(pw + i).loadUnaligned(as: V.self)
-                if wd != 0 { gv = gv + wd * p0 }
-                let m0 = UnsafeRawPointer(mp + i).loadUnaligned(as: V.self)
-                let v0 = UnsafeRawPointer(vp + i).loadUnaligned(as: V.self)
-                let m1 = m0 + b1c * (gv - m0)
-                let v1 = b2 * v0 + b2c * gv * gv
-                let p1 = p0 - stepSize * (m1 / (v1.squareRoot() / bc2Sqrt + eps))
-                UnsafeMutableRawPointer(mp + i).storeBytes(of: m1, as: V.self)
-                UnsafeMutableRawPointer(vp + i).storeBytes(of: v1, as: V.self)
-                UnsafeMutableRawPointer(pw + i).storeBytes(of: p1, as: V.self)
+                adamLanes(gv, row + c, pw, mp, vp, wd: wd, b1c: b1c, b2: b2, b2c: b2c,
+                          stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
                 c += 8
             }
             while c < c1 {
                 var gi = coef[0] * fb[c]
                 var n = 1
                 while n < batch { gi = gi + coef[n] * fb[n * cols + c]; n += 1 }
-                let i = row + c
-                if wd != 0 { gi = gi + wd * pw[i] }
-                let mi = mp[i] + b1c * (gi - mp[i])
-                let vi = b2 * vp[i] + b2c * gi * gi
-                mp[i] = mi; vp[i] = vi
-                pw[i] = pw[i] - stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))
+                adamElement(gi, row + c, pw, mp, vp, wd: wd, b1c: b1c, b2: b2, b2c: b2c,
+                            stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
                 c += 1
             }
             e += c1 - c0

@@ -57,18 +57,7 @@ public enum ConvBenchmark {
 
     /// Median GFLOP/s of C[M×N] = op(A)·op(B) through the engine's `sgemm` (first call warms up).
     public static func sgemmGFLOPs(m: Int, k: Int, n: Int, transA: Bool = false, transB: Bool = false, repeats: Int) -> Double {
-        let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
-        var rng = SeededGenerator(seed: 1)
-        for i in 0..<(m * k) { a.ptr[i] = rng.uniform(-1, 1) }
-        for i in 0..<(k * n) { b.ptr[i] = rng.uniform(-1, 1) }
-        var times: [Double] = []
-        for r in 0...max(1, repeats) {
-            let t0 = now()
-            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a.ptr, lda: transA ? m : k,
-                  b: b.ptr, ldb: transB ? k : n, beta: 0, c: c.ptr, ldc: n)
-            if r > 0 { times.append(now() - t0) }
-        }
-        return 2.0 * Double(m) * Double(k) * Double(n) / median(times) / 1e9
+        EngineBenchmark.sgemmGFLOPs(m: m, k: k, n: n, transA: transA, transB: transB, repeats: repeats)
     }
 
     /// The convolutions of torchvision's AlexNet at `inputSize` (fresh layers, PyTorch init).
