@@ -13,9 +13,16 @@ enum Console {
 
     static func endStatus() { if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
 
-    static func info(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    static func info(_ line: String) { toStderr(line + "\n") }
 
-    static func warn(_ line: String) { FileHandle.standardError.write(Data(("warning: " + line + "\n").utf8)) }
+    static func warn(_ line: String) { toStderr("warning: " + line + "\n") }
+
+    /// Flushes stdout first: when both streams go to one file (`> out.txt 2>&1`), a buffered
+    /// table on stdout would otherwise be cut mid-line by an unbuffered stderr line.
+    private static func toStderr(_ text: String) {
+        fflush(stdout)
+        FileHandle.standardError.write(Data(text.utf8))
+    }
 
     static func printJSON<T: Encodable>(_ value: T) throws {
         let enc = JSONEncoder()
