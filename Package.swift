@@ -30,7 +30,10 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
 
         .target(name: "SeafoldCore", swiftSettings: fast),
-        .target(name: "Engine", dependencies: ["SeafoldCore", "COpenBLAS"], swiftSettings: fast),
+        // Element-wise kernels compiled for AVX-512/AVX2/SSE2 and picked at run time; no FMA
+        // contraction, so every variant rounds exactly like the scalar definition.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
+        .target(name: "Engine", dependencies: ["SeafoldCore", "COpenBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG"], swiftSettings: fast),
         .target(name: "Classifiers", dependencies: ["SeafoldCore", "COpenBLAS"], swiftSettings: fast),
         .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast),
@@ -56,7 +59,7 @@ let package = Package(
         ], swiftSettings: v5),
 
         .testTarget(name: "SeafoldCoreTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "SeafoldCore", "CKernels"], swiftSettings: v5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "WeightStatsTests", dependencies: ["WeightStats"], swiftSettings: v5),

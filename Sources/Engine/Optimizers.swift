@@ -1,4 +1,5 @@
 import SeafoldCore
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,8 @@ public protocol Optimizer: AnyObject {
 /// A parameter whose gradient is deferred as low-rank factors (`LowRankGradient`, a Linear
 /// weight at small batch) gets each gradient element computed on the fly in the same pass, so
 /// its dense gradient is never written nor read: memory traffic 6 floats per element instead of
-/// 7 here plus the 1 write of the gradient product.
+/// 7 here plus the 1 write of the gradient product. The element kernels are in C (`CKernels`,
+/// AVX-512/AVX2/SSE2 picked at run time, no FMA contraction: every variant gives the same bytes).
 public final class Adam: Optimizer {
     public var lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     private var m: [String: FloatBuffer] = [:], v: [String: FloatBuffer] = [:]
@@ -73,11 +75,13 @@ public final class Adam: Optimizer {
                 let hi = Int((Int64(part + 1) * Int64(total)) / Int64(parts))
                 for j in js where j.start < hi && j.start + j.count > lo {
                     let a = max(lo, j.start) - j.start, b = min(hi, j.start + j.count) - j.start
+                    var k = seafold_adam_scalars(weight_decay: s.wd, one_minus_beta1: s.b1c, beta2: s.b2,
+                                                 one_minus_beta2: s.b2c, eps: s.eps, step_size: j.stepSize,
+                                                 bias_corr2_sqrt: j.bc2Sqrt)
                     if let d = j.lowRank {
-                        adamUpdateLowRank(j, d, a, b, s)
+                        seafold_adam_lowrank(j.pw, j.mp, j.vp, d.a.ptr, d.b.ptr, d.rows, d.cols, d.batch, a, b, &k)
                     } else {
-                        adamUpdate(j.pw, j.g!, j.mp, j.vp, a, b, wd: s.wd, b1c: s.b1c, b2: s.b2, b2c: s.b2c,
-                                   stepSize: j.stepSize, bc2Sqrt: j.bc2Sqrt, eps: s.eps)
+                        seafold_adam_dense(j.pw, j.g!, j.mp, j.vp, a, b, &k)
                     }
                 }
             }
@@ -167,58 +171,6 @@ public final class SGD: Optimizer {
     }
 }
 
-/// Adam's update of the 8 elements at i given their gradient `gv` (weight decay added here).
-/// `adamElement` is the same operations in the same order for one element, so the SIMD body and
-/// the scalar tail give identical values.
-@inline(__always)
-private func adamLanes(_ g: SIMD8<Float>, _ i: Int, _ pw: UnsafeMutablePointer<Float>,
-                       _ mp: UnsafeMutablePointer<Float>, _ vp: UnsafeMutablePointer<Float>,
-                       wd: Float, b1c: Float, b2: Float, b2c: Float, stepSize: Float, bc2Sqrt: Float, eps: Float) {
-    typealias V = SIMD8<Float>
-    let p0 = UnsafeRawPointer(pw + i).loadUnaligned(as: V.self)
-    var gv = g
-    if wd != 0 { gv = gv + wd * p0 }
-    let m0 = UnsafeRawPointer(mp + i).loadUnaligned(as: V.self)
-    let v0 = UnsafeRawPointer(vp + i).loadUnaligned(as: V.self)
-    let m1 = m0 + b1c * (gv - m0)
-    let v1 = b2 * v0 + b2c * gv * gv
-    let p1 = p0 - stepSize * (m1 / (v1.squareRoot() / bc2Sqrt + eps))
-    UnsafeMutableRawPointer(mp + i).storeBytes(of: m1, as: V.self)
-    UnsafeMutableRawPointer(vp + i).storeBytes(of: v1, as: V.self)
-    UnsafeMutableRawPointer(pw + i).storeBytes(of: p1, as: V.self)
-}
-
-@inline(__always)
-private func adamElement(_ g: Float, _ i: Int, _ pw: UnsafeMutablePointer<Float>,
-                         _ mp: UnsafeMutablePointer<Float>, _ vp: UnsafeMutablePointer<Float>,
-                         wd: Float, b1c: Float, b2: Float, b2c: Float, stepSize: Float, bc2Sqrt: Float, eps: Float) {
-    var gi = g
-    if wd != 0 { gi = gi + wd * pw[i] }
-    let mi = mp[i] + b1c * (gi - mp[i])
-    let vi = b2 * vp[i] + b2c * gi * gi
-    mp[i] = mi; vp[i] = vi
-    pw[i] = pw[i] - stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))
-}
-
-/// The fused Adam element update on [lo, hi): 8 lanes at a time, then a scalar tail.
-@inline(__always)
-private func adamUpdate(_ pw: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-                        _ mp: UnsafeMutablePointer<Float>, _ vp: UnsafeMutablePointer<Float>,
-                        _ lo: Int, _ hi: Int, wd: Float, b1c: Float, b2: Float, b2c: Float,
-                        stepSize: Float, bc2Sqrt: Float, eps: Float) {
-    typealias V = SIMD8<Float>
-    var i = lo
-    while i + 8 <= hi {
-        adamLanes(UnsafeRawPointer(g + i).loadUnaligned(as: V.self), i, pw, mp, vp, wd: wd, b1c: b1c, b2: b2,
-                  b2c: b2c, stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
-        i += 8
-    }
-    while i < hi {
-        adamElement(g[i], i, pw, mp, vp, wd: wd, b1c: b1c, b2: b2, b2c: b2c, stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
-        i += 1
-    }
-}
-
 /// One parameter's share of an Adam step.
 private struct AdamJob {
     var start: Int, count: Int
@@ -229,43 +181,3 @@ private struct AdamJob {
 }
 
 private struct AdamScalars { var wd: Float, b1c: Float, b2: Float, b2c: Float, eps: Float }
-
-/// Adam on elements [lo, hi) of a rows×cols weight whose gradient is Σₙ a[n, r]·b[n, c]:
-/// each gradient element is summed in increasing n (multiply, then add, in Float) right before
-/// its update, so the value depends only on the factors, never on the cut into parts. The
-/// update itself is the same operations in the same order as `adamUpdate`.
-private func adamUpdateLowRank(_ j: AdamJob, _ d: LowRankGradient, _ lo: Int, _ hi: Int, _ s: AdamScalars) {
-    typealias V = SIMD8<Float>
-    let rows = d.rows, cols = d.cols, batch = d.batch, fa = d.a.ptr, fb = d.b.ptr
-    let pw = j.pw, mp = j.mp, vp = j.vp
-    let wd = s.wd, b1c = s.b1c, b2 = s.b2, b2c = s.b2c, eps = s.eps, stepSize = j.stepSize, bc2Sqrt = j.bc2Sqrt
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: batch) { coef in
-        var e = lo
-        while e < hi {
-            let r = e / cols, c0 = e - r * cols, c1 = min(cols, c0 + (hi - e))
-            for n in 0..<batch { coef[n] = fa[n * rows + r] }
-            let row = r * cols
-            var c = c0
-            while c + 8 <= c1 {
-                var gv = coef[0] * UnsafeRawPointer(fb + c).loadUnaligned(as: V.self)
-                var n = 1
-                while n < batch {
-                    gv = gv + coef[n] * UnsafeRawPointer(fb + n * cols + c).loadUnaligned(as: V.self)
-                    n += 1
-                }
-                adamLanes(gv, row + c, pw, mp, vp, wd: wd, b1c: b1c, b2: b2, b2c: b2c,
-                          stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
-                c += 8
-            }
-            while c < c1 {
-                var gi = coef[0] * fb[c]
-                var n = 1
-                while n < batch { gi = gi + coef[n] * fb[n * cols + c]; n += 1 }
-                adamElement(gi, row + c, pw, mp, vp, wd: wd, b1c: b1c, b2: b2, b2c: b2c,
-                            stepSize: stepSize, bc2Sqrt: bc2Sqrt, eps: eps)
-                c += 1
-            }
-            e += c1 - c0
-        }
-    }
-}
