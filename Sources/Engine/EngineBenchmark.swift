@@ -50,7 +50,8 @@ public enum EngineBenchmark {
         public var convGemm: [GemmFigure]
     }
 
-    static func median(_ xs: [Double]) -> Double {
+    /// The median (mean of the two middle values for an even count; NaN when empty).
+    public static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted(); if s.isEmpty { return .nan }
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }

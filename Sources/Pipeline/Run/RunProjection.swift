@@ -67,7 +67,7 @@ public enum RunProjection {
         return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     }
 
-    static func median(_ a: [Double]) -> Double { let s = a.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
+    static func median(_ a: [Double]) -> Double { a.isEmpty ? 0 : EngineBenchmark.median(a) }
 
     static func randomTensor(_ shape: [Int], _ rng: inout SeededGenerator) -> Tensor {
         Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in rng.nextFloat() * 2 - 1 })

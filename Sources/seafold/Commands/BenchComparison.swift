@@ -25,10 +25,7 @@ struct Comparison: Codable {
 
     static var parentTuned: Bool { ProcessInfo.processInfo.environment["SEAFOLD_MALLOC"] == "tuned" }
 
-    static func median(_ xs: [Double]) -> Double? {
-        let s = xs.sorted(); if s.isEmpty { return nil }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
+    static func median(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : EngineBenchmark.median(xs) }
 
     static func run(pytorch: Bool, script: String?, mallocCompare: Bool, rounds: Int, repeats: Int,
                     threads: Int, progress: (String) -> Void) throws -> Comparison {

@@ -58,7 +58,7 @@ struct BenchDataCommand: ParsableCommand {
             }
             allCores.append(Double(folder.count) / Date().timeIntervalSince(t0))
         }
-        func median(_ a: [Double]) -> Double { let s = a.sorted(); return s[s.count / 2] }
+        let median = EngineBenchmark.median
         var genSeconds: Double? = nil
         if !skipGeneration {
             let t0 = Date()

@@ -55,8 +55,8 @@ struct BenchRunCommand: ParsableCommand {
                 }
             }
             func median(_ w: Int) -> Double? {
-                let s = out.demo.filter { $0.workers == w && $0.exitCode == 0 }.map(\.seconds).sorted()
-                return s.isEmpty ? nil : (s[(s.count - 1) / 2] + s[s.count / 2]) / 2
+                let s = out.demo.filter { $0.workers == w && $0.exitCode == 0 }.map(\.seconds)
+                return s.isEmpty ? nil : EngineBenchmark.median(s)
             }
             if out.demo.allSatisfy({ $0.exitCode == 0 }), let two = median(2), let one = median(1) {
                 out.demoSpeedup2x1Over1x2 = one / two
