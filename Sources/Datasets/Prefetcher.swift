@@ -75,7 +75,6 @@ public final class Prefetcher<Element> {
         let produce: (Int) throws -> Element?
         private let cond = NSCondition()
         private var queue: [Result<Element?, Error>] = []
-        private var head = 0
         private var cancelled = false
         private var ended = false
         private(set) var starved = 0
@@ -90,7 +89,7 @@ public final class Prefetcher<Element> {
             var i = 0
             while true {
                 cond.lock()
-                while queue.count - head >= depth && !cancelled { cond.wait() }
+                while queue.count >= depth && !cancelled { cond.wait() }
                 let stop = cancelled
                 cond.unlock()
                 if stop { return }
@@ -108,16 +107,15 @@ public final class Prefetcher<Element> {
             cond.lock()
             defer { cond.unlock() }
             if ended || cancelled { return nil }
-            if queue.count == head && !cancelled {
+            if queue.isEmpty && !cancelled {
                 starved += 1
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                while queue.count == head && !cancelled { cond.wait() }
+                while queue.isEmpty && !cancelled { cond.wait() }
                 starvedSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             }
-            if queue.count == head { return nil }
-            let r = queue[head]
-            head += 1
-            if head > 64 { queue.removeFirst(head); head = 0 }
+            if queue.isEmpty { return nil }
+            // Dropped as soon as it is taken: the queue never holds more than `depth` batches.
+            let r = queue.removeFirst()
             cond.broadcast()
             switch r {
             case .success(let e):
