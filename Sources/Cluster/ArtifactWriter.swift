@@ -18,7 +18,6 @@ final class ArtifactWriter {
     private let path: String
     private let cond = NSCondition()
     private var queue: [Data] = []
-    private var head = 0
     private var queuedBytes = 0
     private var busy = false
     private var closing = false
@@ -49,7 +48,7 @@ final class ArtifactWriter {
         cond.lock(); defer { cond.unlock() }
         closing = true
         cond.broadcast()
-        while (head < queue.count || busy) && error == nil { cond.wait() }
+        while (!queue.isEmpty || busy) && error == nil { cond.wait() }
         if let error { throw error }
         return hasher.finalize()
     }
@@ -58,7 +57,7 @@ final class ArtifactWriter {
     /// touches the file (the caller closes it next).
     func cancel() {
         cond.lock(); defer { cond.unlock() }
-        closing = true; queue = []; head = 0; queuedBytes = 0
+        closing = true; queue = []; queuedBytes = 0
         cond.broadcast()
         while busy { cond.wait() }
     }
@@ -66,11 +65,10 @@ final class ArtifactWriter {
     private func loop() {
         while true {
             cond.lock()
-            while head == queue.count && !closing { cond.wait() }
-            if head == queue.count || error != nil { cond.unlock(); return }
-            let data = queue[head]
-            head += 1
-            if head > 64 { queue.removeFirst(head); head = 0 }
+            while queue.isEmpty && !closing { cond.wait() }
+            if queue.isEmpty || error != nil { cond.unlock(); return }
+            // Dropped as soon as it is taken, so memory stays within `maxQueuedBytes` + one chunk.
+            let data = queue.removeFirst()
             busy = true
             cond.unlock()
             let failure = write(data)
