@@ -6,7 +6,12 @@ import XCTest
 final class FaultTests: XCTestCase {
     func testSilentWorkerLeaseExpiresTaskRerunsAndLateResultIsStale() throws {
         let dir = tempDir("lease")
-        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: coordinatorOptions())
+        // 0.25 s heartbeats (0.75 s liveness) rather than the harness's 0.1 s: with 0.3 s, a
+        // CPU stall on the shared test machine made the *real* worker reconnect too, and the
+        // exact attempt count below depends on only the silent peer expiring.
+        var co = coordinatorOptions(); co.heartbeatInterval = 0.25
+        var wo = workerOptions(dir, "real"); wo.heartbeatInterval = 0.25
+        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: co)
         try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec()))])
         let ended = runInBackground(c)
         defer { c.stop(); _ = ended.wait(timeout: .now() + 5) }
@@ -16,7 +21,7 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(assign.taskID, "T"); XCTAssertEqual(assign.attempt, 1)
         // The silent peer never heartbeats; a real worker joins and gets the task after expiry.
         let log = ExecLog()
-        let (w, _) = startWorker(c.endpoint, workerOptions(dir, "real"), runner: fakeRunner(name: "real", log: log))
+        let (w, _) = startWorker(c.endpoint, wo, runner: fakeRunner(name: "real", log: log))
         defer { w.stop() }
         XCTAssertTrue(waitUntil(5) { (try? c.ledger.task("T")?.state) == .done })
         // The partitioned worker comes back with its result: recorded as stale, not counted.
