@@ -31,7 +31,9 @@ final class WinogradTests: XCTestCase {
         XCTAssertTrue(try Conv2d(name: "c", inShape: [2, 5, 5], outChannels: 2, kernel: 3, stride: 1, padding: 1).usesWinogradGeometry)
         XCTAssertTrue(try Conv2d(name: "c", inShape: [2, 5, 5], outChannels: 2, kernel: 3, stride: 1, padding: 0).usesWinogradGeometry)
         XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 5, 5], outChannels: 2, kernel: 3, stride: 2, padding: 1).usesWinogradGeometry)
-        XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 5, stride: 1, padding: 2).usesWinogradGeometry)
+        XCTAssertTrue(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 5, stride: 1, padding: 2).usesWinogradGeometry)
+        XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 5, stride: 2, padding: 2).usesWinogradGeometry)
+        XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 7, stride: 1, padding: 3).usesWinogradGeometry)
         XCTAssertFalse(try Conv2d(name: "c", inShape: [2, 9, 9], outChannels: 2, kernel: 3, stride: 1, padding: 3).usesWinogradGeometry)
     }
 

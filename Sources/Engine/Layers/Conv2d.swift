@@ -10,9 +10,12 @@ import SeafoldCore
 /// backward reuses the forward's im2col matrix instead of recomputing it.
 ///
 /// Stride-1 3×3 convolutions (AlexNet's features.6/8/10) run forward and backward-data through
-/// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds); their weight gradient stays
-/// im2col + GEMM. `Conv2d.forceDirect` (or `SEAFOLD_CONV_DIRECT=1` at start) selects im2col
-/// everywhere, e.g. to compare the two in `seafold bench conv`.
+/// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds), stride-1 5×5 ones
+/// (features.3) through F(3×3, 5×5) (`WinogradTiled`, 4.6× fewer); the weight gradient stays
+/// im2col + GEMM. The transformed filters are kept while the weights are unchanged
+/// (`FilterCache`), so inference transforms them once. `Conv2d.forceDirect` (or
+/// `SEAFOLD_CONV_DIRECT=1` at start) selects im2col everywhere, e.g. to compare the paths in
+/// `seafold bench conv` (`ConvAlgorithm`).
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     let inH: Int, inW: Int, outH: Int, outW: Int
@@ -30,13 +33,20 @@ public final class Conv2d: Layer {
 
     /// The Winograd geometry of the forward and of the backward-data convolution, when it applies.
     private let winogradForward: Winograd3x3?, winogradBackward: Winograd3x3?
+    /// Winograd F(3×3, 5×5) for the forward and backward-data passes of stride-1 5×5 layers.
+    private let tiledForward: WinogradTiled?, tiledBackward: WinogradTiled?
+    /// Use F(3×3, 5×5) for 5×5 layers (else im2col there); for comparisons (`ConvAlgorithm`).
+    nonisolated(unsafe) public static var winograd5x5 = true
     /// Transformed filters for the forward / backward-data convolution (recomputed from the
     /// current weights on each call: the optimizer may have changed them in between).
-    private let uForward = FloatBuffer(), uBackward = FloatBuffer()
+    private let uForward = FilterCache(), uBackward = FilterCache()
     /// Whether this layer currently runs Winograd (geometry fits and not forced direct).
-    public var usesWinograd: Bool { winogradForward != nil && !Conv2d.forceDirect }
+    public var usesWinograd: Bool { (winogradForward != nil || tiledForward != nil) && !Conv2d.forceDirect }
+    /// The forward pass's large-tile Winograd, when in use.
+    private var activeTiledForward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winograd5x5 ? nil : tiledForward }
+    private var activeTiledBackward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winograd5x5 ? nil : tiledBackward }
     /// Whether the geometry (k 3, stride 1, padding ≤ 2) allows Winograd at all.
-    var usesWinogradGeometry: Bool { winogradForward != nil }
+    var usesWinogradGeometry: Bool { winogradForward != nil || tiledForward != nil }
 
     private let col = FloatBuffer()
     private let gemmOut = FloatBuffer()
@@ -63,6 +73,15 @@ public final class Conv2d: Layer {
             winogradBackward = Winograd3x3(channels: outChannels, outChannels: inChannels, inH: oh, inW: ow, pad: 2 - padding)
         } else {
             winogradForward = nil; winogradBackward = nil
+        }
+        if let m = WinogradTiled.outputTile(kernel: kernel, stride: stride, padding: padding) {
+            tiledForward = WinogradTiled(m: m, kernel: kernel, channels: inChannels, outChannels: outChannels,
+                                         inH: inH, inW: inW, pad: padding)
+            tiledBackward = kernel == 3 ? nil
+                : WinogradTiled(m: m, kernel: kernel, channels: outChannels, outChannels: inChannels,
+                                inH: oh, inW: ow, pad: kernel - 1 - padding)
+        } else {
+            tiledForward = nil; tiledBackward = nil
         }
         weight = Parameter(key: name.isEmpty ? "weight" : name + ".weight", shape: [outChannels, inChannels, kernel, kernel])
         bias = Parameter(key: name.isEmpty ? "bias" : name + ".bias", shape: [outChannels])
@@ -147,12 +166,22 @@ public final class Conv2d: Layer {
                           rng: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
         input = x
         output.ensure(batch * outCount)
+        if let wt = activeTiledForward {
+            let u = uForward.filters(weights: weight.value.ptr, count: weight.count, tag: 1, uFloats: wt.filterFloats) {
+                wt.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: false, into: $0)
+            }
+            colChunk = nil
+            wt.run(x, batch: batch, u: u, bias: bias.value.ptr, y: output.ptr, v: col, m: gemmOut,
+                   nbMax: wt.chunk(batch: batch))
+            return output.ptr
+        }
         if usesWinograd, let wg = winogradForward {
-            uForward.ensure(16 * outChannels * inChannels)
-            Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: false, into: uForward.ptr)
+            let u = uForward.filters(weights: weight.value.ptr, count: weight.count, tag: 0, uFloats: 16 * outChannels * inChannels) {
+                Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: false, into: $0)
+            }
             // The transformed input and GEMM output live in the im2col / GEMM buffers.
             colChunk = nil
-            wg.run(x, batch: batch, u: uForward.ptr, bias: bias.value.ptr, y: output.ptr, v: col, m: gemmOut,
+            wg.run(x, batch: batch, u: u, bias: bias.value.ptr, y: output.ptr, v: col, m: gemmOut,
                    nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))
             return output.ptr
         }
@@ -186,7 +215,8 @@ public final class Conv2d: Layer {
         guard let x = input else { fatalError("Conv2d.backward before forward") }
         let wantW = weight.requiresGrad, wantB = bias.requiresGrad
         let winograd = usesWinograd ? winogradBackward : nil
-        let directData = inputGrad && winograd == nil
+        let tiled = activeTiledBackward
+        let directData = inputGrad && winograd == nil && tiled == nil
         if inputGrad { gx.ensure(batch * inCount) }
         if directData { gx.zero(batch * inCount) }
         if !wantW && !wantB && !inputGrad { return gx.ptr }
@@ -194,13 +224,21 @@ public final class Conv2d: Layer {
         if wantW || wantB || directData {
             backwardGEMM(gy, x: x, batch: batch, wantW: wantW, wantB: wantB, inputGrad: directData)
         }
-        if inputGrad, let wg = winograd {
+        if inputGrad, let wt = tiled {
+            let u = uBackward.filters(weights: weight.value.ptr, count: weight.count, tag: 1, uFloats: wt.filterFloats) {
+                wt.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: true, into: $0)
+            }
+            colChunk = nil
+            wt.run(gy, batch: batch, u: u, bias: nil, y: gx.ptr, v: col, m: gemmOut,
+                   nbMax: wt.chunk(batch: batch))
+        } else if inputGrad, let wg = winograd {
             // gx = full correlation of gy with the flipped, transposed kernel (Winograd);
             // runs after the weight gradient because it reuses the im2col / GEMM buffers.
-            uBackward.ensure(16 * outChannels * inChannels)
-            Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: true, into: uBackward.ptr)
+            let u = uBackward.filters(weights: weight.value.ptr, count: weight.count, tag: 0, uFloats: 16 * outChannels * inChannels) {
+                Winograd3x3.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: true, into: $0)
+            }
             colChunk = nil
-            wg.run(gy, batch: batch, u: uBackward.ptr, bias: nil, y: gx.ptr, v: col, m: gemmOut,
+            wg.run(gy, batch: batch, u: u, bias: nil, y: gx.ptr, v: col, m: gemmOut,
                    nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))
         }
         return gx.ptr

@@ -70,15 +70,15 @@ public enum ConvBenchmark {
     /// `inferenceBatch` forward only; each layer with both algorithms where Winograd applies.
     public static func measureLayers(trainBatch: Int, inferenceBatch: Int, inputSize: Int = 224, only: Set<String>? = nil,
                                      repeats: Int, progress: (String) -> Void) throws -> [LayerFigure] {
-        let saved = Conv2d.forceDirect
-        defer { Conv2d.forceDirect = saved }
+        let saved = ConvAlgorithm.current
+        defer { saved.select() }
         var out: [LayerFigure] = []
         var rng = SeededGenerator(seed: 3)
         for conv in try alexNetConvs(inputSize: inputSize) where only?.contains(conv.name) ?? true {
             var r2 = SeededGenerator.derive(seed: 1, "bench/" + conv.name)
             conv.reset(rng: &r2)
             let m = conv.outChannels, k = conv.kDim
-            let algorithms: [Bool] = [true] + (conv.usesWinogradGeometry ? [false] : [])
+            let algorithms: [ConvAlgorithm] = conv.usesWinogradGeometry ? [.im2col, .winograd] : [.im2col]
             for batch in [trainBatch, inferenceBatch] {
                 let training = batch == trainBatch
                 let n = batch * conv.hw
@@ -89,9 +89,9 @@ public enum ConvBenchmark {
                 let x = FloatBuffer(count: batch * conv.inCount), gy = FloatBuffer(count: batch * conv.outCount)
                 for i in 0..<(batch * conv.inCount) { x.ptr[i] = rng.uniform(-1, 1) }
                 for i in 0..<(batch * conv.outCount) { gy.ptr[i] = rng.uniform(-1e-3, 1e-3) }
-                for direct in algorithms {
-                    Conv2d.forceDirect = direct
-                    progress("\(conv.name) batch \(batch): \(direct ? "im2col" : "winograd")")
+                for algorithm in algorithms {
+                    algorithm.select()
+                    progress("\(conv.name) batch \(batch): \(algorithm.rawValue)")
                     var tf: [Double] = [], td: [Double] = [], tw: [Double] = []
                     for r in 0...max(1, repeats) {
                         var g = SeededGenerator(seed: 0)
@@ -114,7 +114,7 @@ public enum ConvBenchmark {
                         let sec = median(ts), gf = flops / sec / 1e9
                         return Pass(seconds: sec, gflops: gf, sgemmGFLOPs: s, ofSgemm: gf / s)
                     }
-                    out.append(LayerFigure(layer: conv.name, algorithm: direct ? "im2col" : "winograd", batch: batch,
+                    out.append(LayerFigure(layer: conv.name, algorithm: algorithm.rawValue, batch: batch,
                                            inChannels: conv.inChannels, outChannels: conv.outChannels, kernel: conv.kernel,
                                            stride: conv.stride, padding: conv.padding, inSize: conv.inH, outSize: conv.outH,
                                            gemmM: m, gemmK: k, gemmN: n, forward: pass(tf, fwdS),
@@ -127,10 +127,9 @@ public enum ConvBenchmark {
     }
 
     /// Whole AlexNet (1000 classes) eval forward at `batch`, per algorithm, with a per-layer breakdown.
-    public static func measureInference(batch: Int, inputSize: Int = 224, repeats: Int, direct: Bool) throws -> Inference {
-        let saved = Conv2d.forceDirect
-        Conv2d.forceDirect = direct
-        defer { Conv2d.forceDirect = saved }
+    public static func measureInference(batch: Int, inputSize: Int = 224, repeats: Int, algorithm: ConvAlgorithm) throws -> Inference {
+        let saved = algorithm.select()
+        defer { saved.select() }
         let net = try AlexNet(config: AlexNetConfig(numClasses: 1000, inputSize: inputSize), seed: 1)
         var rng = SeededGenerator(seed: 2)
         let s = inputSize
@@ -153,16 +152,15 @@ public enum ConvBenchmark {
             }
         }
         let ips = Double(batch) / median(totals)
-        return Inference(algorithm: direct ? "im2col" : "winograd", batch: batch, imagesPerSecond: ips,
+        return Inference(algorithm: algorithm.rawValue, batch: batch, imagesPerSecond: ips,
                          gflops: Double(net.forwardFlopsPerImage) * ips / 1e9,
                          layerSeconds: zip(net.layers, perLayer).map { LayerTime(layer: $0.0.name, seconds: median($0.1)) })
     }
 
     /// Median seconds of the Adam train step (224 px, all layers trainable) with one algorithm.
-    public static func measureTrainStep(batch: Int, inputSize: Int = 224, repeats: Int, direct: Bool) throws -> TrainStep {
-        let saved = Conv2d.forceDirect
-        Conv2d.forceDirect = direct
-        defer { Conv2d.forceDirect = saved }
+    public static func measureTrainStep(batch: Int, inputSize: Int = 224, repeats: Int, algorithm: ConvAlgorithm) throws -> TrainStep {
+        let saved = algorithm.select()
+        defer { saved.select() }
         let net = try AlexNet(config: AlexNetConfig(numClasses: 1000, inputSize: inputSize), seed: 1)
         let trainer = try Trainer(model: net, optimizer: Adam(lr: 1e-4))
         var rng = SeededGenerator(seed: 2)
@@ -175,6 +173,6 @@ public enum ConvBenchmark {
             try trainer.step(input: x, labels: labels, rng: &rng)
             if r > 0 { ts.append(now() - t0) }
         }
-        return TrainStep(algorithm: direct ? "im2col" : "winograd", batch: batch, seconds: median(ts))
+        return TrainStep(algorithm: algorithm.rawValue, batch: batch, seconds: median(ts))
     }
 }

@@ -66,13 +66,13 @@ struct BenchConvCommand: ParsableCommand {
                                                      repeats: repeats, progress: progress)
         var inference: [ConvBenchmark.Inference] = [], train: [ConvBenchmark.TrainStep] = []
         if !layersOnly {
-            for direct in [true, false] {
-                progress("inference batch \(inferenceBatch), \(direct ? "im2col" : "winograd")")
-                inference.append(try ConvBenchmark.measureInference(batch: inferenceBatch, repeats: repeats, direct: direct))
+            for algorithm in ConvAlgorithm.allCases {
+                progress("inference batch \(inferenceBatch), \(algorithm.rawValue)")
+                inference.append(try ConvBenchmark.measureInference(batch: inferenceBatch, repeats: repeats, algorithm: algorithm))
             }
-            for direct in [true, false] {
-                progress("train step batch \(trainBatch), \(direct ? "im2col" : "winograd")")
-                train.append(try ConvBenchmark.measureTrainStep(batch: trainBatch, repeats: repeats, direct: direct))
+            for algorithm in ConvAlgorithm.allCases {
+                progress("train step batch \(trainBatch), \(algorithm.rawValue)")
+                train.append(try ConvBenchmark.measureTrainStep(batch: trainBatch, repeats: repeats, algorithm: algorithm))
             }
         }
         let squareEnd = ConvBenchmark.sgemmGFLOPs(m: 2048, k: 2048, n: 2048, repeats: max(3, repeats))
@@ -87,13 +87,13 @@ struct BenchConvCommand: ParsableCommand {
         print("BLAS kernel: \(out.blasKernel), threads: \(threads), repeats: \(repeats) (medians)")
         print(String(format: "sgemm square 2048: %.0f GFLOP/s at start, %.0f at end", square, squareEnd))
         print("GFLOP/s count direct-convolution FLOPs (2·Cout·Cin·k²·Hout·Wout); % = of same-run sgemm on the layer's GEMM shape")
-        print("layer        algo      batch  GEMM M×K×N            forward                   backward-data             backward-weight")
+        print("layer        algo         batch  GEMM M×K×N            forward                   backward-data             backward-weight")
         func cell(_ p: ConvBenchmark.Pass?) -> String {
             guard let p else { return String(repeating: " ", count: 24) }
             return String(format: "%7.4f s %4.0f GF %4.0f%%", p.seconds, p.gflops, 100 * p.ofSgemm)
         }
         for l in layers {
-            print(String(format: "%-12@ %-9@ %5d  %4d×%5d×%7d  ", l.layer, l.algorithm, l.batch, l.gemmM, l.gemmK, l.gemmN)
+            print(String(format: "%-12@ %-12@ %5d  %4d×%5d×%7d  ", l.layer, l.algorithm, l.batch, l.gemmM, l.gemmK, l.gemmN)
                   + cell(l.forward) + "  " + cell(l.backwardData) + "  " + cell(l.backwardWeight))
         }
         print("sgemm on the GEMM shapes (GFLOP/s): forward / backward-data / backward-weight")
