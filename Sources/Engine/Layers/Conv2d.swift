@@ -37,6 +37,12 @@ public final class Conv2d: Layer {
     public var usesWinograd: Bool { winogradForward != nil && !Conv2d.forceDirect }
     /// Whether the geometry (k 3, stride 1, padding ≤ 2) allows Winograd at all.
     var usesWinogradGeometry: Bool { winogradForward != nil }
+    /// The implicit-GEMM forward, when the geometry suits it (`ImplicitConvForward.applies`).
+    private let implicitForward: ImplicitConvForward?
+    /// Whether the forward pass currently runs implicit GEMM (geometry fits, not forced direct).
+    public var usesImplicitForward: Bool { implicitForward != nil && !Conv2d.forceDirect }
+    /// Whether the geometry allows the implicit-GEMM forward at all.
+    var usesImplicitGeometry: Bool { implicitForward != nil }
 
     private let col = FloatBuffer()
     private let gemmOut = FloatBuffer()
@@ -64,6 +70,10 @@ public final class Conv2d: Layer {
         } else {
             winogradForward = nil; winogradBackward = nil
         }
+        implicitForward = ImplicitConvForward.applies(inChannels: inChannels, outChannels: outChannels, kernel: kernel)
+            ? ImplicitConvForward(inChannels: inChannels, inH: inH, inW: inW, outChannels: outChannels, kernel: kernel,
+                                  stride: stride, padding: padding, outH: oh, outW: ow)
+            : nil
         weight = Parameter(key: name.isEmpty ? "weight" : name + ".weight", shape: [outChannels, inChannels, kernel, kernel])
         bias = Parameter(key: name.isEmpty ? "bias" : name + ".bias", shape: [outChannels])
         super.init(name: name, inShape: inShape, outShape: [outChannels, oh, ow])
@@ -154,6 +164,11 @@ public final class Conv2d: Layer {
             colChunk = nil
             wg.run(x, batch: batch, u: uForward.ptr, bias: bias.value.ptr, y: output.ptr, v: col, m: gemmOut,
                    nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))
+            return output.ptr
+        }
+        if !Conv2d.forceDirect, let ic = implicitForward {
+            colChunk = nil  // backward builds its im2col matrix itself
+            ic.run(x, batch: batch, weight: weight.value.ptr, bias: bias.value.ptr, y: output.ptr)
             return output.ptr
         }
         let nbMax = chunkSize(batch)

@@ -3,9 +3,11 @@ import SeafoldCore
 
 /// Measurements behind `seafold bench conv`: every AlexNet convolution (torchvision geometry,
 /// 224 px) timed alone — forward, backward-data and backward-weight at the train batch, forward
-/// at the inference batch — for the im2col path and, where it applies, the Winograd path, each
+/// at the inference batch — for the im2col path and, where it applies, the Winograd path (forward
+/// and backward) or the implicit-GEMM forward (backward is im2col either way), each
 /// next to the same-run sgemm speed on that layer's GEMM shapes; plus whole-network inference
-/// (with a per-layer time breakdown) and the Adam train step under both paths.
+/// (with a per-layer time breakdown) and the Adam train step with im2col everywhere
+/// (`Conv2d.forceDirect`) and with the default algorithms (`defaultAlgorithms`).
 ///
 /// FLOPs are always the direct convolution's, 2·Cout·Cin·k²·Hout·Wout per sample, for each of
 /// the three passes (in im2col form each is one GEMM of that size), so a path that needs fewer
@@ -48,6 +50,10 @@ public enum ConvBenchmark {
         public var algorithm: String, batch: Int, seconds: Double
     }
 
+    /// The name of the non-forced configuration in the whole-network figures: Winograd where
+    /// it applies, implicit GEMM for the forward where that applies, im2col elsewhere.
+    public static let defaultAlgorithms = "winograd+implicit"
+
     static func now() -> Double {
         var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
@@ -67,7 +73,7 @@ public enum ConvBenchmark {
     }
 
     /// Times every AlexNet convolution. `trainBatch` gets forward + both backward passes,
-    /// `inferenceBatch` forward only; each layer with both algorithms where Winograd applies.
+    /// `inferenceBatch` forward only; each layer with im2col and, where one applies, Winograd or implicit GEMM.
     public static func measureLayers(trainBatch: Int, inferenceBatch: Int, inputSize: Int = 224, only: Set<String>? = nil,
                                      repeats: Int, progress: (String) -> Void) throws -> [LayerFigure] {
         let saved = Conv2d.forceDirect
@@ -78,7 +84,8 @@ public enum ConvBenchmark {
             var r2 = SeededGenerator.derive(seed: 1, "bench/" + conv.name)
             conv.reset(rng: &r2)
             let m = conv.outChannels, k = conv.kDim
-            let algorithms: [Bool] = [true] + (conv.usesWinogradGeometry ? [false] : [])
+            let fast: String? = conv.usesWinogradGeometry ? "winograd" : conv.usesImplicitGeometry ? "implicit" : nil
+            let algorithms: [Bool] = [true] + (fast != nil ? [false] : [])
             for batch in [trainBatch, inferenceBatch] {
                 let training = batch == trainBatch
                 let n = batch * conv.hw
@@ -91,7 +98,7 @@ public enum ConvBenchmark {
                 for i in 0..<(batch * conv.outCount) { gy.ptr[i] = rng.uniform(-1e-3, 1e-3) }
                 for direct in algorithms {
                     Conv2d.forceDirect = direct
-                    progress("\(conv.name) batch \(batch): \(direct ? "im2col" : "winograd")")
+                    progress("\(conv.name) batch \(batch): \(direct ? "im2col" : fast ?? "")")
                     var tf: [Double] = [], td: [Double] = [], tw: [Double] = []
                     for r in 0...max(1, repeats) {
                         var g = SeededGenerator(seed: 0)
@@ -114,7 +121,7 @@ public enum ConvBenchmark {
                         let sec = median(ts), gf = flops / sec / 1e9
                         return Pass(seconds: sec, gflops: gf, sgemmGFLOPs: s, ofSgemm: gf / s)
                     }
-                    out.append(LayerFigure(layer: conv.name, algorithm: direct ? "im2col" : "winograd", batch: batch,
+                    out.append(LayerFigure(layer: conv.name, algorithm: direct ? "im2col" : fast ?? "", batch: batch,
                                            inChannels: conv.inChannels, outChannels: conv.outChannels, kernel: conv.kernel,
                                            stride: conv.stride, padding: conv.padding, inSize: conv.inH, outSize: conv.outH,
                                            gemmM: m, gemmK: k, gemmN: n, forward: pass(tf, fwdS),
@@ -153,7 +160,7 @@ public enum ConvBenchmark {
             }
         }
         let ips = Double(batch) / median(totals)
-        return Inference(algorithm: direct ? "im2col" : "winograd", batch: batch, imagesPerSecond: ips,
+        return Inference(algorithm: direct ? "im2col" : defaultAlgorithms, batch: batch, imagesPerSecond: ips,
                          gflops: Double(net.forwardFlopsPerImage) * ips / 1e9,
                          layerSeconds: zip(net.layers, perLayer).map { LayerTime(layer: $0.0.name, seconds: median($0.1)) })
     }
@@ -175,6 +182,6 @@ public enum ConvBenchmark {
             try trainer.step(input: x, labels: labels, rng: &rng)
             if r > 0 { ts.append(now() - t0) }
         }
-        return TrainStep(algorithm: direct ? "im2col" : "winograd", batch: batch, seconds: median(ts))
+        return TrainStep(algorithm: direct ? "im2col" : defaultAlgorithms, batch: batch, seconds: median(ts))
     }
 }

@@ -4,13 +4,14 @@ import Foundation
 
 /// `seafold bench conv`: every AlexNet convolution (224 px) timed alone — forward,
 /// backward-data, backward-weight at the train batch and forward at the inference batch — with
-/// im2col and, for the stride-1 3×3 layers, Winograd, each next to the same-run sgemm speed on
+/// im2col and, for the stride-1 3×3 layers, Winograd (for features.0's forward, implicit GEMM),
+/// each next to the same-run sgemm speed on
 /// the layer's GEMM shapes and on square 2048; then whole-network inference (per-layer
 /// breakdown) and the Adam train step with both paths (issue 9).
 struct BenchConvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Benchmark AlexNet's convolutions (im2col vs Winograd) against same-run sgemm.")
+        abstract: "Benchmark AlexNet's convolutions (im2col vs Winograd / implicit GEMM) against same-run sgemm.")
 
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
@@ -67,11 +68,11 @@ struct BenchConvCommand: ParsableCommand {
         var inference: [ConvBenchmark.Inference] = [], train: [ConvBenchmark.TrainStep] = []
         if !layersOnly {
             for direct in [true, false] {
-                progress("inference batch \(inferenceBatch), \(direct ? "im2col" : "winograd")")
+                progress("inference batch \(inferenceBatch), \(direct ? "im2col" : ConvBenchmark.defaultAlgorithms)")
                 inference.append(try ConvBenchmark.measureInference(batch: inferenceBatch, repeats: repeats, direct: direct))
             }
             for direct in [true, false] {
-                progress("train step batch \(trainBatch), \(direct ? "im2col" : "winograd")")
+                progress("train step batch \(trainBatch), \(direct ? "im2col" : ConvBenchmark.defaultAlgorithms)")
                 train.append(try ConvBenchmark.measureTrainStep(batch: trainBatch, repeats: repeats, direct: direct))
             }
         }
@@ -88,12 +89,14 @@ struct BenchConvCommand: ParsableCommand {
         print(String(format: "sgemm square 2048: %.0f GFLOP/s at start, %.0f at end", square, squareEnd))
         print("GFLOP/s count direct-convolution FLOPs (2·Cout·Cin·k²·Hout·Wout); % = of same-run sgemm on the layer's GEMM shape")
         print("layer        algo      batch  GEMM M×K×N            forward                   backward-data             backward-weight")
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         func cell(_ p: ConvBenchmark.Pass?) -> String {
             guard let p else { return String(repeating: " ", count: 24) }
             return String(format: "%7.4f s %4.0f GF %4.0f%%", p.seconds, p.gflops, 100 * p.ofSgemm)
         }
         for l in layers {
-            print(String(format: "%-12@ %-9@ %5d  %4d×%5d×%7d  ", l.layer, l.algorithm, l.batch, l.gemmM, l.gemmK, l.gemmN)
+            // (%-12@ does not pad an NSString argument, so the names are padded here.)
+            print(pad(l.layer, 12) + " " + pad(l.algorithm, 9) + String(format: " %5d  %4d×%5d×%7d  ", l.batch, l.gemmM, l.gemmK, l.gemmN)
                   + cell(l.forward) + "  " + cell(l.backwardData) + "  " + cell(l.backwardWeight))
         }
         print("sgemm on the GEMM shapes (GFLOP/s): forward / backward-data / backward-weight")

@@ -1,0 +1,50 @@
+import CKernels
+
+/// The forward pass of one `Conv2d` geometry by implicit GEMM (CKernels' conv_implicit.c): the
+/// same sums as im2col + sgemm (PyTorch `nn.Conv2d` semantics, bias added last) without
+/// writing the column matrix. Work items are (sample, group of output rows), run with
+/// `parallelFor`; each output element is computed by one item in a fixed tap order, so the
+/// result does not depend on the thread count (it does on the instruction set, like OpenBLAS).
+final class ImplicitConvForward {
+    private var geometry: seafold_conv_geometry
+    private let kdim: Int, cout: Int
+    /// The weight repacked into [64-channel block][tap][64] (redone on every call: the optimizer
+    /// may have changed the weight in between; 93 KB for AlexNet's features.0).
+    private let packed = FloatBuffer()
+
+    /// Where implicit GEMM beats im2col + GEMM: few input channels, so the column matrix is
+    /// K = Cin·k² ≤ 512 rows by batch·pixels columns and its construction (strided gather) and
+    /// OpenBLAS's packing of it cost as much as a large part of the arithmetic, while the
+    /// weight (Cout·K floats) stays cache-resident for the register tiles; and a multiple of 64
+    /// output channels (the tile width; other counts would compute zero-padded channels).
+    /// AlexNet: features.0 only (Cin 3, k 11: K = 363, Cout 64). Measured, see BENCHMARKS.md.
+    static func applies(inChannels: Int, outChannels: Int, kernel: Int) -> Bool {
+        inChannels * kernel * kernel <= 512 && outChannels % 64 == 0
+    }
+
+    init(inChannels: Int, inH: Int, inW: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outH: Int, outW: Int) {
+        // About 256 output pixels per item: enough work per item to hide the band copy, and
+        // 11 items per sample for features.0 (55 rows of 55), so a batch of 1 still splits.
+        let rows = max(1, min(outH, (256 + outW - 1) / outW))
+        geometry = seafold_conv_geometry(cin: inChannels, h: inH, w: inW, cout: outChannels, k: kernel,
+                                         stride: stride, pad: padding, oh: outH, ow: outW, rows_per_item: rows)
+        kdim = inChannels * kernel * kernel
+        cout = outChannels
+    }
+
+    /// y[batch, Cout, oh, ow] = conv(x, weight) + bias.
+    func run(_ x: UnsafePointer<Float>, batch: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+             y: UnsafeMutablePointer<Float>) {
+        packed.ensure(seafold_conv_implicit_packed_floats(cout, kdim))
+        seafold_conv_implicit_pack(weight, cout, kdim, packed.ptr)
+        let items = seafold_conv_implicit_items(&geometry, batch)
+        let w = UnsafePointer(packed.ptr)
+        withUnsafePointer(to: geometry) { g in
+            parallelFor(items) { i in
+                if seafold_conv_implicit_forward(x, w, bias, y, g, i, i + 1) != 0 {
+                    fatalError("Conv2d implicit GEMM: out of memory for its input band")
+                }
+            }
+        }
+    }
+}
