@@ -22,10 +22,12 @@ final class ImplicitConvForward {
         inChannels * kernel * kernel <= 512 && outChannels % 64 == 0
     }
 
-    init(inChannels: Int, inH: Int, inW: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outH: Int, outW: Int) {
+    /// `rowsPerItem` overrides the work split (tests: the result must not depend on it).
+    init(inChannels: Int, inH: Int, inW: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outH: Int, outW: Int,
+         rowsPerItem: Int? = nil) {
         // About 256 output pixels per item: enough work per item to hide the band copy, and
         // 11 items per sample for features.0 (55 rows of 55), so a batch of 1 still splits.
-        let rows = max(1, min(outH, (256 + outW - 1) / outW))
+        let rows = max(1, min(outH, rowsPerItem ?? (256 + outW - 1) / outW))
         geometry = seafold_conv_geometry(cin: inChannels, h: inH, w: inW, cout: outChannels, k: kernel,
                                          stride: stride, pad: padding, oh: outH, ow: outW, rows_per_item: rows)
         kdim = inChannels * kernel * kernel
