@@ -52,11 +52,14 @@ final class ImplicitConvTests: XCTestCase {
         Conv2d.forceDirect = true
         XCTAssertFalse(f0.usesImplicitForward, "forceDirect must select im2col")
         Conv2d.forceDirect = false
-        // AlexNet's features.3 (Cin 64, 5×5: K = 1600) stays im2col; so do channel counts the
-        // 64-wide tile would pad, and Winograd's 3×3 layers.
-        XCTAssertFalse(try Conv2d(name: "f3", inShape: [64, 27, 27], outChannels: 192, kernel: 5, stride: 1, padding: 2).usesImplicitGeometry)
+        XCTAssertTrue(try Conv2d(name: "f3", inShape: [64, 27, 27], outChannels: 192, kernel: 5, stride: 1, padding: 2).usesImplicitGeometry)
+        // Channel counts the 64-wide tile would pad, weights beyond 2048 taps per channel, and
+        // Winograd's stride-1 3×3 layers stay as they were.
         XCTAssertFalse(try Conv2d(name: "c", inShape: [3, 32, 32], outChannels: 48, kernel: 11, stride: 4, padding: 2).usesImplicitGeometry)
-        XCTAssertFalse(try Conv2d(name: "f6", inShape: [192, 13, 13], outChannels: 384, kernel: 3, stride: 1, padding: 1).usesImplicitGeometry)
+        XCTAssertFalse(try Conv2d(name: "c", inShape: [256, 9, 9], outChannels: 64, kernel: 3, stride: 2, padding: 1).usesImplicitGeometry)
+        let f6 = try Conv2d(name: "f6", inShape: [192, 13, 13], outChannels: 384, kernel: 3, stride: 1, padding: 1)
+        XCTAssertFalse(f6.usesImplicitGeometry)
+        XCTAssertTrue(f6.usesWinograd)
     }
 
     /// All-ones 5×5 input, kernel 1..9, stride 2, padding 1, bias 0.5 → 3×3 output: each
@@ -75,13 +78,15 @@ final class ImplicitConvTests: XCTestCase {
         XCTAssertEqual(runIm2col(conv, x), expect)
     }
 
-    /// Against im2col + GEMM on features.0's own geometry (batch 2, and batch 1 at 67 px) and on
+    /// Against im2col + GEMM on features.0's own geometry (batch 2, and batch 1 at 67 px),
+    /// features.3's (batch 1) and on
     /// odd ones: padding wider than the stride, output channels not a multiple of 64 (zero-padded
     /// tile), 1×1 kernels, outputs of a single pixel, sizes that leave partial pixel tiles.
     func testMatchesIm2colAtEveryLevel() throws {
         let cases: [(cin: Int, cout: Int, h: Int, w: Int, k: Int, s: Int, p: Int, batch: Int)] = [
             (3, 64, 224, 224, 11, 4, 2, 2),  // features.0
             (3, 64, 67, 67, 11, 4, 2, 1),
+            (64, 192, 27, 27, 5, 1, 2, 1),   // features.3
             (2, 5, 9, 7, 3, 2, 1, 3),
             (1, 70, 5, 6, 5, 1, 2, 2),
             (4, 64, 13, 11, 11, 4, 2, 2),

@@ -37,10 +37,11 @@ public final class Conv2d: Layer {
     public var usesWinograd: Bool { winogradForward != nil && !Conv2d.forceDirect }
     /// Whether the geometry (k 3, stride 1, padding ≤ 2) allows Winograd at all.
     var usesWinogradGeometry: Bool { winogradForward != nil }
-    /// The implicit-GEMM forward, when the geometry suits it (`ImplicitConvForward.applies`).
+    /// The implicit-GEMM forward, when the geometry suits it (`ImplicitConvForward.applies`)
+    /// and Winograd does not apply.
     private let implicitForward: ImplicitConvForward?
     /// Whether the forward pass currently runs implicit GEMM (geometry fits, not forced direct).
-    public var usesImplicitForward: Bool { implicitForward != nil && !Conv2d.forceDirect }
+    public var usesImplicitForward: Bool { implicitForward != nil && !Conv2d.forceDirect && ImplicitConvForward.enabled }
     /// Whether the geometry allows the implicit-GEMM forward at all.
     var usesImplicitGeometry: Bool { implicitForward != nil }
 
@@ -70,7 +71,7 @@ public final class Conv2d: Layer {
         } else {
             winogradForward = nil; winogradBackward = nil
         }
-        implicitForward = ImplicitConvForward.applies(inChannels: inChannels, outChannels: outChannels, kernel: kernel)
+        implicitForward = winogradForward == nil && ImplicitConvForward.applies(inChannels: inChannels, outChannels: outChannels, kernel: kernel)
             ? ImplicitConvForward(inChannels: inChannels, inH: inH, inW: inW, outChannels: outChannels, kernel: kernel,
                                   stride: stride, padding: padding, outH: oh, outW: ow)
             : nil
@@ -166,7 +167,7 @@ public final class Conv2d: Layer {
                    nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))
             return output.ptr
         }
-        if !Conv2d.forceDirect, let ic = implicitForward {
+        if usesImplicitForward, let ic = implicitForward {
             colChunk = nil  // backward builds its im2col matrix itself
             ic.run(x, batch: batch, weight: weight.value.ptr, bias: bias.value.ptr, y: output.ptr)
             return output.ptr

@@ -6,8 +6,7 @@ import SeafoldCore
 /// at the inference batch — for the im2col path and, where it applies, the Winograd path (forward
 /// and backward) or the implicit-GEMM forward (backward is im2col either way), each
 /// next to the same-run sgemm speed on that layer's GEMM shapes; plus whole-network inference
-/// (with a per-layer time breakdown) and the Adam train step with im2col everywhere
-/// (`Conv2d.forceDirect`) and with the default algorithms (`defaultAlgorithms`).
+/// (with a per-layer time breakdown) and the Adam train step under each `Algorithms` setting.
 ///
 /// FLOPs are always the direct convolution's, 2·Cout·Cin·k²·Hout·Wout per sample, for each of
 /// the three passes (in im2col form each is one GEMM of that size), so a path that needs fewer
@@ -50,9 +49,23 @@ public enum ConvBenchmark {
         public var algorithm: String, batch: Int, seconds: Double
     }
 
-    /// The name of the non-forced configuration in the whole-network figures: Winograd where
-    /// it applies, implicit GEMM for the forward where that applies, im2col elsewhere.
-    public static let defaultAlgorithms = "winograd+implicit"
+    /// The convolution algorithms of a whole-network figure.
+    public enum Algorithms: String, CaseIterable, Sendable {
+        /// im2col + GEMM everywhere (`Conv2d.forceDirect`).
+        case im2col
+        /// Winograd where it applies, im2col elsewhere (implicit GEMM off: the engine before it).
+        case winograd
+        /// The default: Winograd where it applies, implicit-GEMM forward where that applies.
+        case winogradImplicit = "winograd+implicit"
+
+        /// Sets the switches for this setting; returns a closure restoring the previous ones.
+        func apply() -> () -> Void {
+            let saved = (Conv2d.forceDirect, ImplicitConvForward.enabled)
+            Conv2d.forceDirect = self == .im2col
+            ImplicitConvForward.enabled = self == .winogradImplicit
+            return { Conv2d.forceDirect = saved.0; ImplicitConvForward.enabled = saved.1 }
+        }
+    }
 
     static func now() -> Double {
         var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -76,8 +89,8 @@ public enum ConvBenchmark {
     /// `inferenceBatch` forward only; each layer with im2col and, where one applies, Winograd or implicit GEMM.
     public static func measureLayers(trainBatch: Int, inferenceBatch: Int, inputSize: Int = 224, only: Set<String>? = nil,
                                      repeats: Int, progress: (String) -> Void) throws -> [LayerFigure] {
-        let saved = Conv2d.forceDirect
-        defer { Conv2d.forceDirect = saved }
+        let restore = Algorithms.winogradImplicit.apply()
+        defer { restore() }
         var out: [LayerFigure] = []
         var rng = SeededGenerator(seed: 3)
         for conv in try alexNetConvs(inputSize: inputSize) where only?.contains(conv.name) ?? true {
@@ -134,10 +147,9 @@ public enum ConvBenchmark {
     }
 
     /// Whole AlexNet (1000 classes) eval forward at `batch`, per algorithm, with a per-layer breakdown.
-    public static func measureInference(batch: Int, inputSize: Int = 224, repeats: Int, direct: Bool) throws -> Inference {
-        let saved = Conv2d.forceDirect
-        Conv2d.forceDirect = direct
-        defer { Conv2d.forceDirect = saved }
+    public static func measureInference(batch: Int, inputSize: Int = 224, repeats: Int, algorithms: Algorithms) throws -> Inference {
+        let restore = algorithms.apply()
+        defer { restore() }
         let net = try AlexNet(config: AlexNetConfig(numClasses: 1000, inputSize: inputSize), seed: 1)
         var rng = SeededGenerator(seed: 2)
         let s = inputSize
@@ -160,16 +172,15 @@ public enum ConvBenchmark {
             }
         }
         let ips = Double(batch) / median(totals)
-        return Inference(algorithm: direct ? "im2col" : defaultAlgorithms, batch: batch, imagesPerSecond: ips,
+        return Inference(algorithm: algorithms.rawValue, batch: batch, imagesPerSecond: ips,
                          gflops: Double(net.forwardFlopsPerImage) * ips / 1e9,
                          layerSeconds: zip(net.layers, perLayer).map { LayerTime(layer: $0.0.name, seconds: median($0.1)) })
     }
 
     /// Median seconds of the Adam train step (224 px, all layers trainable) with one algorithm.
-    public static func measureTrainStep(batch: Int, inputSize: Int = 224, repeats: Int, direct: Bool) throws -> TrainStep {
-        let saved = Conv2d.forceDirect
-        Conv2d.forceDirect = direct
-        defer { Conv2d.forceDirect = saved }
+    public static func measureTrainStep(batch: Int, inputSize: Int = 224, repeats: Int, algorithms: Algorithms) throws -> TrainStep {
+        let restore = algorithms.apply()
+        defer { restore() }
         let net = try AlexNet(config: AlexNetConfig(numClasses: 1000, inputSize: inputSize), seed: 1)
         let trainer = try Trainer(model: net, optimizer: Adam(lr: 1e-4))
         var rng = SeededGenerator(seed: 2)
@@ -182,6 +193,6 @@ public enum ConvBenchmark {
             try trainer.step(input: x, labels: labels, rng: &rng)
             if r > 0 { ts.append(now() - t0) }
         }
-        return TrainStep(algorithm: direct ? "im2col" : defaultAlgorithms, batch: batch, seconds: median(ts))
+        return TrainStep(algorithm: algorithms.rawValue, batch: batch, seconds: median(ts))
     }
 }

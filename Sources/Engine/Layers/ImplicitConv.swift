@@ -6,20 +6,25 @@ import CKernels
 /// `parallelFor`; each output element is computed by one item in a fixed tap order, so the
 /// result does not depend on the thread count (it does on the instruction set, like OpenBLAS).
 final class ImplicitConvForward {
+    /// Off = im2col for these geometries too (a switch for `seafold bench conv`'s
+    /// before/after figures; `Conv2d.forceDirect` is the user-facing one).
+    nonisolated(unsafe) static var enabled = true
+
     private var geometry: seafold_conv_geometry
     private let kdim: Int, cout: Int
     /// The weight repacked into [64-channel block][tap][64] (redone on every call: the optimizer
     /// may have changed the weight in between; 93 KB for AlexNet's features.0).
     private let packed = FloatBuffer()
 
-    /// Where implicit GEMM beats im2col + GEMM: few input channels, so the column matrix is
-    /// K = Cin·k² ≤ 512 rows by batch·pixels columns and its construction (strided gather) and
-    /// OpenBLAS's packing of it cost as much as a large part of the arithmetic, while the
-    /// weight (Cout·K floats) stays cache-resident for the register tiles; and a multiple of 64
-    /// output channels (the tile width; other counts would compute zero-padded channels).
-    /// AlexNet: features.0 only (Cin 3, k 11: K = 363, Cout 64). Measured, see BENCHMARKS.md.
+    /// Where implicit GEMM is used (Winograd's 3×3 layers are decided first, in Conv2d): a
+    /// multiple of 64 output channels (the tile width; other counts would compute zero-padded
+    /// channels) and K = Cin·k² ≤ 2048 taps, so one 64-channel block of the packed weight
+    /// (K·64 floats, ≤ 512 KB) stays in L2 while the register tiles stream it. There the tile
+    /// runs at ~90 % of the FMA peak, above im2col + OpenBLAS, which also pays for building and
+    /// packing the K × batch·pixels column matrix. AlexNet: features.0 (K 363) and features.3
+    /// (K 1600). Measured, see BENCHMARKS.md.
     static func applies(inChannels: Int, outChannels: Int, kernel: Int) -> Bool {
-        inChannels * kernel * kernel <= 512 && outChannels % 64 == 0
+        inChannels * kernel * kernel <= 2048 && outChannels % 64 == 0
     }
 
     /// `rowsPerItem` overrides the work split (tests: the result must not depend on it).

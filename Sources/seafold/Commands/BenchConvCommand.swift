@@ -7,7 +7,8 @@ import Foundation
 /// im2col and, for the stride-1 3×3 layers, Winograd (for features.0's forward, implicit GEMM),
 /// each next to the same-run sgemm speed on
 /// the layer's GEMM shapes and on square 2048; then whole-network inference (per-layer
-/// breakdown) and the Adam train step with both paths (issue 9).
+/// breakdown) and the Adam train step with im2col everywhere, with Winograd only (the engine
+/// before implicit GEMM) and with the default algorithms (issue 9).
 struct BenchConvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
@@ -67,13 +68,13 @@ struct BenchConvCommand: ParsableCommand {
                                                      repeats: repeats, progress: progress)
         var inference: [ConvBenchmark.Inference] = [], train: [ConvBenchmark.TrainStep] = []
         if !layersOnly {
-            for direct in [true, false] {
-                progress("inference batch \(inferenceBatch), \(direct ? "im2col" : ConvBenchmark.defaultAlgorithms)")
-                inference.append(try ConvBenchmark.measureInference(batch: inferenceBatch, repeats: repeats, direct: direct))
+            for a in ConvBenchmark.Algorithms.allCases {
+                progress("inference batch \(inferenceBatch), \(a.rawValue)")
+                inference.append(try ConvBenchmark.measureInference(batch: inferenceBatch, repeats: repeats, algorithms: a))
             }
-            for direct in [true, false] {
-                progress("train step batch \(trainBatch), \(direct ? "im2col" : ConvBenchmark.defaultAlgorithms)")
-                train.append(try ConvBenchmark.measureTrainStep(batch: trainBatch, repeats: repeats, direct: direct))
+            for a in ConvBenchmark.Algorithms.allCases {
+                progress("train step batch \(trainBatch), \(a.rawValue)")
+                train.append(try ConvBenchmark.measureTrainStep(batch: trainBatch, repeats: repeats, algorithms: a))
             }
         }
         let squareEnd = ConvBenchmark.sgemmGFLOPs(m: 2048, k: 2048, n: 2048, repeats: max(3, repeats))
