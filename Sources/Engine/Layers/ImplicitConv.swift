@@ -30,9 +30,10 @@ final class ImplicitConvForward {
     /// `rowsPerItem` overrides the work split (tests: the result must not depend on it).
     init(inChannels: Int, inH: Int, inW: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outH: Int, outW: Int,
          rowsPerItem: Int? = nil) {
-        // About 256 output pixels per item: enough work per item to hide the band copy, and
-        // 11 items per sample for features.0 (55 rows of 55), so a batch of 1 still splits.
-        let rows = max(1, min(outH, rowsPerItem ?? (256 + outW - 1) / outW))
+        // About 256 output pixels per item (enough work to hide the band copy), but at least
+        // 4 items per sample so that a batch of 1 still splits evenly over 2 threads:
+        // features.0 5 rows of 55 (11 items), features.3 7 rows of 27 (4 items).
+        let rows = max(1, min(outH, rowsPerItem ?? min((256 + outW - 1) / outW, (outH + 3) / 4)))
         geometry = seafold_conv_geometry(cin: inChannels, h: inH, w: inW, cout: outChannels, k: kernel,
                                          stride: stride, pad: padding, oh: outH, ow: outW, rows_per_item: rows)
         kdim = inChannels * kernel * kernel
