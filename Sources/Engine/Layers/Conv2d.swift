@@ -9,6 +9,13 @@ import SeafoldCore
 /// is as large as fits `maxColumnFloats`, so a batch-6 train step at 224 px is one chunk and
 /// backward reuses the forward's im2col matrix instead of recomputing it.
 ///
+/// Convolutions that Winograd (below) does not take, with a multiple of 64 output channels and
+/// Cin·k² ≤ 2048 taps (AlexNet's features.0 and features.3), run their forward by implicit
+/// GEMM (`ImplicitConvForward`, CKernels' conv_implicit.c): the same sums, tiles of 6 pixels ×
+/// 64 channels accumulated straight from a zero-padded band of input rows, no column matrix
+/// (their backward then builds it). `seafold bench conv`, batch-64 forward, % of the same-run sgemm
+/// on the im2col GEMM shape: features.0 57–69 % → 124–137 %, features.3 62–88 % → 87–118 %.
+///
 /// Stride-1 3×3 convolutions (AlexNet's features.6/8/10) run forward and backward-data through
 /// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds); their weight gradient stays
 /// im2col + GEMM. `Conv2d.forceDirect` (or `SEAFOLD_CONV_DIRECT=1` at start) selects im2col
