@@ -106,6 +106,18 @@ static void tile_generic(const float *const *src, const long *off, long kdim, co
     }
 }
 
+// The variant for the current level; AVX2 without FMA (no such x86 CPU is known) falls back.
+static int implicit_level(void) {
+    int level = seafold_kernels_level();
+    if (level == 1) {
+        __builtin_cpu_init();
+        if (!__builtin_cpu_supports("fma")) level = 0;
+    }
+    return level;
+}
+
+int seafold_conv_implicit_vectorized(void) { return implicit_level() > 0; }
+
 int seafold_conv_implicit_forward(const float *x, const float *packed, const float *bias, float *y,
                                   const seafold_conv_geometry *g, long lo, long hi) {
     const long cin = g->cin, ih = g->h, iw = g->w, cout = g->cout, k = g->k, s = g->stride, p = g->pad;
@@ -114,7 +126,7 @@ int seafold_conv_implicit_forward(const float *x, const float *packed, const flo
     const long wp = iw + 2 * p, bandRows = (rows - 1) * s + k, plane = bandRows * wp;
     void (*tile)(const float *const *, const long *, long, const float *, float *);
     int P;
-    switch (seafold_kernels_level()) {
+    switch (implicit_level()) {
     case 2: tile = tile_avx512; P = P512; break;
     case 1: tile = tile_avx2; P = P256; break;
     default: tile = tile_generic; P = PGEN; break;

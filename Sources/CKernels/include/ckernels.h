@@ -57,6 +57,9 @@ void seafold_conv_implicit_pack(const float *w, long cout, long kdim, float *pac
 /// Number of work items for `batch` samples: batch * ceil(oh / rows_per_item); item
 /// i = sample * groups + row group.
 long seafold_conv_implicit_items(const seafold_conv_geometry *g, long batch);
+/// 1 when the forward runs a vector variant (AVX-512F, or AVX2 with FMA), 0 for plain C (about
+/// 3.5x slower than AVX-512 on Zen 4: slower than im2col + OpenBLAS, so not worth using).
+int seafold_conv_implicit_vectorized(void);
 /// Computes the outputs of work items [lo, hi) into y [batch][cout][oh][ow] (NCHW) from
 /// x [batch][cin][h][w]; bias [cout] or NULL. Items may run concurrently (disjoint outputs).
 /// Returns 0, or -1 when its scratch memory (about cin * ((rows-1)*stride + k) * (w + 2 pad)
