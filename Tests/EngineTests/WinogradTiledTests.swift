@@ -8,7 +8,7 @@ import SeafoldCore
 /// finite differences, thread-count and instruction-set independence, and the filter cache.
 final class WinogradTiledTests: XCTestCase {
     override func tearDown() {
-        ConvAlgorithm.winograd.select()
+        ConvAlgorithm.fast.select()
         ParallelConfig.threads = 2
         seafold_kernels_force_level(-1)
     }
@@ -73,7 +73,7 @@ final class WinogradTiledTests: XCTestCase {
             let x = GradCheck.randomTensor([c.batch, c.cin, c.h, c.w], &rng, lo: 0, hi: 2)
             let gy = GradCheck.randomTensor([c.batch] + conv.outShape, &rng, lo: -1e-2, hi: 1e-2)
             let d = output(conv, x: x, gy: gy, algorithm: .im2col)
-            let w = output(conv, x: x, gy: gy, algorithm: .winograd)
+            let w = output(conv, x: x, gy: gy, algorithm: .fast)
             XCTAssertTrue(conv.usesWinograd)
             let ey = relMax(w.y, d.y), egx = relMax(w.gx, d.gx)
             worst = max(worst, ey, egx)
@@ -114,12 +114,12 @@ final class WinogradTiledTests: XCTestCase {
         let x = GradCheck.randomTensor([3, 24, 27, 27], &rng)
         let gy = GradCheck.randomTensor([3, 40, 27, 27], &rng)
         ParallelConfig.threads = 2
-        let reference = output(conv, x: x, gy: gy, algorithm: .winograd)
+        let reference = output(conv, x: x, gy: gy, algorithm: .fast)
         for level in Array(0...seafold_kernels_level()) {
             for threads in [1, 2] {
                 seafold_kernels_force_level(level)
                 ParallelConfig.threads = threads
-                let o = output(conv, x: x, gy: gy, algorithm: .winograd)
+                let o = output(conv, x: x, gy: gy, algorithm: .fast)
                 XCTAssertEqual(o.y.map(\.bitPattern), reference.y.map(\.bitPattern), "level \(level), \(threads) threads")
                 XCTAssertEqual(o.gx.map(\.bitPattern), reference.gx.map(\.bitPattern), "level \(level), \(threads) threads")
             }
@@ -135,7 +135,7 @@ final class WinogradTiledTests: XCTestCase {
             conv.reset(rng: &rng)
             let x = GradCheck.randomTensor([2, 4, 9, 9], &rng)
             var g = SeededGenerator(seed: 0)
-            ConvAlgorithm.winograd.select()
+            ConvAlgorithm.fast.select()
             let before = conv.forward(x, training: false, rng: &g).data
             let original = conv.weight.value.ptr[7]
             conv.weight.value.ptr[7] = original + 0.5     // as an optimizer writes it: in place
@@ -144,7 +144,7 @@ final class WinogradTiledTests: XCTestCase {
             let direct = conv.forward(x, training: false, rng: &g).data
             XCTAssertLessThan(relMax(changed, direct), 1e-4, "kernel \(kernel)")
             XCTAssertGreaterThan(relMax(changed, before), 1e-3, "kernel \(kernel): the change must show")
-            ConvAlgorithm.winograd.select()
+            ConvAlgorithm.fast.select()
             conv.weight.value.ptr[7] = original
             let back = conv.forward(x, training: false, rng: &g).data
             XCTAssertEqual(back.map(\.bitPattern), before.map(\.bitPattern), "kernel \(kernel)")

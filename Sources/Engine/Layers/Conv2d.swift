@@ -9,6 +9,13 @@ import SeafoldCore
 /// is as large as fits `maxColumnFloats`, so a batch-6 train step at 224 px is one chunk and
 /// backward reuses the forward's im2col matrix instead of recomputing it.
 ///
+/// Convolutions that Winograd (below) does not take, with a multiple of 64 output channels and
+/// Cin·k² ≤ 2048 taps (AlexNet's features.0), run their forward by implicit GEMM
+/// (`ImplicitConvForward`, CKernels' conv_implicit.c): the same sums, tiles of 6 pixels ×
+/// 64 channels accumulated straight from a zero-padded band of input rows, no column matrix
+/// (their backward then builds it). `seafold bench conv`, batch-64 forward, % of the same-run sgemm
+/// on the im2col GEMM shape: features.0 57–69 % → 124–137 %.
+///
 /// Stride-1 3×3 convolutions (AlexNet's features.6/8/10) run forward and backward-data through
 /// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds), stride-1 5×5 ones
 /// (features.3) through F(3×3, 5×5) (`WinogradTiled`, 4.6× fewer); the weight gradient stays
@@ -47,6 +54,19 @@ public final class Conv2d: Layer {
     private var activeTiledBackward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winograd5x5 ? nil : tiledBackward }
     /// Whether the geometry (k 3, stride 1, padding ≤ 2) allows Winograd at all.
     var usesWinogradGeometry: Bool { winogradForward != nil || tiledForward != nil }
+    /// The implicit-GEMM forward, when the geometry suits it (`ImplicitConvForward.applies`)
+    /// and Winograd does not apply.
+    private let implicitForward: ImplicitConvForward?
+    /// Whether the forward pass currently runs implicit GEMM (geometry fits, not forced direct).
+    public var usesImplicitForward: Bool { implicitForward != nil && !Conv2d.forceDirect && ImplicitConvForward.enabled }
+    /// Whether the geometry allows the implicit-GEMM forward at all.
+    var usesImplicitGeometry: Bool { implicitForward != nil }
+    /// The algorithm `ConvAlgorithm.fast` runs for this layer's forward pass, by name.
+    var fastPathName: String {
+        if let t = tiledForward { return "winograd-\(t.m)x\(t.m)" }
+        if winogradForward != nil { return "winograd-2x2" }
+        return implicitForward != nil ? "implicit" : "im2col"
+    }
 
     private let col = FloatBuffer()
     private let gemmOut = FloatBuffer()
@@ -83,6 +103,10 @@ public final class Conv2d: Layer {
         } else {
             tiledForward = nil; tiledBackward = nil
         }
+        implicitForward = winogradForward == nil && tiledForward == nil && ImplicitConvForward.applies(inChannels: inChannels, outChannels: outChannels, kernel: kernel)
+            ? ImplicitConvForward(inChannels: inChannels, inH: inH, inW: inW, outChannels: outChannels, kernel: kernel,
+                                  stride: stride, padding: padding, outH: oh, outW: ow)
+            : nil
         weight = Parameter(key: name.isEmpty ? "weight" : name + ".weight", shape: [outChannels, inChannels, kernel, kernel])
         bias = Parameter(key: name.isEmpty ? "bias" : name + ".bias", shape: [outChannels])
         super.init(name: name, inShape: inShape, outShape: [outChannels, oh, ow])
@@ -183,6 +207,11 @@ public final class Conv2d: Layer {
             colChunk = nil
             wg.run(x, batch: batch, u: u, bias: bias.value.ptr, y: output.ptr, v: col, m: gemmOut,
                    nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))
+            return output.ptr
+        }
+        if usesImplicitForward, let ic = implicitForward {
+            colChunk = nil  // backward builds its im2col matrix itself
+            ic.run(x, batch: batch, weight: weight.value.ptr, bias: bias.value.ptr, y: output.ptr)
             return output.ptr
         }
         let nbMax = chunkSize(batch)

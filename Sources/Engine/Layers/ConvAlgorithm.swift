@@ -1,26 +1,30 @@
 /// Which convolution algorithms `Conv2d` may use, for benchmarks and comparisons. Set before
-/// running (it changes the static switches `Conv2d.forceDirect` and `Conv2d.winograd5x5`).
+/// running (it changes the static switches `Conv2d.forceDirect`, `Conv2d.winograd5x5` and
+/// `ImplicitConvForward.enabled`); every setting computes the same convolution, differing by
+/// rounding only.
 public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable {
     /// im2col + GEMM everywhere (`SEAFOLD_CONV_DIRECT=1`).
     case im2col
-    /// Winograd F(2×2, 3×3) for stride-1 3×3 layers, im2col elsewhere (the default until
-    /// F(3×3, 5×5) was added).
-    case winograd2x2 = "winograd-2x2"
-    /// The default: F(2×2, 3×3) for stride-1 3×3 layers and F(3×3, 5×5) for stride-1 5×5
-    /// layers (forward and backward-data), im2col elsewhere.
-    case winograd
+    /// Winograd F(2×2, 3×3) for stride-1 3×3 layers, im2col elsewhere: the engine before
+    /// F(3×3, 5×5) and implicit GEMM, kept for before/after figures.
+    case winograd3x3 = "winograd-3x3"
+    /// The default: Winograd F(2×2, 3×3) for stride-1 3×3 layers, F(3×3, 5×5) for stride-1 5×5
+    /// layers (forward and backward-data), implicit-GEMM forward where that applies (features.0),
+    /// im2col for the rest.
+    case fast
 
-    /// The algorithm the switches currently select.
+    /// The setting the switches currently select.
     public static var current: ConvAlgorithm {
-        Conv2d.forceDirect ? .im2col : Conv2d.winograd5x5 ? .winograd : .winograd2x2
+        Conv2d.forceDirect ? .im2col : Conv2d.winograd5x5 && ImplicitConvForward.enabled ? .fast : .winograd3x3
     }
 
-    /// Selects this algorithm; returns the previous one (pass it to `select` to restore).
+    /// Selects this setting; returns the previous one (pass it to `select` to restore).
     @discardableResult
     public func select() -> ConvAlgorithm {
         let previous = ConvAlgorithm.current
         Conv2d.forceDirect = self == .im2col
-        Conv2d.winograd5x5 = self == .winograd
+        Conv2d.winograd5x5 = self == .fast
+        ImplicitConvForward.enabled = self == .fast
         return previous
     }
 }

@@ -67,7 +67,8 @@ public enum ConvBenchmark {
     }
 
     /// Times every AlexNet convolution. `trainBatch` gets forward + both backward passes,
-    /// `inferenceBatch` forward only; each layer with both algorithms where Winograd applies.
+    /// `inferenceBatch` forward only; each layer with im2col and, where one applies, its fast path
+    /// (Winograd F(2×2, 3×3) or F(3×3, 5×5), or the implicit-GEMM forward).
     public static func measureLayers(trainBatch: Int, inferenceBatch: Int, inputSize: Int = 224, only: Set<String>? = nil,
                                      repeats: Int, progress: (String) -> Void) throws -> [LayerFigure] {
         let saved = ConvAlgorithm.current
@@ -78,7 +79,7 @@ public enum ConvBenchmark {
             var r2 = SeededGenerator.derive(seed: 1, "bench/" + conv.name)
             conv.reset(rng: &r2)
             let m = conv.outChannels, k = conv.kDim
-            let algorithms: [ConvAlgorithm] = conv.usesWinogradGeometry ? [.im2col, .winograd] : [.im2col]
+            let algorithms: [ConvAlgorithm] = conv.usesWinogradGeometry || conv.usesImplicitGeometry ? [.im2col, .fast] : [.im2col]
             for batch in [trainBatch, inferenceBatch] {
                 let training = batch == trainBatch
                 let n = batch * conv.hw
@@ -91,7 +92,8 @@ public enum ConvBenchmark {
                 for i in 0..<(batch * conv.outCount) { gy.ptr[i] = rng.uniform(-1e-3, 1e-3) }
                 for algorithm in algorithms {
                     algorithm.select()
-                    progress("\(conv.name) batch \(batch): \(algorithm.rawValue)")
+                    let label = algorithm == .im2col ? "im2col" : conv.fastPathName
+                    progress("\(conv.name) batch \(batch): \(label)")
                     var tf: [Double] = [], td: [Double] = [], tw: [Double] = []
                     for r in 0...max(1, repeats) {
                         var g = SeededGenerator(seed: 0)
@@ -114,7 +116,7 @@ public enum ConvBenchmark {
                         let sec = median(ts), gf = flops / sec / 1e9
                         return Pass(seconds: sec, gflops: gf, sgemmGFLOPs: s, ofSgemm: gf / s)
                     }
-                    out.append(LayerFigure(layer: conv.name, algorithm: algorithm.rawValue, batch: batch,
+                    out.append(LayerFigure(layer: conv.name, algorithm: label, batch: batch,
                                            inChannels: conv.inChannels, outChannels: conv.outChannels, kernel: conv.kernel,
                                            stride: conv.stride, padding: conv.padding, inSize: conv.inH, outSize: conv.outH,
                                            gemmM: m, gemmK: k, gemmN: n, forward: pass(tf, fwdS),

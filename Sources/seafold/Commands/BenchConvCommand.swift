@@ -4,13 +4,14 @@ import Foundation
 
 /// `seafold bench conv`: every AlexNet convolution (224 px) timed alone — forward,
 /// backward-data, backward-weight at the train batch and forward at the inference batch — with
-/// im2col and, for the stride-1 3×3 layers, Winograd, each next to the same-run sgemm speed on
-/// the layer's GEMM shapes and on square 2048; then whole-network inference (per-layer
-/// breakdown) and the Adam train step with both paths (issue 9).
+/// im2col and with its fast path (Winograd F(2×2, 3×3) for the stride-1 3×3 layers, F(3×3, 5×5)
+/// for features.3, implicit GEMM for features.0's forward), each next to the same-run sgemm
+/// speed on the layer's GEMM shapes and on square 2048; then whole-network inference
+/// (per-layer breakdown) and the Adam train step under every `ConvAlgorithm` (issue 9).
 struct BenchConvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Benchmark AlexNet's convolutions (im2col vs Winograd) against same-run sgemm.")
+        abstract: "Benchmark AlexNet's convolutions (im2col vs Winograd / implicit GEMM) against same-run sgemm.")
 
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
@@ -87,13 +88,15 @@ struct BenchConvCommand: ParsableCommand {
         print("BLAS kernel: \(out.blasKernel), threads: \(threads), repeats: \(repeats) (medians)")
         print(String(format: "sgemm square 2048: %.0f GFLOP/s at start, %.0f at end", square, squareEnd))
         print("GFLOP/s count direct-convolution FLOPs (2·Cout·Cin·k²·Hout·Wout); % = of same-run sgemm on the layer's GEMM shape")
-        print("layer        algo         batch  GEMM M×K×N            forward                   backward-data             backward-weight")
+        print("layer        algo          batch  GEMM M×K×N            forward                   backward-data             backward-weight")
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         func cell(_ p: ConvBenchmark.Pass?) -> String {
             guard let p else { return String(repeating: " ", count: 24) }
             return String(format: "%7.4f s %4.0f GF %4.0f%%", p.seconds, p.gflops, 100 * p.ofSgemm)
         }
         for l in layers {
-            print(String(format: "%-12@ %-12@ %5d  %4d×%5d×%7d  ", l.layer, l.algorithm, l.batch, l.gemmM, l.gemmK, l.gemmN)
+            // (%-12@ does not pad an NSString argument, so the names are padded here.)
+            print(pad(l.layer, 12) + " " + pad(l.algorithm, 12) + String(format: " %5d  %4d×%5d×%7d  ", l.batch, l.gemmM, l.gemmK, l.gemmN)
                   + cell(l.forward) + "  " + cell(l.backwardData) + "  " + cell(l.backwardWeight))
         }
         print("sgemm on the GEMM shapes (GFLOP/s): forward / backward-data / backward-weight")
