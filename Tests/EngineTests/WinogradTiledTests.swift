@@ -3,7 +3,7 @@ import CKernels
 @testable import Engine
 import SeafoldCore
 
-/// Winograd F(3×3, 5×5) (`WinogradTiled`, C transforms) and its Cook–Toom matrices: the 1-D
+/// Winograd F(3×3, 5×5) and F(5×5, 3×3) (`WinogradTiled`, C transforms) and their Cook–Toom matrices: the 1-D
 /// identity in double precision, the 5×5 convolution against im2col forward and backward,
 /// finite differences, thread-count and instruction-set independence, and the filter cache.
 final class WinogradTiledTests: XCTestCase {
@@ -84,6 +84,36 @@ final class WinogradTiledTests: XCTestCase {
         print("F(3×3, 5×5) vs im2col: worst max-relative difference \(worst)")
     }
 
+    /// F(5×5, 3×3) for 3×3 forward passes from batch 32 (13×13 as in AlexNet, and sizes that
+    /// leave partial tiles); below it, F(2×2, 3×3). Both against im2col.
+    func testLargeTiles3x3FromBatch32() throws {
+        var rng = SeededGenerator(seed: 26)
+        var worst = 0.0
+        for (cin, cout, h, w, pad) in [(16, 8, 13, 13, 1), (3, 4, 7, 9, 0), (2, 3, 6, 11, 2)] {
+            let conv = try Conv2d(name: "c", inShape: [cin, h, w], outChannels: cout, kernel: 3, stride: 1, padding: pad)
+            conv.reset(rng: &rng)
+            XCTAssertEqual(conv.fastPathName(batch: 31), "winograd-2x2")
+            XCTAssertEqual(conv.fastPathName(batch: 32), "winograd-5x5")
+            for batch in [31, 32] {
+                let x = GradCheck.randomTensor([batch, cin, h, w], &rng, lo: 0, hi: 2)
+                let gy = GradCheck.randomTensor([batch] + conv.outShape, &rng, lo: -1e-2, hi: 1e-2)
+                let d = output(conv, x: x, gy: gy, algorithm: .im2col)
+                let t = output(conv, x: x, gy: gy, algorithm: .fast)
+                let e = relMax(t.y, d.y)
+                worst = max(worst, e)
+                XCTAssertLessThan(e, 1e-4, "forward batch \(batch)")
+                XCTAssertLessThan(relMax(t.gx, d.gx), 1e-5, "input gradient (F(2×2, 3×3)) batch \(batch)")
+                if batch == 32 {
+                    // The tiled forward is a different computation from F(2×2, 3×3)'s.
+                    let f2 = output(conv, x: x, gy: gy, algorithm: .winograd3x3)
+                    XCTAssertNotEqual(t.y.map(\.bitPattern), f2.y.map(\.bitPattern))
+                    XCTAssertLessThan(relMax(f2.y, d.y), 1e-5)
+                }
+            }
+        }
+        print("F(5×5, 3×3) vs im2col: worst max-relative difference \(worst)")
+    }
+
     /// A hand example: all-ones 5×5 input, kernel 1…25, padding 0 → one output, 325.
     func testHandComputed() throws {
         let conv = try Conv2d(name: "c", inShape: [1, 5, 5], outChannels: 1, kernel: 5, stride: 1, padding: 0)
@@ -115,6 +145,12 @@ final class WinogradTiledTests: XCTestCase {
         let gy = GradCheck.randomTensor([3, 40, 27, 27], &rng)
         ParallelConfig.threads = 2
         let reference = output(conv, x: x, gy: gy, algorithm: .fast)
+        // F(5×5, 3×3) at batch 32 (its chunks of 43 samples hold the whole batch).
+        let conv3 = try Conv2d(name: "c3", inShape: [8, 13, 13], outChannels: 12, kernel: 3, stride: 1, padding: 1)
+        conv3.reset(rng: &rng)
+        let x3 = GradCheck.randomTensor([32, 8, 13, 13], &rng)
+        let gy3 = GradCheck.randomTensor([32, 12, 13, 13], &rng)
+        let reference3 = output(conv3, x: x3, gy: gy3, algorithm: .fast)
         for level in Array(0...seafold_kernels_level()) {
             for threads in [1, 2] {
                 seafold_kernels_force_level(level)
@@ -122,6 +158,8 @@ final class WinogradTiledTests: XCTestCase {
                 let o = output(conv, x: x, gy: gy, algorithm: .fast)
                 XCTAssertEqual(o.y.map(\.bitPattern), reference.y.map(\.bitPattern), "level \(level), \(threads) threads")
                 XCTAssertEqual(o.gx.map(\.bitPattern), reference.gx.map(\.bitPattern), "level \(level), \(threads) threads")
+                let o3 = output(conv3, x: x3, gy: gy3, algorithm: .fast)
+                XCTAssertEqual(o3.y.map(\.bitPattern), reference3.y.map(\.bitPattern), "3×3, level \(level), \(threads) threads")
             }
         }
     }

@@ -17,8 +17,9 @@ import SeafoldCore
 /// on the im2col GEMM shape: features.0 57–69 % → 124–137 %.
 ///
 /// Stride-1 3×3 convolutions (AlexNet's features.6/8/10) run forward and backward-data through
-/// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds), stride-1 5×5 ones
-/// (features.3) through F(3×3, 5×5) (`WinogradTiled`, 4.6× fewer); the weight gradient stays
+/// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds; from batch 32 the forward
+/// uses F(5×5, 3×3), 3.4× fewer at 13×13), stride-1 5×5 ones (features.3) through F(3×3, 5×5)
+/// (`WinogradTiled`, 4.6× fewer); the weight gradient stays
 /// im2col + GEMM. The transformed filters are kept while the weights are unchanged
 /// (`FilterCache`), so inference transforms them once. `Conv2d.forceDirect` (or
 /// `SEAFOLD_CONV_DIRECT=1` at start) selects im2col everywhere, e.g. to compare the paths in
@@ -40,18 +41,20 @@ public final class Conv2d: Layer {
 
     /// The Winograd geometry of the forward and of the backward-data convolution, when it applies.
     private let winogradForward: Winograd3x3?, winogradBackward: Winograd3x3?
-    /// Winograd F(3×3, 5×5) for the forward and backward-data passes of stride-1 5×5 layers.
+    /// Winograd F(3×3, 5×5) for the forward and backward-data passes of stride-1 5×5 layers;
+    /// F(5×5, 3×3) for the forward pass of stride-1 3×3 layers at large batches.
     private let tiledForward: WinogradTiled?, tiledBackward: WinogradTiled?
-    /// Use F(3×3, 5×5) for 5×5 layers (else im2col there); for comparisons (`ConvAlgorithm`).
-    nonisolated(unsafe) public static var winograd5x5 = true
+    /// Use `WinogradTiled` where it applies (else F(2×2, 3×3) / im2col); for comparisons
+    /// (`ConvAlgorithm`).
+    nonisolated(unsafe) public static var winogradLargeTiles = true
     /// Transformed filters for the forward / backward-data convolution (recomputed from the
     /// current weights on each call: the optimizer may have changed them in between).
     private let uForward = FilterCache(), uBackward = FilterCache()
     /// Whether this layer currently runs Winograd (geometry fits and not forced direct).
     public var usesWinograd: Bool { (winogradForward != nil || tiledForward != nil) && !Conv2d.forceDirect }
     /// The forward pass's large-tile Winograd, when in use.
-    private var activeTiledForward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winograd5x5 ? nil : tiledForward }
-    private var activeTiledBackward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winograd5x5 ? nil : tiledBackward }
+    private var activeTiledForward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winogradLargeTiles ? nil : tiledForward }
+    private var activeTiledBackward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winogradLargeTiles ? nil : tiledBackward }
     /// Whether the geometry (k 3, stride 1, padding ≤ 2) allows Winograd at all.
     var usesWinogradGeometry: Bool { winogradForward != nil || tiledForward != nil }
     /// The implicit-GEMM forward, when the geometry suits it (`ImplicitConvForward.applies`)
@@ -62,8 +65,8 @@ public final class Conv2d: Layer {
     /// Whether the geometry allows the implicit-GEMM forward at all.
     var usesImplicitGeometry: Bool { implicitForward != nil }
     /// The algorithm `ConvAlgorithm.fast` runs for this layer's forward pass, by name.
-    var fastPathName: String {
-        if let t = tiledForward { return "winograd-\(t.m)x\(t.m)" }
+    func fastPathName(batch: Int) -> String {
+        if let t = tiledForward, t.appliesForward(batch: batch) { return "winograd-\(t.m)x\(t.m)" }
         if winogradForward != nil { return "winograd-2x2" }
         return implicitForward != nil ? "implicit" : "im2col"
     }
@@ -190,7 +193,7 @@ public final class Conv2d: Layer {
                           rng: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
         input = x
         output.ensure(batch * outCount)
-        if let wt = activeTiledForward {
+        if let wt = activeTiledForward, wt.appliesForward(batch: batch) {
             let u = uForward.filters(weights: weight.value.ptr, count: weight.count, tag: 1, uFloats: wt.filterFloats) {
                 wt.transformFilters(weight.value.ptr, cout: outChannels, cin: inChannels, backwardData: false, into: $0)
             }

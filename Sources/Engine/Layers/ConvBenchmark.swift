@@ -92,7 +92,7 @@ public enum ConvBenchmark {
                 for i in 0..<(batch * conv.outCount) { gy.ptr[i] = rng.uniform(-1e-3, 1e-3) }
                 for algorithm in algorithms {
                     algorithm.select()
-                    let label = algorithm == .im2col ? "im2col" : conv.fastPathName
+                    let label = algorithm == .im2col ? "im2col" : conv.fastPathName(batch: batch)
                     progress("\(conv.name) batch \(batch): \(label)")
                     var tf: [Double] = [], td: [Double] = [], tw: [Double] = []
                     for r in 0...max(1, repeats) {

@@ -4,9 +4,11 @@ import Dispatch
 /// A stride-1 k×k convolution by Winograd minimal filtering F(m×m, k×k) with tiles of
 /// n = m + k − 1 ≤ 8 (Lavin & Gray 2016), matrices from `WinogradMatrices` (Cook–Toom points
 /// 0, ±1, ±2, ½). AlexNet uses F(3×3, 5×5) for features.3, forward and backward-data: 4.6×
-/// fewer multiplies than the direct convolution, and 27 = 9·3 leaves no partial tiles.
-/// For the 13×13 3×3 layers, F(4×4), F(5×5) and F(6×6, 3×3) measured no faster than
-/// `Winograd3x3`'s F(2×2, 3×3) (smaller GEMMs, larger transforms), so those keep F(2×2).
+/// fewer multiplies than the direct convolution, and 27 = 9·3 leaves no partial tiles. The
+/// 13×13 3×3 layers use F(5×5, 3×3) for the forward pass from batch `minBatch3x3` (inference,
+/// feature extraction, LIME): 441 multiplies per channel pair and image against 784 for
+/// `Winograd3x3`'s F(2×2, 3×3), which keeps training's small batches and the input gradient.
+/// F(4×4) and F(6×6, 3×3) measured slower than F(5×5) there (more partial-tile waste).
 ///
 /// Steps as in `Winograd3x3`: V = Bᵀ d B per input channel and tile, U = G g Gᵀ per filter
 /// (computed in double, rounded once), n² independent GEMMs M[ξ] = U[ξ]·V[ξ], then
@@ -29,6 +31,7 @@ final class WinogradTiled {
     static func outputTile(kernel: Int, stride: Int, padding: Int) -> Int? {
         guard stride == 1, padding >= 0, padding < kernel else { return nil }
         switch kernel {
+        case 3: return 5
         case 5: return 3
         default: return nil
         }
@@ -57,12 +60,28 @@ final class WinogradTiled {
     /// the caches between the transforms and the GEMMs (`seafold bench conv` on features.3:
     /// chunks of 1.6–12 MB were within the noise of each other, 32 MB was ~1.5× slower).
     static let maxChunkFloats = 2 << 20
+    /// Tiles per GEMM below which a chunk is grown past `maxChunkFloats`: the n² GEMMs are
+    /// Cout × Cin × tiles, and with 9 tiles per 13×13 image a 2 M-float chunk left ~100 columns
+    /// (F(5×5, 3×3) at batch 64: 1.4× slower than chunks of ~400 tiles).
+    static let minChunkTiles = 384
+    /// Batch from which 3×3 layers run their forward pass with F(5×5, 3×3) instead of
+    /// F(2×2, 3×3): at batch 64 it is ~1.4× faster (`seafold bench conv`), at the train batch
+    /// of 6 no faster, and there it would pay the 49-position filter transform every step.
+    /// A batch's outputs thus differ by rounding (~1e-5) between batches below and above it,
+    /// as oneDNN's and cuDNN's choice of algorithm by shape does; each is deterministic.
+    static let minBatch3x3 = 32
 
-    /// Samples per chunk so that the transformed input and the GEMM output stay under
-    /// `maxFloats` each (a function of the shape only).
+    /// Whether this geometry's forward runs at `batch` (5×5 always; 3×3 from `minBatch3x3`).
+    func appliesForward(batch: Int) -> Bool { r != 3 || batch >= WinogradTiled.minBatch3x3 }
+
+    /// Samples per chunk: the transformed input and the GEMM output stay under `maxFloats`
+    /// each, unless that leaves fewer than `minChunkTiles` tiles per GEMM (a function of the
+    /// shape only).
     func chunk(batch: Int, maxFloats: Int = WinogradTiled.maxChunkFloats) -> Int {
         let per = n * n * max(channels, outChannels) * tilesPerImage
-        return max(1, min(batch, maxFloats / max(per, 1)))
+        let byFloats = maxFloats / max(per, 1)
+        let byTiles = (WinogradTiled.minChunkTiles + tilesPerImage - 1) / tilesPerImage
+        return max(1, min(batch, max(byFloats, byTiles)))
     }
 
     private func geometry() -> seafold_winograd_geometry {
