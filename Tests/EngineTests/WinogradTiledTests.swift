@@ -92,8 +92,8 @@ final class WinogradTiledTests: XCTestCase {
         for (cin, cout, h, w, pad) in [(16, 8, 13, 13, 1), (3, 4, 7, 9, 0), (2, 3, 6, 11, 2)] {
             let conv = try Conv2d(name: "c", inShape: [cin, h, w], outChannels: cout, kernel: 3, stride: 1, padding: pad)
             conv.reset(rng: &rng)
-            XCTAssertEqual(conv.fastPathName(batch: 31), "winograd-2x2")
-            XCTAssertEqual(conv.fastPathName(batch: 32), "winograd-5x5")
+            XCTAssertEqual(conv.fastPathName(batch: 31), "wino F(2,3)")
+            XCTAssertEqual(conv.fastPathName(batch: 32), "wino F(5,3)")
             for batch in [31, 32] {
                 let x = GradCheck.randomTensor([batch, cin, h, w], &rng, lo: 0, hi: 2)
                 let gy = GradCheck.randomTensor([batch] + conv.outShape, &rng, lo: -1e-2, hi: 1e-2)
@@ -105,7 +105,7 @@ final class WinogradTiledTests: XCTestCase {
                 XCTAssertLessThan(relMax(t.gx, d.gx), 1e-5, "input gradient (F(2×2, 3×3)) batch \(batch)")
                 if batch == 32 {
                     // The tiled forward is a different computation from F(2×2, 3×3)'s.
-                    let f2 = output(conv, x: x, gy: gy, algorithm: .winograd3x3)
+                    let f2 = output(conv, x: x, gy: gy, algorithm: .winogradF23)
                     XCTAssertNotEqual(t.y.map(\.bitPattern), f2.y.map(\.bitPattern))
                     XCTAssertLessThan(relMax(f2.y, d.y), 1e-5)
                 }

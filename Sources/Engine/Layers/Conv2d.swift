@@ -66,8 +66,8 @@ public final class Conv2d: Layer {
     var usesImplicitGeometry: Bool { implicitForward != nil }
     /// The algorithm `ConvAlgorithm.fast` runs for this layer's forward pass, by name.
     func fastPathName(batch: Int) -> String {
-        if let t = tiledForward, t.appliesForward(batch: batch) { return "winograd-\(t.m)x\(t.m)" }
-        if winogradForward != nil { return "winograd-2x2" }
+        if let t = tiledForward, t.appliesForward(batch: batch) { return "wino F(\(t.m),\(t.r))" }
+        if winogradForward != nil { return "wino F(2,3)" }
         return implicitForward != nil ? "implicit" : "im2col"
     }
 

@@ -7,7 +7,7 @@ public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable {
     case im2col
     /// Winograd F(2×2, 3×3) for stride-1 3×3 layers, im2col elsewhere: the engine before
     /// `WinogradTiled` and implicit GEMM, kept for before/after figures.
-    case winograd3x3 = "winograd-3x3"
+    case winogradF23 = "winograd-F(2,3)"
     /// The default: Winograd F(2×2, 3×3) for stride-1 3×3 layers (F(5×5, 3×3) forward from
     /// batch 32), F(3×3, 5×5) for stride-1 5×5 layers (forward and backward-data),
     /// implicit-GEMM forward where that applies (features.0), im2col for the rest.
@@ -15,7 +15,7 @@ public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable {
 
     /// The setting the switches currently select.
     public static var current: ConvAlgorithm {
-        Conv2d.forceDirect ? .im2col : Conv2d.winogradLargeTiles && ImplicitConvForward.enabled ? .fast : .winograd3x3
+        Conv2d.forceDirect ? .im2col : Conv2d.winogradLargeTiles && ImplicitConvForward.enabled ? .fast : .winogradF23
     }
 
     /// Selects this setting; returns the previous one (pass it to `select` to restore).
