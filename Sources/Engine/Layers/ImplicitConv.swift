@@ -16,14 +16,15 @@ final class ImplicitConvForward {
     /// may have changed the weight in between; 93 KB for AlexNet's features.0).
     private let packed = FloatBuffer()
 
-    /// Where implicit GEMM is used (Winograd's 3×3 layers are decided first, in Conv2d): a
-    /// multiple of 64 output channels (the tile width; other counts would compute zero-padded
-    /// channels) and K = Cin·k² ≤ 2048 taps, so one 64-channel block of the packed weight
-    /// (K·64 floats, ≤ 512 KB) stays in L2 while the register tiles stream it. There the tile
-    /// runs at ~90 % of the FMA peak, above im2col + OpenBLAS, which also pays for building and
-    /// packing the K × batch·pixels column matrix. AlexNet: features.0 (K 363); features.3
-    /// (K 1600) would qualify but goes to Winograd F(3×3, 5×5) first (1.5–1.9× faster again). Measured, see BENCHMARKS.md. Only on CPUs with AVX2+FMA or AVX-512F: the plain C
-    /// variant runs at about 30 % of the AVX-512 one, below OpenBLAS.
+    /// Where implicit GEMM is used (Winograd's stride-1 3×3 and 5×5 layers are decided first,
+    /// in Conv2d): a multiple of 64 output channels (the tile width; other counts would compute
+    /// zero-padded channels) and K = Cin·k² ≤ 2048 taps, so one 64-channel block of the packed
+    /// weight (K·64 floats, ≤ 512 KB) stays in L2 while the register tiles stream it. There the
+    /// tile runs at ~90 % of the FMA peak, above im2col + OpenBLAS, which also pays for building
+    /// and packing the K × batch·pixels column matrix. AlexNet: features.0 (K 363); features.3
+    /// (K 1600) would qualify but goes to Winograd F(3×3, 5×5), 1.5–1.9× faster again.
+    /// Measured, see BENCHMARKS.md. Only on CPUs with AVX2+FMA or AVX-512F: the plain C variant
+    /// runs at about 30 % of the AVX-512 one, below OpenBLAS.
     static func applies(inChannels: Int, outChannels: Int, kernel: Int) -> Bool {
         inChannels * kernel * kernel <= 2048 && outChannels % 64 == 0 && seafold_conv_implicit_vectorized() != 0
     }
