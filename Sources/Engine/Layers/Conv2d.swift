@@ -47,15 +47,16 @@ public final class Conv2d: Layer {
     /// Use `WinogradTiled` where it applies (else F(2×2, 3×3) / im2col); for comparisons
     /// (`ConvAlgorithm`).
     nonisolated(unsafe) public static var winogradLargeTiles = true
-    /// Transformed filters for the forward / backward-data convolution (recomputed from the
-    /// current weights on each call: the optimizer may have changed them in between).
+    /// Transformed filters for the forward / backward-data convolution, recomputed whenever the
+    /// weights differ from the ones they came from (the optimizer changes them in place).
     private let uForward = FilterCache(), uBackward = FilterCache()
     /// Whether this layer currently runs Winograd (geometry fits and not forced direct).
     public var usesWinograd: Bool { (winogradForward != nil || tiledForward != nil) && !Conv2d.forceDirect }
     /// The forward pass's large-tile Winograd, when in use.
     private var activeTiledForward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winogradLargeTiles ? nil : tiledForward }
     private var activeTiledBackward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winogradLargeTiles ? nil : tiledBackward }
-    /// Whether the geometry (k 3, stride 1, padding ≤ 2) allows Winograd at all.
+    /// Whether the geometry (k 3 with padding ≤ 2, or k 5 with padding ≤ 4; stride 1) allows
+    /// Winograd at all.
     var usesWinogradGeometry: Bool { winogradForward != nil || tiledForward != nil }
     /// The implicit-GEMM forward, when the geometry suits it (`ImplicitConvForward.applies`)
     /// and Winograd does not apply.
