@@ -6,11 +6,10 @@ import XCTest
 final class FaultTests: XCTestCase {
     func testSilentWorkerLeaseExpiresTaskRerunsAndLateResultIsStale() throws {
         let dir = tempDir("lease")
-        // 0.25 s heartbeats (0.75 s liveness) rather than the harness's 0.1 s: with 0.3 s, a
-        // CPU stall on the shared test machine made the *real* worker reconnect too, and the
-        // exact attempt count below depends on only the silent peer expiring.
-        var co = coordinatorOptions(); co.heartbeatInterval = 0.25
-        var wo = workerOptions(dir, "real"); wo.heartbeatInterval = 0.25
+        // The harness's 0.25 s heartbeats (0.75 s liveness): the exact attempt count below
+        // depends on only the silent peer expiring, not the real worker after a CPU stall.
+        let co = coordinatorOptions()
+        let wo = workerOptions(dir, "real")
         let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: co)
         try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec()))])
         let ended = runInBackground(c)

@@ -67,9 +67,12 @@ func tempDir(_ name: String) -> URL {
 
 let testVersion = "test-1"
 
+/// Heartbeats every 0.25 s, dead after 3 missed (0.75 s): fast enough for the fault tests,
+/// and slow enough that a CPU stall of a few hundred ms on a shared CI machine does not declare
+/// a healthy peer dead (with 0.1 s, a 0.3 s stall did, and exact attempt counts broke).
 func coordinatorOptions() -> CoordinatorOptions {
     var o = CoordinatorOptions(codeVersion: testVersion)
-    o.heartbeatInterval = 0.1
+    o.heartbeatInterval = 0.25
     o.liveness = 3
     o.printProgress = false
     return o
@@ -78,7 +81,7 @@ func coordinatorOptions() -> CoordinatorOptions {
 func workerOptions(_ dir: URL, _ name: String) -> WorkerOptions {
     var o = WorkerOptions(codeVersion: testVersion, cacheDirectory: dir.appendingPathComponent("cache-\(name)"))
     o.workerID = name
-    o.heartbeatInterval = 0.1
+    o.heartbeatInterval = 0.25
     o.liveness = 3
     o.reconnectInitial = 0.1
     o.reconnectMax = 0.4
