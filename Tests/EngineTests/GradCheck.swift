@@ -15,6 +15,14 @@ enum GradCheck {
         return s
     }
 
+    /// max |a − b| / max |b|: the difference from a reference `b` relative to its magnitude
+    /// (how the conv tests compare Winograd / implicit GEMM with im2col).
+    static func maxRelative(_ a: [Float], _ b: [Float]) -> Double {
+        var d = 0.0, m = 0.0
+        for (u, v) in zip(a, b) { d = max(d, Double(abs(u - v))); m = max(m, Double(abs(v))) }
+        return d / max(m, 1e-30)
+    }
+
     /// Relative error ‖a − n‖ / max(‖n‖, tiny) of analytic `a` versus numeric `n`.
     static func relError(_ a: [Double], _ n: [Double]) -> Double {
         var num = 0.0, den = 0.0

@@ -15,12 +15,6 @@ final class ImplicitConvTests: XCTestCase {
 
     private var levels: [Int32] { Array(0...seafold_kernels_level()) }
 
-    /// max |a − b| / max |b|: the error relative to the output's magnitude.
-    private func relMax(_ a: [Float], _ b: [Float]) -> Double {
-        var d = 0.0, m = 0.0
-        for (u, v) in zip(a, b) { d = max(d, Double(abs(u - v))); m = max(m, Double(abs(v))) }
-        return d / max(m, 1e-30)
-    }
 
     private func implicit(_ conv: Conv2d, rowsPerItem: Int? = nil) -> ImplicitConvForward {
         ImplicitConvForward(inChannels: conv.inChannels, inH: conv.inH, inW: conv.inW, outChannels: conv.outChannels,
@@ -109,7 +103,7 @@ final class ImplicitConvTests: XCTestCase {
             for level in levels {
                 seafold_kernels_force_level(level)
                 let y = runImplicit(conv, x)
-                let e = relMax(y, ref)
+                let e = GradCheck.maxRelative(y, ref)
                 worst = max(worst, e)
                 XCTAssertLessThan(e, 1e-5, "level \(level), \(c)")
             }
@@ -156,7 +150,7 @@ final class ImplicitConvTests: XCTestCase {
         }
         let d = pass(direct: true), i = pass(direct: false)
         XCTAssertEqual(i.y.map(\.bitPattern), runImplicit(conv, x).map(\.bitPattern))
-        XCTAssertLessThan(relMax(i.y, d.y), 1e-5)
+        XCTAssertLessThan(GradCheck.maxRelative(i.y, d.y), 1e-5)
         XCTAssertEqual(i.gx.map(\.bitPattern), d.gx.map(\.bitPattern), "input gradient")
         XCTAssertEqual(i.gw.map(\.bitPattern), d.gw.map(\.bitPattern), "weight gradient")
         XCTAssertEqual(i.gb.map(\.bitPattern), d.gb.map(\.bitPattern), "bias gradient")

@@ -20,12 +20,6 @@ final class WinogradTests: XCTestCase {
         return (y.data, gx.data, conv.weight.gradient.data, conv.bias.gradient.data)
     }
 
-    /// max |a − b| / max |b|: the error relative to the output's magnitude.
-    private func relMax(_ a: [Float], _ b: [Float]) -> Double {
-        var d = 0.0, m = 0.0
-        for (u, v) in zip(a, b) { d = max(d, Double(abs(u - v))); m = max(m, Double(abs(v))) }
-        return d / max(m, 1e-30)
-    }
 
     func testGeometrySelection() throws {
         XCTAssertTrue(try Conv2d(name: "c", inShape: [2, 5, 5], outChannels: 2, kernel: 3, stride: 1, padding: 1).usesWinogradGeometry)
@@ -68,7 +62,7 @@ final class WinogradTests: XCTestCase {
             let gy = GradCheck.randomTensor([c.batch] + conv.outShape, &rng, lo: -1e-2, hi: 1e-2)
             let d = run(conv, x: x, gy: gy, direct: true)
             let w = run(conv, x: x, gy: gy, direct: false)
-            let ey = relMax(w.y, d.y), egx = relMax(w.gx, d.gx)
+            let ey = GradCheck.maxRelative(w.y, d.y), egx = GradCheck.maxRelative(w.gx, d.gx)
             worst = max(worst, ey, egx)
             XCTAssertLessThan(ey, 1e-5, "forward \(c)")
             XCTAssertLessThan(egx, 1e-5, "input gradient \(c)")

@@ -52,11 +52,6 @@ final class WinogradTiledTests: XCTestCase {
         return (y.data, gx.data, conv.weight.gradient.data)
     }
 
-    private func relMax(_ a: [Float], _ b: [Float]) -> Double {
-        var d = 0.0, m = 0.0
-        for (u, v) in zip(a, b) { d = max(d, Double(abs(u - v))); m = max(m, Double(abs(v))) }
-        return d / max(m, 1e-30)
-    }
 
     /// Every padding 0…4 (backward-data uses 4 − p), sizes that leave partial tiles, batch 1,
     /// and AlexNet's features.3 at 27×27 with PyTorch-initialised weights.
@@ -75,7 +70,7 @@ final class WinogradTiledTests: XCTestCase {
             let d = output(conv, x: x, gy: gy, algorithm: .im2col)
             let w = output(conv, x: x, gy: gy, algorithm: .fast)
             XCTAssertTrue(conv.usesWinograd)
-            let ey = relMax(w.y, d.y), egx = relMax(w.gx, d.gx)
+            let ey = GradCheck.maxRelative(w.y, d.y), egx = GradCheck.maxRelative(w.gx, d.gx)
             worst = max(worst, ey, egx)
             XCTAssertLessThan(ey, 1e-4, "forward \(c)")
             XCTAssertLessThan(egx, 1e-4, "input gradient \(c)")
@@ -99,15 +94,15 @@ final class WinogradTiledTests: XCTestCase {
                 let gy = GradCheck.randomTensor([batch] + conv.outShape, &rng, lo: -1e-2, hi: 1e-2)
                 let d = output(conv, x: x, gy: gy, algorithm: .im2col)
                 let t = output(conv, x: x, gy: gy, algorithm: .fast)
-                let e = relMax(t.y, d.y)
+                let e = GradCheck.maxRelative(t.y, d.y)
                 worst = max(worst, e)
                 XCTAssertLessThan(e, 1e-4, "forward batch \(batch)")
-                XCTAssertLessThan(relMax(t.gx, d.gx), 1e-5, "input gradient (F(2×2, 3×3)) batch \(batch)")
+                XCTAssertLessThan(GradCheck.maxRelative(t.gx, d.gx), 1e-5, "input gradient (F(2×2, 3×3)) batch \(batch)")
                 if batch == 32 {
                     // The tiled forward is a different computation from F(2×2, 3×3)'s.
                     let f2 = output(conv, x: x, gy: gy, algorithm: .winogradF23)
                     XCTAssertNotEqual(t.y.map(\.bitPattern), f2.y.map(\.bitPattern))
-                    XCTAssertLessThan(relMax(f2.y, d.y), 1e-5)
+                    XCTAssertLessThan(GradCheck.maxRelative(f2.y, d.y), 1e-5)
                 }
             }
         }
@@ -180,8 +175,8 @@ final class WinogradTiledTests: XCTestCase {
             let changed = conv.forward(x, training: false, rng: &g).data
             ConvAlgorithm.im2col.select()
             let direct = conv.forward(x, training: false, rng: &g).data
-            XCTAssertLessThan(relMax(changed, direct), 1e-4, "kernel \(kernel)")
-            XCTAssertGreaterThan(relMax(changed, before), 1e-3, "kernel \(kernel): the change must show")
+            XCTAssertLessThan(GradCheck.maxRelative(changed, direct), 1e-4, "kernel \(kernel)")
+            XCTAssertGreaterThan(GradCheck.maxRelative(changed, before), 1e-3, "kernel \(kernel): the change must show")
             ConvAlgorithm.fast.select()
             conv.weight.value.ptr[7] = original
             let back = conv.forward(x, training: false, rng: &g).data
