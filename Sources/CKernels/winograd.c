@@ -17,6 +17,13 @@
 typedef float vlanes __attribute__((vector_size(LANES * sizeof(float))));
 #define VLOAD(dst, p) memcpy(&(dst), (p), sizeof(vlanes))
 #define VSTORE(p, src) memcpy((p), &(src), sizeof(vlanes))
+// ACC = Σ_{K < COUNT} WEIGHT·VEC over the nonzero weights, in increasing K (one fixed order).
+#define LANE_SUM(ACC, K, COUNT, WEIGHT, VEC)                                               \
+    vlanes ACC = {0};                                                                      \
+    for (long K = 0; K < (COUNT); K++) {                                                   \
+        const float w_ = (WEIGHT);                                                         \
+        if (w_ != 0) ACC = ACC + w_ * (VEC);                                               \
+    }
 
 #define INPUT_BODY                                                                         \
     const long m = geo->m, n = geo->n, ih = geo->in_h, iw = geo->in_w, pad = geo->pad;     \
@@ -60,21 +67,13 @@ typedef float vlanes __attribute__((vector_size(LANES * sizeof(float))));
             /* Along x: t1[r][b] = Σ_q Bᵀ[b][q] d[r][q]. */                                \
             for (long r = 0; r < n; r++)                                                   \
                 for (long b = 0; b < n; b++) {                                             \
-                    vlanes acc = {0};                                                      \
-                    for (long q = 0; q < n; q++) {                                         \
-                        const float w = bt[b * n + q];                                     \
-                        if (w != 0) acc = acc + w * d[r * n + q];                          \
-                    }                                                                      \
+                    LANE_SUM(acc, q, n, bt[b * n + q], d[r * n + q])                       \
                     t1[r * n + b] = acc;                                                   \
                 }                                                                          \
             /* Along y: V[a][b] = Σ_r Bᵀ[a][r] t1[r][b]. */                                \
             for (long a = 0; a < n; a++)                                                   \
                 for (long b = 0; b < n; b++) {                                             \
-                    vlanes acc = {0};                                                      \
-                    for (long r = 0; r < n; r++) {                                         \
-                        const float w = bt[a * n + r];                                     \
-                        if (w != 0) acc = acc + w * t1[r * n + b];                         \
-                    }                                                                      \
+                    LANE_SUM(acc, r, n, bt[a * n + r], t1[r * n + b])                      \
                     float *out = v + ((a * n + b) * C + c) * tiles + t0;                   \
                     if (cnt == LANES) VSTORE(out, acc);                                    \
                     else { float tmp[LANES]; VSTORE(tmp, acc); memcpy(out, tmp, sizeof(float) * cnt); } \
@@ -110,22 +109,14 @@ typedef float vlanes __attribute__((vector_size(LANES * sizeof(float))));
             /* Along x: S[a][j] = Σ_b M[a][b] Aᵀ[j][b]. */                                  \
             for (long a = 0; a < n; a++)                                                   \
                 for (long j = 0; j < m; j++) {                                             \
-                    vlanes acc = {0};                                                      \
-                    for (long b = 0; b < n; b++) {                                         \
-                        const float w = at[j * n + b];                                     \
-                        if (w != 0) acc = acc + w * mt[a * n + b];                         \
-                    }                                                                      \
+                    LANE_SUM(acc, b, n, at[j * n + b], mt[a * n + b])                      \
                     S[a * m + j] = acc;                                                    \
                 }                                                                          \
             /* Along y: Y[i][j] = Σ_a Aᵀ[i][a] S[a][j] + bias, scattered to the plane. */  \
             float *yo = y + o * plane;                                                     \
             for (long i = 0; i < m; i++)                                                   \
                 for (long j = 0; j < m; j++) {                                             \
-                    vlanes acc = {0};                                                      \
-                    for (long a = 0; a < n; a++) {                                         \
-                        const float w = at[i * n + a];                                     \
-                        if (w != 0) acc = acc + w * S[a * m + j];                          \
-                    }                                                                      \
+                    LANE_SUM(acc, a, n, at[i * n + a], S[a * m + j])                       \
                     acc = acc + bv;                                                        \
                     float res[LANES];                                                      \
                     VSTORE(res, acc);                                                      \
