@@ -1,6 +1,7 @@
 import Foundation
 
-/// Winograd-transformed filters kept while the weights they came from are unchanged.
+/// Filters derived from a layer's weights (Winograd-transformed, or repacked for implicit
+/// GEMM), kept while the weights they came from are unchanged.
 ///
 /// Inference and LIME run the same weights for thousands of batches, and the transform of a
 /// 3×3 layer's filters costs as much as a small batch; training changes the weights every step.

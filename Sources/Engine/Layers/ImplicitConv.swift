@@ -12,9 +12,9 @@ final class ImplicitConvForward {
 
     private var geometry: seafold_conv_geometry
     private let kdim: Int, cout: Int
-    /// The weight repacked into [64-channel block][tap][64] (redone on every call: the optimizer
-    /// may have changed the weight in between; 93 KB for AlexNet's features.0).
-    private let packed = FloatBuffer()
+    /// The weight repacked into [64-channel block][tap][64], redone whenever the weight differs
+    /// from the one it came from (`FilterCache`; 93 KB for AlexNet's features.0).
+    private let packed = FilterCache()
 
     /// Where implicit GEMM is used (Winograd's stride-1 3×3 and 5×5 layers are decided first,
     /// in Conv2d): a multiple of 64 output channels (the tile width; other counts would compute
@@ -45,10 +45,12 @@ final class ImplicitConvForward {
     /// y[batch, Cout, oh, ow] = conv(x, weight) + bias.
     func run(_ x: UnsafePointer<Float>, batch: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
              y: UnsafeMutablePointer<Float>) {
-        packed.ensure(seafold_conv_implicit_packed_floats(cout, kdim))
-        seafold_conv_implicit_pack(weight, cout, kdim, packed.ptr)
+        let (cout, kdim) = (self.cout, self.kdim)
+        let w = packed.filters(weights: weight, count: cout * kdim, tag: 0,
+                               uFloats: seafold_conv_implicit_packed_floats(cout, kdim)) {
+            seafold_conv_implicit_pack(weight, cout, kdim, $0)
+        }
         let items = seafold_conv_implicit_items(&geometry, batch)
-        let w = UnsafePointer(packed.ptr)
         withUnsafePointer(to: geometry) { g in
             parallelFor(items) { i in
                 if seafold_conv_implicit_forward(x, w, bias, y, g, i, i + 1) != 0 {
