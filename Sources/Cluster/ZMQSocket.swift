@@ -135,6 +135,9 @@ public final class ZMQSocket: @unchecked Sendable {
                 if e == EINTR { continue }
                 throw ZMQContext.lastError("zmq_msg_recv")
             }
+            // Read before the message may be moved below: a moved-from message says "no more",
+            // which would end this message early and start a new one at its next frame.
+            more = zmq_msg_more(&msg) != 0
             if frames.count < maxFrames {
                 let size = zmq_msg_size(&msg)
                 if size >= ZMQSocket.zeroCopyBytes {
@@ -152,7 +155,6 @@ public final class ZMQSocket: @unchecked Sendable {
                     frames.append(Data())
                 }
             }
-            more = zmq_msg_more(&msg) != 0
         }
         return frames
     }
