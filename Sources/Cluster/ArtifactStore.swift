@@ -8,6 +8,10 @@ import Foundation
 public final class ArtifactStore: @unchecked Sendable {
     public let root: URL
     private let tmp: URL
+    private let bytesLock = NSLock()
+    /// Bytes of all stored artifacts, counted once on first use and kept up to date by
+    /// `install` and `remove` (any thread).
+    private var knownBytes: Int64?
 
     public init(root: URL) throws {
         self.root = root
@@ -77,16 +81,45 @@ public final class ArtifactStore: @unchecked Sendable {
         return h == hash
     }
 
-    /// Removes an artifact (used when a cached copy is found corrupt).
+    /// Removes an artifact (a corrupt cached copy, a superseded checkpoint).
     public func remove(_ hash: String) {
-        if let p = try? path(for: hash) { try? FileManager.default.removeItem(at: p) }
+        guard let p = try? path(for: hash) else { return }
+        let size = self.size(of: hash)
+        if (try? FileManager.default.removeItem(at: p)) != nil, let size { adjustBytes(-size) }
+    }
+
+    /// Bytes of all stored artifacts (temporary files of writes in progress not included).
+    public var totalBytes: Int64 {
+        bytesLock.lock(); defer { bytesLock.unlock() }
+        if let b = knownBytes { return b }
+        var sum: Int64 = 0
+        let fm = FileManager.default
+        for dir in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where dir.count == 2 {
+            let d = root.appendingPathComponent(dir)
+            for f in (try? fm.contentsOfDirectory(atPath: d.path)) ?? [] where ArtifactStore.isValidHash(f) {
+                let a = try? fm.attributesOfItem(atPath: d.appendingPathComponent(f).path)
+                sum += (a?[.size] as? NSNumber)?.int64Value ?? 0
+            }
+        }
+        knownBytes = sum
+        return sum
+    }
+
+    private func adjustBytes(_ delta: Int64) {
+        bytesLock.lock(); if knownBytes != nil { knownBytes! += delta }; bytesLock.unlock()
     }
 
     /// Starts an atomic write into the store. With `background`, hashing and writing run on a
     /// thread of their own (`ArtifactWriter`): `append` returns once the bytes are queued, and a
     /// write error surfaces at a later `append` or at `commit`.
     public func beginWrite(background: Bool = false) throws -> PendingArtifact {
-        try PendingArtifact(store: self, directory: tmp, background: background)
+        try PendingArtifact(store: self, directory: tmp, background: background, onWritten: nil)
+    }
+
+    /// A background write whose `onWritten` is called (on the writer's thread) with the bytes
+    /// written so far after each appended piece reaches the file.
+    func beginWrite(onWritten: @escaping (Int64) -> Void) throws -> PendingArtifact {
+        try PendingArtifact(store: self, directory: tmp, background: true, onWritten: onWritten)
     }
 
     public static func sha256(of file: URL) throws -> String {
@@ -107,9 +140,11 @@ public final class ArtifactStore: @unchecked Sendable {
         let dest = try path(for: hash)
         let fm = FileManager.default
         try? fm.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let size = (try? fm.attributesOfItem(atPath: temp.path)[.size] as? NSNumber)?.int64Value ?? 0
         if rename(temp.path, dest.path) != 0 {
             throw ClusterError.io(path: dest.path, reason: "rename failed: \(String(cString: strerror(errno)))")
         }
+        adjustBytes(size)
     }
 }
 
@@ -125,12 +160,12 @@ public final class PendingArtifact {
     private var finished = false
     private let writer: ArtifactWriter?
 
-    fileprivate init(store: ArtifactStore, directory: URL, background: Bool) throws {
+    fileprivate init(store: ArtifactStore, directory: URL, background: Bool, onWritten: ((Int64) -> Void)?) throws {
         self.store = store
         url = directory.appendingPathComponent("part-\(Token.make())")
         fd = open(url.path, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
         if fd < 0 { throw ClusterError.io(path: url.path, reason: "cannot create: \(String(cString: strerror(errno)))") }
-        writer = background ? ArtifactWriter(fd: fd, path: url.path) : nil
+        writer = background ? ArtifactWriter(fd: fd, path: url.path, onWritten: onWritten) : nil
     }
 
     deinit { if !finished { abandon() } }
@@ -156,16 +191,30 @@ public final class PendingArtifact {
         written += Int64(data.count)
     }
 
+    /// Finishes the write off the calling thread (waiting for the writer, fsync, rename) and
+    /// hands the outcome to `completion` on that other thread. The caller must not touch this
+    /// value afterwards. The coordinator uses it so a large upload's fsync never stalls serving.
+    func commitInBackground(expected: String?, completion: @escaping (Result<String, Error>) -> Void) {
+        let t = Thread { [self] in
+            if PendingArtifact.slowDiskForTesting > 0 { usleep(UInt32(PendingArtifact.slowDiskForTesting * 1e6)) }
+            completion(Result { try commit(expected: expected) })
+        }
+        t.name = "seafold.artifact-commit"
+        t.start()
+    }
+
     /// Finishes the write; throws (and deletes the temporary file) if `expected` does not match.
+    /// `durable: false` skips the fsync: for a worker's cache, which re-hashes a file before its
+    /// first use in each process, so a copy torn by a crash is fetched again, not trusted.
     @discardableResult
-    public func commit(expected: String?) throws -> String {
+    public func commit(expected: String?, durable: Bool = true) throws -> String {
         finished = true
         let digest: SHA256.Digest
         if let writer {
             do { digest = try writer.finish() } catch { close(fd); unlink(url.path); throw error }
         } else { digest = hasher.finalize() }
         let hash = ArtifactStore.hex(digest)
-        let ok = fsync(fd) == 0
+        let ok = !durable || fsync(fd) == 0
         let err = errno
         close(fd)
         guard ok else { unlink(url.path); throw ClusterError.io(path: url.path, reason: "fsync failed: \(String(cString: strerror(err)))") }
@@ -177,6 +226,10 @@ public final class PendingArtifact {
         do { try store.install(temp: url, hash: hash) } catch { unlink(url.path); throw error }
         return hash
     }
+
+    /// Seconds every background commit waits first: a disk whose fsync takes that long, for the
+    /// tests that check serving and heartbeats do not wait on it.
+    nonisolated(unsafe) static var slowDiskForTesting: Double = 0
 
     public func abandon() {
         writer?.cancel()

@@ -26,8 +26,13 @@ final class ArtifactWriter {
     private var written: Int64 = 0
     private var flushedTo: Int64 = 0
 
-    init(fd: Int32, path: String) {
-        self.fd = fd; self.path = path
+    /// Called on the writer's thread after each appended piece is hashed and written, with the
+    /// total written so far: the coordinator acknowledges an upload's chunks from here, so a
+    /// sender's credits follow the disk and the queue never outgrows the credit window.
+    private let onWritten: ((Int64) -> Void)?
+
+    init(fd: Int32, path: String, onWritten: ((Int64) -> Void)? = nil) {
+        self.fd = fd; self.path = path; self.onWritten = onWritten
         let t = Thread { [self] in loop() }
         t.name = "seafold.artifact-writer"
         t.start()
@@ -76,8 +81,10 @@ final class ArtifactWriter {
             busy = false
             queuedBytes = max(0, queuedBytes - data.count)
             if let failure, error == nil { error = failure }
+            let total = written, ok = error == nil
             cond.broadcast()
             cond.unlock()
+            if ok { onWritten?(total) }
         }
     }
 

@@ -21,6 +21,9 @@ public struct CoordinatorOptions {
     public var printProgress: Bool = isatty(STDOUT_FILENO) == 1
     /// Send BYE to workers when `run(until: .allSettled)` ends, so they exit.
     public var dismissWorkersWhenFinished: Bool = true
+    /// Bytes the artifact store may hold (the run's disk budget). Checkpoint uploads that would
+    /// pass it are declined (the worker keeps them locally); results are always taken.
+    public var storeBudgetBytes: Int64?
     public var logger = Logger(label: "seafold.coordinator")
 
     public init(codeVersion: String) { self.codeVersion = codeVersion }
@@ -62,6 +65,14 @@ public final class Coordinator: @unchecked Sendable {
     var peers: [Data: Peer] = [:]
     var peerOrder: [Data] = []
     var uploads: [String: InboundUpload] = [:]
+    var nextUploadSerial = 0
+    /// Bytes of finished uploads whose fsync and rename are still running.
+    var committingBytes: Int64 = 0
+    /// Work posted by writer threads for the serving thread (see CoordinatorUploads).
+    let mailbox: Mailbox
+    /// When the serving loop last went round; a longer gap means this process was not
+    /// scheduled (or stopped), and peers are not blamed for what it could not hear.
+    var lastLoopTurn = 0.0
     var dirty = true
     var cpuAccumulated = 0.0
     var runThreadCPUStart: Double?
@@ -108,6 +119,7 @@ public final class Coordinator: @unchecked Sendable {
         guard options.maxAttempts >= 1, options.liveness >= 1, options.heartbeatInterval > 0 else {
             throw ClusterError.config(key: "options", reason: "maxAttempts and liveness must be >= 1 and heartbeatInterval > 0")
         }
+        mailbox = try Mailbox()
         ledger = try Ledger(runDirectory: runDirectory)
         store = try ArtifactStore(root: runDirectory.appendingPathComponent("artifacts", isDirectory: true))
         context = try ZMQContext()
@@ -278,7 +290,9 @@ public final class Coordinator: @unchecked Sendable {
             if let st { lastReport = now; report(st, final: false) }
             lock.lock(); if runThreadCPUStart != nil { runThreadCPUNow = Coordinator.threadCPU() }; lock.unlock()
 
-            if let frames = try router.receive(timeoutMs: tickMs, maxFrames: WireProtocol.maxFrames + 2) {
+            let readable = try ZMQSocket.poll([router], fds: [mailbox.wakeDescriptor], timeoutMs: tickMs)
+            if readable[1] { lock.lock(); drainMailbox(); lock.unlock() }
+            if readable[0], let frames = try router.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames + 2) {
                 lock.lock()
                 let wall0 = Date().timeIntervalSince1970, cpu0 = Coordinator.threadCPUPrecise()
                 leasesSent = 0

@@ -52,7 +52,10 @@ extension Coordinator {
     }
 
     func resultsCommitted(_ batch: [StagedDone], now: Double) {
-        for d in batch { doneDurations.append((d.ended.endedAt ?? now) - d.ended.startedAt) }
+        for d in batch {
+            doneDurations.append((d.ended.endedAt ?? now) - d.ended.startedAt)
+            discardCheckpoint(d.before.checkpoint)
+        }
     }
 
     /// Every DONE of a batch whose transaction failed, undone one by one.

@@ -116,9 +116,11 @@ extension Coordinator {
             return
         }
         guard store.contains(h.sha256) else { throw ClusterError.badArtifact("checkpoint \(h.sha256.prefix(16)) was not uploaded") }
+        let previous = t.checkpoint
         t.checkpoint = h.sha256
         tasks[t.id] = t
         try ledger.commit(tasks: [t], events: [EventRecord(time: now, kind: "checkpoint", task: t.id, worker: a.workerID, detail: h.sha256)])
+        if previous != h.sha256 { discardCheckpoint(previous) }
     }
 
     private func onDone(_ peer: Data, _ msg: WireMessage, now: Double) throws {
@@ -136,7 +138,8 @@ extension Coordinator {
             }
             guard var t = tasks[taskID], var a = attempts[h.leaseToken] else { return }
             let before = t, running = a
-            t.state = .done; t.result = result; t.artifacts = h.artifacts; t.currentLease = nil
+            // The result supersedes the checkpoint (deleted once the result is durable).
+            t.state = .done; t.result = result; t.artifacts = h.artifacts; t.currentLease = nil; t.checkpoint = nil
             t.progress = 1; t.finishedAt = now; t.lastError = nil
             a.endedAt = now; a.outcome = "done"
             let event = EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")
@@ -162,6 +165,7 @@ extension Coordinator {
             }
             attempts[h.leaseToken] = nil
             tasks[t.id] = t
+            discardCheckpoint(before.checkpoint)
             doneDurations.append(now - a.startedAt)
             releaseLease(h.leaseToken, holder: peer)
             dirty = true
@@ -221,61 +225,5 @@ extension Coordinator {
         if readHandles.count >= 32 { for (_, old) in readHandles { try? old.close() }; readHandles.removeAll() }
         readHandles[hash] = f
         return f
-    }
-
-    private func onPut(_ peer: Data, _ h: PutHeader, now: Double) throws {
-        guard requirePeer(peer) else { return }
-        func ack(_ complete: Bool, _ error: String?) {
-            _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: nil, complete: complete, error: error)))
-        }
-        guard ArtifactStore.isValidHash(h.sha256), h.size >= 0, h.transferID.count <= 64 else { return ack(true, "bad PUT header") }
-        if store.contains(h.sha256) { return ack(true, nil) }
-        if let old = uploads.removeValue(forKey: h.transferID) { old.pending.abandon() }
-        if let problem = storageProblem { return ack(true, problem) }
-        let pending: PendingArtifact
-        do { pending = try store.beginWrite() } catch {
-            storageFailed(error, path: store.root.path, now: now)
-            return ack(true, storageProblem ?? "\(error)")
-        }
-        if h.size == 0 {
-            do { try pending.commit(expected: h.sha256); ack(true, nil) } catch {
-                storageFailed(error, path: store.root.path, now: now)
-                ack(true, storageProblem ?? "\(error)")
-            }
-            return
-        }
-        uploads[h.transferID] = InboundUpload(peer: peer, sha256: h.sha256, size: h.size, pending: pending)
-        ack(false, nil)
-    }
-
-    private func onPutChunk(_ peer: Data, _ h: PutChunkHeader, data: Data, now: Double) throws {
-        guard let u = uploads[h.transferID], u.peer == peer else {
-            _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: "unknown transfer")))
-            return
-        }
-        func fail(_ e: String) {
-            u.pending.abandon(); uploads[h.transferID] = nil
-            let e = storageProblem ?? e
-            _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: e)))
-        }
-        guard h.offset == u.pending.written, u.pending.written + Int64(data.count) <= u.size else { return fail("chunk at \(h.offset) out of order or past the declared size") }
-        do { try u.pending.append(data) } catch {
-            storageFailed(error, path: u.pending.url.path, now: now)
-            return fail("\(error)")
-        }
-        if u.pending.written == u.size {
-            uploads[h.transferID] = nil
-            do {
-                try u.pending.commit(expected: u.sha256)
-                try ledger.commit(artifacts: [(u.sha256, u.size, "upload:\(peers[peer]?.workerID ?? "?")")])
-                peers[peer]?.cached.insert(u.sha256)
-                _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: nil)))
-            } catch {
-                storageFailed(error, path: store.root.path, now: now)
-                _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: true, error: storageProblem ?? "\(error)")))
-            }
-        } else {
-            _ = send(peer, WireMessage(.putAck, PutAckHeader(transferID: h.transferID, offset: h.offset, complete: false, error: nil)))
-        }
     }
 }

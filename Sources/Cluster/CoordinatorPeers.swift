@@ -21,17 +21,6 @@ struct Peer {
     var order = 0
 }
 
-/// An upload in progress from a worker.
-final class InboundUpload {
-    let peer: Data
-    let sha256: String
-    let size: Int64
-    let pending: PendingArtifact
-    init(peer: Data, sha256: String, size: Int64, pending: PendingArtifact) {
-        self.peer = peer; self.sha256 = sha256; self.size = size; self.pending = pending
-    }
-}
-
 extension Coordinator {
     func send(_ peer: Data, _ message: WireMessage) -> Bool {
         let ok = (try? router.send([peer] + message.frames, timeoutMs: 0)) ?? false
@@ -56,12 +45,21 @@ extension Coordinator {
     /// HEARTBEAT's frames, encoded once (tens of them leave every tick with hundreds of workers).
     static let heartbeatFrames = WireMessage(.heartbeat, Empty()).frames
 
-    /// Heartbeats out, dead peers expired.
+    /// Heartbeats out, dead peers expired. A peer is judged only on what this process could
+    /// hear: not while messages still wait in the socket (they may be its heartbeats, queued
+    /// while this thread was busy), and a gap in the serving loop itself (this process was not
+    /// scheduled, or was stopped) is credited to every peer.
     func housekeeping(now: Double) {
         let deadline = options.heartbeatInterval * Double(options.liveness)
+        let stall = lastLoopTurn > 0 ? now - lastLoopTurn : 0
+        lastLoopTurn = now
+        if stall > options.heartbeatInterval {
+            for id in peerOrder { peers[id]?.lastSeen += stall }
+        }
+        let judge = !((try? router.poll(timeoutMs: 0)) ?? false)
         for id in peerOrder {
             guard var p = peers[id] else { continue }
-            if now - p.lastSeen > deadline {
+            if judge && now - p.lastSeen > deadline {
                 peerLost(id, reason: "went silent for \(String(format: "%.1f", now - p.lastSeen)) s (lease expired)", now: now, state: "lost")
                 continue
             }

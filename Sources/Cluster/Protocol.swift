@@ -18,9 +18,9 @@ import Foundation
 /// | FAIL | W→C | lease token, error text | — |
 /// | FETCH | W→C | sha256, offset, length (one credit = one chunk request) | — |
 /// | CHUNK | C→W | sha256, offset, total size, error | the bytes |
-/// | PUT | W→C | transfer id, sha256, size | — |
+/// | PUT | W→C | transfer id, sha256, size, whether it is a checkpoint | — |
 /// | PUTCHUNK | W→C | transfer id, offset | the bytes |
-/// | PUTACK | C→W | transfer id, offset acknowledged (returns one credit), complete, error | — |
+/// | PUTACK | C→W | transfer id, offset acknowledged once written (returns one credit), complete, error, declined (checkpoint over the disk budget) | — |
 /// | REFUSE | C→W | reason (version mismatch, unknown peer...) | — |
 /// | RESET | C→W | the coordinator does not know this peer (it restarted): send READY again | — |
 /// | BYE | both | reason | — |
@@ -33,8 +33,10 @@ import Foundation
 /// Transfers: the fetcher keeps at most `credit` (8) chunk requests of `chunkSize` (1 MiB)
 /// outstanding, so a ROUTER never queues more than ~8 MiB per peer and never hits its
 /// high-water mark (where it would silently drop). Uploads mirror this: at most `credit`
-/// PUTCHUNKs unacknowledged. Every artifact is verified by sha256 before it is renamed into a
-/// store (temporary file, fsync, rename).
+/// PUTCHUNKs unacknowledged, and the coordinator acknowledges a chunk only once its writer
+/// thread has hashed and written it, so credits follow the disk. Every artifact is verified by
+/// sha256 before it is renamed into a store (temporary file, fsync, rename); the coordinator
+/// does the hashing, writing and fsync off its serving thread, so heartbeats never wait on them.
 ///
 /// Robustness: a message with another protocol string, an unknown command, a header that is not
 /// JSON of the expected shape or larger than `maxHeaderBytes`, or too many frames is dropped with
@@ -52,6 +54,8 @@ public enum WireProtocol {
     public static let maxFrames = 8
     /// Largest single frame libzmq accepts (ZMQ_MAXMSGSIZE); a chunk plus slack.
     public static let maxFrameBytes: Int64 = 8 << 20
+    /// Largest artifact a PUT may announce (a full AlexNet checkpoint is about 0.7 GB).
+    public static let maxArtifactBytes: Int64 = 64 << 30
 }
 
 /// The commands of `SEAFOLD/1`.
@@ -189,9 +193,19 @@ public struct DoneHeader: Codable {
 public struct FailHeader: Codable { public var leaseToken: String; public var error: String }
 public struct FetchHeader: Codable { public var sha256: String; public var offset: Int64; public var length: Int }
 public struct ChunkHeader: Codable { public var sha256: String; public var offset: Int64; public var total: Int64; public var error: String? }
-public struct PutHeader: Codable { public var transferID: String; public var sha256: String; public var size: Int64 }
+public struct PutHeader: Codable {
+    public var transferID: String; public var sha256: String; public var size: Int64
+    /// A checkpoint, which the coordinator may decline (PUTACK `declined`) to stay within its
+    /// disk budget; results are never declined for budget.
+    public var checkpoint: Bool?
+}
 public struct PutChunkHeader: Codable { public var transferID: String; public var offset: Int64 }
-public struct PutAckHeader: Codable { public var transferID: String; public var offset: Int64?; public var complete: Bool; public var error: String? }
+public struct PutAckHeader: Codable {
+    public var transferID: String; public var offset: Int64?; public var complete: Bool; public var error: String?
+    /// Set (with `complete`) when a checkpoint upload was declined, not failed: the worker keeps
+    /// the checkpoint locally only.
+    public var declined: String? = nil
+}
 public struct ReasonHeader: Codable { public var reason: String }
 
 /// Random tokens (lease tokens, transfer ids, worker ids): 128 bits as hex.

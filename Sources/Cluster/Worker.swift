@@ -13,6 +13,11 @@ public struct WorkerOptions {
     public var memoryBytes: Int64 = Int64(ProcessInfo.processInfo.physicalMemory)
     /// Tasks run at the same time (each on its own thread).
     public var slots: Int = 1
+    /// The share of a task's time that checkpoint uploads may take: a checkpoint goes to the
+    /// coordinator when the time since the last upload is at least the last upload's duration
+    /// divided by this. 0 keeps checkpoints on the worker only; 1 or more uploads every one.
+    /// Every checkpoint is kept in the worker's cache either way.
+    public var checkpointUploadShare: Double = 0.1
     public var heartbeatInterval: TimeInterval = 1
     public var liveness: Int = 3
     public var reconnectInitial: TimeInterval = 1
@@ -62,6 +67,8 @@ public final class Worker: @unchecked Sendable {
     var fetches: [String: OutboundFetch] = [:]
     var uploads: [String: OutboundUpload] = [:]
     var recentResults: [[Data]] = []
+    /// Write reports of fetches from their writer threads (see `Mailbox`).
+    var mailbox: Mailbox!
 
     public init(connect: String, options: WorkerOptions, runner: @escaping Runner) {
         self.coordinatorEndpoint = connect
@@ -74,6 +81,7 @@ public final class Worker: @unchecked Sendable {
 
     public func run() throws {
         context = try ZMQContext()
+        mailbox = try Mailbox()
         store = try ArtifactStore(root: options.cacheDirectory)
         inbox = try ZMQSocket(context, .router)
         inboxEndpoint = "inproc://seafold-worker-\(Token.make())"
@@ -99,7 +107,8 @@ public final class Worker: @unchecked Sendable {
                     nextHeartbeat = t + options.heartbeatInterval
                 }
                 let wait = Int32(max(1, min(100, (nextHeartbeat - t) * 1000)))
-                let readable = try ZMQSocket.poll([dealer!, inbox], timeoutMs: wait)
+                let readable = try ZMQSocket.poll([dealer!, inbox], fds: [mailbox.wakeDescriptor], timeoutMs: wait)
+                if readable[2] { for item in mailbox.take() { item() } }
                 if readable[0] {
                     while let frames = try dealer!.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames) {
                         lastHeard = now(); heardAny = true; unreachableSince = nil; backoff = options.reconnectInitial
@@ -118,7 +127,9 @@ public final class Worker: @unchecked Sendable {
             dealer?.close(); dealer = nil
             let until = now() + backoff
             while now() < until && !isStopping {
-                if try inbox.poll(timeoutMs: 50) { try drainInbox() }
+                let readable = try ZMQSocket.poll([inbox], fds: [mailbox.wakeDescriptor], timeoutMs: 50)
+                if readable[1] { for item in mailbox.take() { item() } }
+                if readable[0] { try drainInbox() }
             }
             backoff = min(options.reconnectMax, backoff * 2)
             if unreachableSince == nil { unreachableSince = now() }

@@ -1,7 +1,7 @@
 import CZeroMQ
 import Foundation
 
-struct PutRequest: Codable { var sha256: String; var size: Int64; var path: String }
+struct PutRequest: Codable { var sha256: String; var size: Int64; var path: String; var checkpoint: Bool? }
 
 extension Worker {
     /// Starts a runner thread for one lease.
@@ -34,6 +34,8 @@ extension Worker {
                 manifest[name] = try ctx.upload(url)
             }
             _ = try? sock.send([Data("done".utf8), try WireMessage.encoder.encode(DoneHeader(leaseToken: a.leaseToken, artifacts: manifest)), outcome.result])
+            // The result supersedes the task's checkpoints (a failed task keeps its own).
+            LocalCheckpoints(cache: options.cacheDirectory).remove(a.taskID)
         } catch {
             let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
             _ = try? sock.send([Data("fail".utf8), (try? WireMessage.encoder.encode(FailHeader(leaseToken: a.leaseToken, error: text))) ?? Data()])
@@ -50,7 +52,7 @@ extension Worker {
                 startFetch(hash: e.sha256, size: e.size, waiter: who)
             case "put":
                 guard let r = try? WireMessage.decoder.decode(PutRequest.self, from: json) else { replyToRunner(who, "bad request"); continue }
-                startUpload(OutboundUpload(hash: r.sha256, size: r.size, file: URL(fileURLWithPath: r.path), waiter: who))
+                startUpload(OutboundUpload(hash: r.sha256, size: r.size, file: URL(fileURLWithPath: r.path), waiter: who, checkpoint: r.checkpoint == true))
             case "progress":
                 var m = WireMessage(.progress, Empty()); m.header = json
                 sendToCoordinator(m)
@@ -114,16 +116,62 @@ final class RunnerContext: TaskContext {
         return try local(e)
     }
 
-    func latestCheckpoint() throws -> URL? { try checkpoint.map(local) }
+    /// The checkpoints of this lineage the coordinator holds (see `LocalCheckpoints`).
+    private var lineage: [String] = []
+
+    /// The newest resume point: this cache's own checkpoint of the task unless the coordinator
+    /// holds one from another lineage (a worker that ran the task after this cache did).
+    func latestCheckpoint() throws -> URL? {
+        let localStore = LocalCheckpoints(cache: worker.options.cacheDirectory)
+        if let meta = localStore.meta(assignment.taskID), checkpoint == nil || meta.uploaded.contains(checkpoint!.sha256) || meta.sha256 == checkpoint!.sha256 {
+            let url = localStore.file(assignment.taskID)
+            if (try? ArtifactStore.sha256(of: url)) == meta.sha256 {
+                lineage = meta.uploaded
+                return url
+            }
+            worker.log.warning("local checkpoint of \(assignment.label) is damaged; using the coordinator's")
+            localStore.remove(assignment.taskID)
+        }
+        lineage = checkpoint.map { [$0.sha256] } ?? []
+        return try checkpoint.map(local)
+    }
 
     func progress(_ fraction: Double, _ message: String) {
         let h = ProgressHeader(leaseToken: assignment.leaseToken, fraction: fraction, message: message)
         _ = try? socket.send([Data("progress".utf8), try WireMessage.encoder.encode(h)])
     }
 
+    /// Keeps the checkpoint in the worker's cache (a rename: free), and uploads it to the
+    /// coordinator only when uploads stay within `checkpointUploadShare` of the time between
+    /// them (measured on the previous upload of this task), so checkpoints cost little and a
+    /// worker that dies loses at most the epochs since the last upload.
     func saveCheckpoint(_ file: URL) throws {
-        let hash = try upload(file)
-        _ = try socket.send([Data("checkpoint".utf8), try WireMessage.encoder.encode(CheckpointHeader(leaseToken: assignment.leaseToken, sha256: hash))])
+        let localStore = LocalCheckpoints(cache: worker.options.cacheDirectory)
+        let hash = try ArtifactStore.sha256(of: file)
+        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.int64Value ?? 0
+        let previous = localStore.meta(assignment.taskID)
+        var meta = LocalCheckpoints.Meta(sha256: hash, size: size, uploaded: lineage, savedAt: Date().timeIntervalSince1970,
+                                         uploadSeconds: previous?.uploadSeconds, uploadEndedAt: previous?.uploadEndedAt)
+        try localStore.keep(assignment.taskID, file: file, meta: meta)
+        let share = worker.options.checkpointUploadShare
+        let now = Date().timeIntervalSince1970
+        let due: Bool
+        if share <= 0 { due = false } else if share >= 1 { due = true } else if let cost = meta.uploadSeconds, let end = meta.uploadEndedAt {
+            due = now - end >= cost / share
+        } else { due = true }
+        guard due else { return }
+        let t0 = Date().timeIntervalSince1970
+        let reply = try request("put", PutRequest(sha256: hash, size: size, path: localStore.file(assignment.taskID).path, checkpoint: true))
+        let t1 = Date().timeIntervalSince1970
+        meta.uploadSeconds = t1 - t0; meta.uploadEndedAt = t1
+        if reply == nil {
+            _ = try socket.send([Data("checkpoint".utf8), try WireMessage.encoder.encode(CheckpointHeader(leaseToken: assignment.leaseToken, sha256: hash))])
+            lineage.append(hash)
+            meta.uploaded = lineage
+        } else {
+            worker.log.info("checkpoint of \(assignment.label) kept on this worker only: \(reply!)")
+        }
+        try localStore.write(meta, assignment.taskID)
     }
 
     /// Uploads a file to the coordinator's store; returns its sha256.
@@ -131,7 +179,9 @@ final class RunnerContext: TaskContext {
         let hash = try ArtifactStore.sha256(of: file)
         let attrs = try? FileManager.default.attributesOfItem(atPath: file.path)
         let size = (attrs?[.size] as? NSNumber)?.int64Value ?? 0
-        try request("put", PutRequest(sha256: hash, size: size, path: file.path))
+        if let declined = try request("put", PutRequest(sha256: hash, size: size, path: file.path)) {
+            throw ClusterError.transfer("upload of \(file.lastPathComponent) declined: \(declined)")
+        }
         return hash
     }
 
@@ -148,9 +198,16 @@ final class RunnerContext: TaskContext {
         return path
     }
 
-    private func request<T: Encodable>(_ cmd: String, _ body: T) throws {
+    /// Asks the I/O thread; nil when done, the reason when an upload was declined (not an
+    /// error: the coordinator is at its disk budget); throws on failure.
+    @discardableResult
+    private func request<T: Encodable>(_ cmd: String, _ body: T) throws -> String? {
         _ = try socket.send([Data(cmd.utf8), try WireMessage.encoder.encode(body)])
         guard let reply = try socket.receive(), reply.count >= 2 else { throw ClusterError.transfer("no reply from the worker's I/O thread") }
-        if String(decoding: reply[0], as: UTF8.self) != "ok" { throw ClusterError.transfer(String(decoding: reply[1], as: UTF8.self)) }
+        switch String(decoding: reply[0], as: UTF8.self) {
+        case "ok": return nil
+        case "declined": return String(decoding: reply[1], as: UTF8.self)
+        default: throw ClusterError.transfer(String(decoding: reply[1], as: UTF8.self))
+        }
     }
 }

@@ -6,11 +6,14 @@ final class OutboundFetch {
     let size: Int64
     var pending: PendingArtifact?
     var next: Int64 = 0
+    /// Chunks requested and not yet written to the file (credits follow the disk).
     var inFlight = 0
+    /// Bumped on restart, so a late write report of the abandoned file returns no credit.
+    var generation = 0
     var waiters: [Data] = []
     let store: ArtifactStore
     init(hash: String, size: Int64, store: ArtifactStore) { self.hash = hash; self.size = size; self.store = store }
-    func restart() { pending?.abandon(); pending = nil; next = 0; inFlight = 0 }
+    func restart() { pending?.abandon(); pending = nil; next = 0; inFlight = 0; generation += 1 }
 }
 
 /// An upload in progress (worker side): at most `credit` chunks unacknowledged.
@@ -24,13 +27,17 @@ final class OutboundUpload {
     var inFlight = 0
     var accepted = false
     let waiter: Data
-    init(hash: String, size: Int64, file: URL, waiter: Data) { self.hash = hash; self.size = size; self.file = file; self.waiter = waiter }
+    let checkpoint: Bool
+    init(hash: String, size: Int64, file: URL, waiter: Data, checkpoint: Bool = false) {
+        self.hash = hash; self.size = size; self.file = file; self.waiter = waiter; self.checkpoint = checkpoint
+    }
     func restart() { try? handle?.close(); handle = nil; sent = 0; inFlight = 0; accepted = false }
 }
 
 extension Worker {
-    func replyToRunner(_ runner: Data, _ error: String?) {
-        _ = try? inbox.send([runner, Data((error == nil ? "ok" : "err").utf8), Data((error ?? "").utf8)], timeoutMs: 0)
+    func replyToRunner(_ runner: Data, _ error: String?, declined: String? = nil) {
+        let kind = declined != nil ? "declined" : error == nil ? "ok" : "err"
+        _ = try? inbox.send([runner, Data(kind.utf8), Data((declined ?? error ?? "").utf8)], timeoutMs: 0)
     }
 
     func startFetch(hash: String, size: Int64, waiter: Data) {
@@ -44,7 +51,12 @@ extension Worker {
 
     func pump(_ f: OutboundFetch) {
         if f.pending == nil {
-            do { f.pending = try store.beginWrite(background: true) } catch { return finishFetch(f, "\(error)") }
+            let generation = f.generation, hash = f.hash
+            do {
+                f.pending = try store.beginWrite(onWritten: { [weak self] _ in
+                    self?.mailbox.post { self?.fetchWritten(hash, generation: generation) }
+                })
+            } catch { return finishFetch(f, "\(error)") }
         }
         if f.size == 0 { return finishFetch(f, nil) }
         guard dealer != nil else { return }
@@ -59,17 +71,24 @@ extension Worker {
     func onChunk(_ h: ChunkHeader, data: Data) {
         guard let f = fetches[h.sha256], let p = f.pending else { return }
         if let e = h.error { return finishFetch(f, "coordinator: \(e)") }
-        guard h.offset == p.written, h.total == f.size else { return finishFetch(f, "chunk at \(h.offset) (total \(h.total)) does not follow \(p.written) of \(f.size)") }
-        f.inFlight -= 1
+        guard h.offset == p.written, h.total == f.size, !data.isEmpty else { return finishFetch(f, "chunk at \(h.offset) (total \(h.total)) does not follow \(p.written) of \(f.size)") }
         do { try p.append(data) } catch { return finishFetch(f, "\(error)") }
-        if p.written >= f.size { finishFetch(f, nil) } else { pump(f) }
+        if p.written >= f.size { finishFetch(f, nil) }
+    }
+
+    /// From the writer thread, via the mailbox: a chunk reached the cache file; ask for the next.
+    func fetchWritten(_ hash: String, generation: Int) {
+        guard let f = fetches[hash], f.generation == generation else { return }
+        f.inFlight -= 1
+        pump(f)
     }
 
     private func finishFetch(_ f: OutboundFetch, _ error: String?) {
         fetches[f.hash] = nil
         var err = error
         if err == nil, let p = f.pending {
-            do { try p.commit(expected: f.hash) } catch { err = "\(error)" }
+            // No fsync: a cached file is hashed again before its first use in any later process.
+            do { try p.commit(expected: f.hash, durable: false) } catch { err = "\(error)" }
         } else { f.pending?.abandon() }
         if err == nil { markVerified(f.hash) }
         for w in f.waiters { replyToRunner(w, err.map { "fetch \(f.hash.prefix(16))…: \($0)" }) }
@@ -77,7 +96,7 @@ extension Worker {
 
     func startUpload(_ u: OutboundUpload) {
         uploads[u.id] = u
-        sendToCoordinator(WireMessage(.put, PutHeader(transferID: u.id, sha256: u.hash, size: u.size)))
+        sendToCoordinator(WireMessage(.put, PutHeader(transferID: u.id, sha256: u.hash, size: u.size, checkpoint: u.checkpoint ? true : nil)))
     }
 
     func onPutAck(_ h: PutAckHeader) {
@@ -85,7 +104,7 @@ extension Worker {
         if h.complete {
             uploads[u.id] = nil
             try? u.handle?.close()
-            return replyToRunner(u.waiter, h.error.map { "upload \(u.file.lastPathComponent): \($0)" })
+            return replyToRunner(u.waiter, h.error.map { "upload \(u.file.lastPathComponent): \($0)" }, declined: h.declined)
         }
         if h.offset == nil { u.accepted = true } else { u.inFlight -= 1 }
         pumpUpload(u)

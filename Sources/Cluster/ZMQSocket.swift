@@ -200,9 +200,11 @@ public final class ZMQSocket: @unchecked Sendable {
         try ZMQSocket.poll([self], timeoutMs: timeoutMs).first ?? false
     }
 
-    /// Polls several sockets for input; returns which are readable.
-    public static func poll(_ sockets: [ZMQSocket], timeoutMs: Int32) throws -> [Bool] {
+    /// Polls several sockets, and optionally plain file descriptors (a wake-up pipe), for
+    /// input; returns which are readable, sockets first, then `fds` in order.
+    public static func poll(_ sockets: [ZMQSocket], fds: [Int32] = [], timeoutMs: Int32) throws -> [Bool] {
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+            + fds.map { zmq_pollitem_t(socket: nil, fd: $0, events: Int16(ZMQ_POLLIN), revents: 0) }
         while true {
             let rc = zmq_poll(&items, Int32(items.count), Int(timeoutMs))
             if rc < 0 {

@@ -56,6 +56,10 @@ final class ArtifactTests: XCTestCase {
         let t = try XCTUnwrap(c.ledger.task("ft"))
         XCTAssertEqual(t.attempts, 2)
         XCTAssertEqual(String(decoding: t.result ?? Data(), as: UTF8.self), "epoch 3 state")
-        XCTAssertEqual(t.checkpoint, ArtifactStore.sha256(Data("epoch 3 state".utf8)))
+        let cp = ArtifactStore.sha256(Data("epoch 3 state".utf8))
+        XCTAssertTrue(try c.ledger.events(kind: "checkpoint").contains { $0.detail == cp }, "the checkpoint reached the coordinator")
+        // The durable result supersedes it: gone from the task and from the store.
+        XCTAssertNil(t.checkpoint)
+        XCTAssertFalse(c.store.contains(cp))
     }
 }

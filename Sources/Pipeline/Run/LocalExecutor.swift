@@ -100,7 +100,9 @@ final class LocalTaskIO: TaskIO {
         let dest = checkpoints.appendingPathComponent("latest.safetensors")
         let tmp = checkpoints.appendingPathComponent("latest.tmp")
         try? FileManager.default.removeItem(at: tmp)
-        try FileManager.default.copyItem(at: file, to: tmp)
+        // Moved, not copied: the runner writes each checkpoint afresh, so the old file is not
+        // needed, and copies of every checkpoint would pile up in the scratch directory.
+        try FileManager.default.moveItem(at: file, to: tmp)
         try atomicReplace(dest, with: tmp)
     }
 

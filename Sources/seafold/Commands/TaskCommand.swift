@@ -80,7 +80,9 @@ final class DirectoryTaskIO: TaskIO {
         if file.standardizedFileURL == checkpointURL.standardizedFileURL { return }
         let tmp = checkpointURL.appendingPathExtension("tmp")
         try? FileManager.default.removeItem(at: tmp)
-        try FileManager.default.copyItem(at: file, to: tmp)
+        // Moved, not copied: the runner writes each checkpoint afresh, so the old file is not
+        // needed, and copies of every checkpoint would pile up in the scratch directory.
+        try FileManager.default.moveItem(at: file, to: tmp)
         try atomicReplace(checkpointURL, with: tmp)
     }
 

@@ -1,0 +1,47 @@
+import Foundation
+import GRDB
+
+/// Checkpoints in the coordinator's store live only while they are a task's newest resume
+/// point: one superseded by a newer checkpoint, or by the task's durable result, is deleted at
+/// once (after the ledger row that supersedes it has committed), and checkpoint uploads that
+/// would take the store past `storeBudgetBytes` are declined — the worker keeps that checkpoint
+/// locally, so the cost of a decline is only what another worker would redo if this one died.
+extension Coordinator {
+    /// Why a checkpoint of `size` bytes cannot be taken now, or nil if it can.
+    func checkpointDeclineReason(size: Int64) -> String? {
+        guard let budget = options.storeBudgetBytes else { return nil }
+        let inFlight = uploads.values.reduce(Int64(0)) { $0 + $1.size }
+        let after = store.totalBytes + committingBytes + inFlight + size
+        guard after > budget else { return nil }
+        return "the run's artifact store would hold \(Coordinator.megabytes(after)) MB of its \(Coordinator.megabytes(budget)) MB budget; the checkpoint stays on the worker"
+    }
+
+    /// Deletes a checkpoint that no task refers to any more (called after the ledger commit
+    /// that dropped the reference). Its ledger row goes too.
+    func discardCheckpoint(_ hash: String?) {
+        guard let hash, !isReferenced(hash) else { return }
+        store.remove(hash)
+        do { try ledger.forgetArtifacts([hash]) } catch { log.warning("ledger: \(error)") }
+    }
+
+    /// True if a task's input, output or current checkpoint is this artifact.
+    func isReferenced(_ hash: String) -> Bool {
+        tasks.values.contains { t in
+            t.checkpoint == hash || t.artifacts.values.contains(hash)
+                || t.inputs.values.contains { if case let .hash(h) = $0 { return h == hash }; return false }
+        }
+    }
+
+    static func megabytes(_ b: Int64) -> Int64 { (b + 999_999) / 1_000_000 }
+}
+
+extension Ledger {
+    /// Drops artifact rows (after their files were deleted from the store).
+    func forgetArtifacts(_ hashes: [String]) throws {
+        do {
+            try db.write { db in
+                for h in hashes { try db.execute(sql: "DELETE FROM artifacts WHERE hash = ?", arguments: [h]) }
+            }
+        } catch { throw ClusterError.io(path: path, reason: "ledger write failed: \(error)") }
+    }
+}
