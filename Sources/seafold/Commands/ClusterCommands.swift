@@ -80,8 +80,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Worker name (also the key file name with --keys).")
     var name: String = ProcessInfo.processInfo.hostName
 
+    @Option(help: "Share of a task's time that checkpoint uploads to the coordinator may take (0 keeps checkpoints on this worker only, 1 uploads every one).")
+    var checkpointUploadShare: Double = 0.1
+
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !(checkpointUploadShare >= 0) { throw ValidationError("--checkpoint-upload-share must be 0 or more") }
     }
 
     func run() throws {
@@ -91,6 +95,7 @@ struct WorkerCommand: ParsableCommand {
         var options = WorkerOptions(codeVersion: SeafoldVersion.string, cacheDirectory: cacheDir)
         options.workerID = "\(name)-\(ProcessInfo.processInfo.processIdentifier)"
         options.threads = threads
+        options.checkpointUploadShare = checkpointUploadShare
         if let keys {
             let dir = URL(fileURLWithPath: keys)
             options.curve = try KeyFiles.load(directory: dir, name: name)
