@@ -50,6 +50,11 @@ extension Coordinator {
             return ack(true, "\(Coordinator.maxUploadsPerPeer) uploads from this worker are already in progress; send one at a time")
         }
         if h.checkpoint == true, let reason = checkpointDeclineReason(size: h.size) {
+            let who = peers[peer]?.workerID
+            do { try ledger.commit(events: [EventRecord(time: now, kind: "checkpoint-declined", task: nil, worker: who, detail: reason)]) } catch {
+                storageFailed(error, path: ledger.path, now: now)
+            }
+            log.notice("checkpoint upload from \(who ?? "?") declined: \(reason)")
             return ack(true, nil, declined: reason)
         }
         nextUploadSerial += 1
