@@ -168,6 +168,7 @@ final class RunnerContext: TaskContext {
             _ = try socket.send([Data("checkpoint".utf8), try WireMessage.encoder.encode(CheckpointHeader(leaseToken: assignment.leaseToken, sha256: hash))])
             lineage.append(hash)
             meta.uploaded = lineage
+            worker.log.info("checkpoint of \(assignment.label) stored on the coordinator: \(size / 1_000_000) MB in \(String(format: "%.2f", t1 - t0)) s")
         } else {
             worker.log.info("checkpoint of \(assignment.label) kept on this worker only: \(reply!)")
         }
