@@ -13,6 +13,7 @@ struct BenchCommand: ParsableCommand {
             BenchConvCommand.self,
             BenchDataCommand.self,
             BenchRunCommand.self,
+            BenchPaperRunCommand.self,
         ]
     )
 }
