@@ -251,12 +251,11 @@ private struct Model {
             images = (0..<classes).reduce(0) { n, c in n + min(lime.imagesPerClass, s.test.filter { $0 == c }.count) }
         }
         let size = config.model.inputSize
-        // The figure: three panels side by side under a title band, enlarged k× for small images;
-        // nearest-neighbour enlargement compresses well, so about the unenlarged RGB bytes × k.
-        let k = max(1, (160 + size - 1) / size)
-        let figure = Int64(3 * (3 * size + 16) * (size + 30) * k)
-        // Per explanation: the segmentation (one small integer per pixel in JSON) and the weights.
-        let explanation = Int64(3 * size * size + 4096)
+        // The figure: three panels side by side under a title band, as PNG about half their raw
+        // RGB bytes (an enlargement of small images repeats pixels, which deflate absorbs).
+        let figure = Model.figureBytes(size)
+        // Per explanation: the segmentation (a small integer per pixel in JSON) and the weights.
+        let explanation = Int64(2 * size * size + 3072)
         var out: [String: Int64] = [:]
         for i in 0..<images {
             out["mask_\(i)_base.npy"] = npy(.uint8, [size, size])
@@ -267,9 +266,13 @@ private struct Model {
         return out
     }
 
+    static func figureBytes(_ size: Int) -> Int64 { Int64(3 * (3 * size + 16) * (size + 30) / 2) }
+
     mutating func run(_ graph: TaskGraph, workers: Int?) -> DiskBudget {
         // Packs: the prepared directory and the copies imported into the store.
+        var pictures: Int64 = 0
         for files in packInventory(graph) {
+            pictures += files["contact_sheet.png"] ?? 0
             add("dataset packs", files.values.reduce(0, +))
             add("dataset pack copies in the store", Model.storedPackFiles.reduce(0) { $0 + (files[$1] ?? 0) })
         }
@@ -333,6 +336,7 @@ private struct Model {
                 guard let shard = spec.shard else { break }
                 out = explainOutputs(spec, shard)
                 add("LIME figures, masks and explanations", out.values.reduce(0, +), count: out.count)
+                pictures += out.filter { $0.key.hasSuffix(".png") }.values.reduce(0, +)
                 resultBytes += Int64(512 * max(1, out.count / 3))
             case .heads:
                 let test = spec.shard.map { rows(spec, $0).test } ?? 0
@@ -353,11 +357,11 @@ private struct Model {
         }
 
         // The ledger holds specs and results (twice while the WAL is not yet checkpointed),
-        // events.jsonl a few lines per task; the report embeds the figures.
+        // events.jsonl a few lines per task; the report embeds the figures and contact sheets
+        // (base64: 4/3 of their bytes) and repeats every result in results.json.
         let perTask = Int64(graph.tasks.count)
-        add("ledger and events", (1 << 20) + 2 * (perTask * 4096 + resultBytes) + perTask * 2048)
-        let figures = (items["LIME figures, masks and explanations"]?.bytes ?? 0) / 3
-        add("report", (1 << 20) + perTask * 2048 + figures * 3 / 2)
+        add("ledger and events", (256 << 10) + 2 * (perTask * 1024 + resultBytes) + perTask * 512)
+        add("report", (256 << 10) + perTask * 6144 + pictures * 7 / 5)
 
         let final = items.values.reduce(0) { $0 + $1.bytes }
         let w = max(1, workers ?? fineTunes)
