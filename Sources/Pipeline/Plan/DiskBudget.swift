@@ -445,7 +445,8 @@ extension DiskBudget {
             lines.append("  checkpoints written in all: \(DiskBudget.format(checkpointsWrittenBytes)) (deleted as they are superseded)")
         }
         for i in items.prefix(6) {
-            lines.append("  \(i.count) \(i.name) × \(DiskBudget.format(i.bytes / Int64(max(1, i.count)))) = \(DiskBudget.format(i.bytes))")
+            let each = DiskBudget.format(i.bytes / Int64(max(1, i.count)))
+            lines.append(i.count == 1 ? "  \(i.name): \(each)" : "  \(i.count) \(i.name) × \(each) = \(DiskBudget.format(i.bytes))")
         }
         return lines.joined(separator: "\n")
     }
