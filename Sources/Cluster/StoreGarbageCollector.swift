@@ -105,14 +105,17 @@ public enum StoreGarbageCollector {
     /// Entries of `directory` (files or whole directories) whose newest modification is older
     /// than `staleAfter`: nothing has written there for that long, so no writer is using them.
     public static func stale(entriesOf directory: URL, kind: Kind, now: Date = Date(), staleAfter: TimeInterval = 3600) -> [Deletion] {
-        let fm = FileManager.default
-        var out: [Deletion] = []
-        for name in ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).sorted() {
-            let url = directory.appendingPathComponent(name)
-            let (bytes, newest) = usage(url)
-            if now.timeIntervalSince(newest) >= staleAfter { out.append(Deletion(path: url.path, bytes: bytes, kind: kind)) }
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted().compactMap {
+            stale(directory.appendingPathComponent($0), kind: kind, now: now, staleAfter: staleAfter)
         }
-        return out
+    }
+
+    /// `url` (a file, or a directory with everything in it) as a deletion when it exists and its
+    /// newest modification is older than `staleAfter`.
+    public static func stale(_ url: URL, kind: Kind, now: Date = Date(), staleAfter: TimeInterval = 3600) -> Deletion? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let (bytes, newest) = usage(url)
+        return now.timeIntervalSince(newest) >= staleAfter ? Deletion(path: url.path, bytes: bytes, kind: kind) : nil
     }
 
     /// Deletes the plan's files; returns what was actually deleted (a file already gone, or one

@@ -131,6 +131,12 @@ final class DiskTests: XCTestCase {
         let ratio = Double(final) / Double(kept)
         XCTAssertTrue((0.75...1.25).contains(ratio), "model \(final) bytes, run directory \(kept) bytes (ratio \(ratio))")
 
+        // --dry-run deletes nothing either.
+        let dry = try CLI.run(["gc", "--run-dir", run.path, "--dry-run", "--json"])
+        XCTAssertEqual(try json(dry.stdout)["dryRun"] as? Bool, true)
+        XCTAssertEqual(try json(dry.stdout)["coordinatorLive"] as? Bool, false)
+        for d in planned { XCTAssertTrue(FileManager.default.fileExists(atPath: d["path"] as? String ?? ""), "\(d)") }
+
         let g = try CLI.run(["gc", "--run-dir", run.path])
         XCTAssertEqual(g.status, 0, g.stderr)
         XCTAssertTrue(g.stdout.contains("freed") && g.stdout.contains("18 checkpoint of a done task"), g.stdout)
@@ -146,5 +152,46 @@ final class DiskTests: XCTestCase {
 
         let again = try CLI.run(["gc", "--run-dir", run.path, "--json"])
         XCTAssertEqual(int(try json(again.stdout)["freedBytes"]), 0)
+    }
+
+    /// `seafold run --local` leaves each fine-tune's last checkpoint and, after a crash, a
+    /// scratch directory: gc removes both (a scratch directory only once it is stale), and the
+    /// report stays the same.
+    func testGCOnALocalRun() throws {
+        let run = CLI.tempDir("gc-local")
+        defer { try? FileManager.default.removeItem(at: run) }
+        let r = try CLI.run(["run", "--preset", "smoke", "--run-dir", run.path, "--local"], timeout: 600)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let fm = FileManager.default
+        let local = run.appendingPathComponent("local")
+        let ids = try fm.contentsOfDirectory(atPath: local.path)
+        let checkpoints = ids.map { local.appendingPathComponent("\($0)/checkpoints/latest.safetensors") }.filter { fm.fileExists(atPath: $0.path) }
+        XCTAssertEqual(checkpoints.count, 9)
+        // Scratch left by a crashed task two hours ago, and one in use.
+        let stale = local.appendingPathComponent("\(ids[0])/scratch"), fresh = local.appendingPathComponent("\(ids[1])/scratch")
+        for d in [stale, fresh] {
+            try fm.createDirectory(at: d, withIntermediateDirectories: true)
+            try Data(count: 1000).write(to: d.appendingPathComponent("checkpoint-1.safetensors"))
+        }
+        let old = Date().addingTimeInterval(-7200)
+        for path in [stale.appendingPathComponent("checkpoint-1.safetensors").path, stale.path] {
+            try fm.setAttributes([.modificationDate: old], ofItemAtPath: path)
+        }
+        let tables = run.appendingPathComponent("report/tables")
+        let names = try fm.contentsOfDirectory(atPath: tables.path).sorted()
+        let before = try names.map { try Data(contentsOf: tables.appendingPathComponent($0)) }
+
+        let g = try CLI.run(["gc", "--run-dir", run.path, "--json"])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        let kinds = try XCTUnwrap(try json(g.stdout)["deletions"] as? [[String: Any]]).map { $0["kind"] as? String ?? "" }
+        XCTAssertEqual(kinds.filter { $0 == "checkpoint of a done task" }.count, 9, "\(kinds)")
+        XCTAssertEqual(kinds.filter { $0 == "scratch leftover" }.count, 1, "\(kinds)")
+        for c in checkpoints { XCTAssertFalse(fm.fileExists(atPath: c.path), c.path) }
+        XCTAssertFalse(fm.fileExists(atPath: stale.path))
+        XCTAssertTrue(fm.fileExists(atPath: fresh.path))
+
+        let rep = try CLI.run(["report", "--run-dir", run.path])
+        XCTAssertEqual(rep.status, 0, rep.stderr)
+        for (n, b) in zip(names, before) { XCTAssertEqual(try Data(contentsOf: tables.appendingPathComponent(n)), b, n) }
     }
 }

@@ -62,7 +62,9 @@ struct GCCommand: ParsableCommand {
         let local = run.appendingPathComponent("local", isDirectory: true)
         for id in ((try? fm.contentsOfDirectory(atPath: local.path)) ?? []).sorted() {
             let dir = local.appendingPathComponent(id, isDirectory: true)
-            plan.deletions += StoreGarbageCollector.stale(entriesOf: dir.appendingPathComponent("scratch"), kind: .scratch, now: now, staleAfter: staleAfter)
+            if let d = StoreGarbageCollector.stale(dir.appendingPathComponent("scratch"), kind: .scratch, now: now, staleAfter: staleAfter) {
+                plan.deletions.append(d)
+            }
             let checkpoints = dir.appendingPathComponent("checkpoints")
             if fm.fileExists(atPath: dir.appendingPathComponent("result.json").path), fm.fileExists(atPath: checkpoints.path) {
                 plan.deletions += StoreGarbageCollector.stale(entriesOf: checkpoints, kind: .doneTaskCheckpoint, now: now, staleAfter: 0)
