@@ -6,9 +6,9 @@ import Foundation
 ///
 /// Kept: every output of a done task; every input of a task not done that is a stored hash
 /// (imported packs, user files); the current checkpoint of every task not done. Deleted:
-/// checkpoints of done tasks, superseded checkpoints, every other complete artifact (orphans),
-/// and temporary files of the store older than `staleAfter` (an upload in progress keeps its
-/// file fresh). Files that are not named by a hash are left alone.
+/// checkpoints of done tasks, superseded checkpoints, every other complete artifact (orphans)
+/// once untouched for `staleAfter`, and temporary files of the store untouched for as long (an
+/// upload in progress keeps its file fresh). Files not named by a hash are left alone.
 public enum StoreGarbageCollector {
     /// Why a file goes.
     public enum Kind: String, Codable, CaseIterable, Sendable {
@@ -82,8 +82,12 @@ public enum StoreGarbageCollector {
             let dir = store.root.appendingPathComponent(p, isDirectory: true)
             for name in ((try? fm.contentsOfDirectory(atPath: dir.path)) ?? []).sorted() {
                 guard ArtifactStore.isValidHash(name), name.hasPrefix(p) else { continue }
-                let bytes = fileSize(dir.appendingPathComponent(name))
-                if keep.contains(name) {
+                let url = dir.appendingPathComponent(name)
+                let bytes = fileSize(url)
+                // An artifact nothing references yet may be a result or checkpoint whose ledger
+                // write is still to come: unreferenced ones go only once they are stale.
+                let recent = checkpointOf[name] == nil && now.timeIntervalSince(usage(url).newest) < staleAfter
+                if keep.contains(name) || recent {
                     plan.keptCount += 1
                     plan.keptBytes += bytes
                     continue
@@ -94,7 +98,7 @@ public enum StoreGarbageCollector {
                 } else {
                     kind = .orphan
                 }
-                plan.deletions.append(Deletion(path: dir.appendingPathComponent(name).path, bytes: bytes, kind: kind))
+                plan.deletions.append(Deletion(path: url.path, bytes: bytes, kind: kind))
             }
         }
         let tmp = store.root.appendingPathComponent("tmp", isDirectory: true)

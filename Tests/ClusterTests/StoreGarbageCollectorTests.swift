@@ -35,7 +35,7 @@ final class StoreGarbageCollectorTests: XCTestCase {
         }
         try ledger.commit(tasks: tasks, events: events)
 
-        // Temporary files: one abandoned two hours ago, one being written.
+        // Temporary files: one abandoned long ago, one being written.
         let tmp = store.root.appendingPathComponent("tmp")
         let old = tmp.appendingPathComponent("part-old"), fresh = tmp.appendingPathComponent("part-fresh")
         try Data(count: 100).write(to: old)
@@ -45,7 +45,15 @@ final class StoreGarbageCollectorTests: XCTestCase {
         let stray = store.root.appendingPathComponent(String(pack.prefix(2))).appendingPathComponent("notes.txt")
         try Data("x".utf8).write(to: stray)
 
-        let plan = try StoreGarbageCollector.plan(ledger: ledger, store: store)
+        // Unreferenced artifacts go once stale: a fresh one may await its ledger write.
+        let young = try StoreGarbageCollector.plan(ledger: ledger, store: store)
+        XCTAssertFalse(young.deletions.contains { $0.kind == .orphan })
+        XCTAssertEqual(young.deletions.filter { $0.kind != .staleTemporary }.count, 3)
+        let later = Date().addingTimeInterval(3 * 3600)
+        // Three hours on, the upload of `fresh` is still being written.
+        try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: fresh.path)
+
+        let plan = try StoreGarbageCollector.plan(ledger: ledger, store: store, now: later)
         var expected: [String: StoreGarbageCollector.Kind] = [
             try store.path(for: ckA1).path: .doneTaskCheckpoint,
             try store.path(for: ckA2).path: .doneTaskCheckpoint,
@@ -70,7 +78,7 @@ final class StoreGarbageCollectorTests: XCTestCase {
 
         // Nothing left to collect; the event is recorded.
         expected = [:]
-        XCTAssertEqual(try StoreGarbageCollector.plan(ledger: ledger, store: store).deletions.count, 0)
+        XCTAssertEqual(try StoreGarbageCollector.plan(ledger: ledger, store: store, now: later).deletions.count, 0)
         try ledger.recordEvent(kind: "gc", detail: "freed")
         XCTAssertEqual(try ledger.events(kind: "gc").count, 1)
     }
