@@ -48,21 +48,7 @@ public enum Safetensors {
         if keys.contains("__metadata__") {
             throw SeafoldError.config(key: "__metadata__", reason: "is reserved for metadata and cannot name a tensor")
         }
-        var parts: [String] = []
-        if !metadata.isEmpty {
-            let m = metadata.keys.sorted().map { jsonString($0) + ":" + jsonString(metadata[$0]!) }
-            parts.append("\"__metadata__\":{" + m.joined(separator: ",") + "}")
-        }
-        var offset = 0
-        for k in keys {
-            let t = tensors[k]!
-            let end = offset + t.count * 4
-            parts.append(jsonString(k) + ":{\"dtype\":\"F32\",\"shape\":[" + t.shape.map(String.init).joined(separator: ",")
-                         + "],\"data_offsets\":[\(offset),\(end)]}")
-            offset = end
-        }
-        var header = Array(("{" + parts.joined(separator: ",") + "}").utf8)
-        while header.count % 8 != 0 { header.append(0x20) }
+        let (header, offset) = layout(keys.map { ($0, tensors[$0]!.shape) }, metadata: metadata)
         var out = Data(capacity: 8 + header.count + offset)
         var n = UInt64(header.count).littleEndian
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
@@ -75,6 +61,32 @@ public enum Safetensors {
             }
         }
         return out
+    }
+
+    /// The bytes `write` produces for float32 tensors of these shapes, without building them
+    /// (disk estimates: `DiskBudget`).
+    public static func fileSize(shapes: [String: [Int]], metadata: [String: String] = [:]) -> Int {
+        let (header, data) = layout(shapes.keys.sorted().map { ($0, shapes[$0]!) }, metadata: metadata)
+        return 8 + header.count + data
+    }
+
+    /// The padded header JSON for tensors in key order, and the size of their data.
+    static func layout(_ tensors: [(key: String, shape: [Int])], metadata: [String: String]) -> (header: [UInt8], dataBytes: Int) {
+        var parts: [String] = []
+        if !metadata.isEmpty {
+            let m = metadata.keys.sorted().map { jsonString($0) + ":" + jsonString(metadata[$0]!) }
+            parts.append("\"__metadata__\":{" + m.joined(separator: ",") + "}")
+        }
+        var offset = 0
+        for (k, shape) in tensors {
+            let end = offset + shape.reduce(1, *) * 4
+            parts.append(jsonString(k) + ":{\"dtype\":\"F32\",\"shape\":[" + shape.map(String.init).joined(separator: ",")
+                         + "],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        var header = Array(("{" + parts.joined(separator: ",") + "}").utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        return (header, offset)
     }
 
     public static func decode(_ data: Data, source: String = "safetensors data") throws -> (tensors: [String: Tensor], metadata: [String: String]) {

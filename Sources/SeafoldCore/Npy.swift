@@ -112,6 +112,17 @@ public struct NpyArray: Equatable, Sendable {
 
     /// The file's bytes, as `numpy.save` would write them (format 1.0).
     public func encoded() -> Data {
+        let header = NpyArray.header(dtype: dtype, shape: shape)
+        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let hlen = UInt16(header.utf8.count)
+        out.append(contentsOf: [UInt8(hlen & 0xff), UInt8(hlen >> 8)])
+        out.append(contentsOf: Array(header.utf8))
+        out.append(contentsOf: bytes)
+        return out
+    }
+
+    /// The padded header dictionary text (with its newline) of an array of this dtype and shape.
+    static func header(dtype: DType, shape: [Int]) -> String {
         let shapeText: String
         switch shape.count {
         case 0: shapeText = "()"
@@ -122,12 +133,12 @@ public struct NpyArray: Equatable, Sendable {
         let unpadded = 10 + header.utf8.count + 1
         let pad = (64 - unpadded % 64) % 64
         header += String(repeating: " ", count: pad) + "\n"
-        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-        let hlen = UInt16(header.utf8.count)
-        out.append(contentsOf: [UInt8(hlen & 0xff), UInt8(hlen >> 8)])
-        out.append(contentsOf: Array(header.utf8))
-        out.append(contentsOf: bytes)
-        return out
+        return header
+    }
+
+    /// The bytes `write` produces for an array of this dtype and shape, without building it.
+    public static func fileSize(dtype: DType, shape: [Int]) -> Int {
+        10 + header(dtype: dtype, shape: shape).utf8.count + shape.reduce(1, *) * dtype.size
     }
 
     public func write(to url: URL) throws {

@@ -18,6 +18,8 @@ struct NetworkTraining {
     var dropoutRNG: SeededGenerator
     var curve: [EpochStats] = []
     var resumedFrom: Int?
+    /// The scratch file of the last checkpoint saved.
+    var lastCheckpointFile: URL?
 
     /// Batches assembled ahead of the step on a background thread (0 = on the training thread).
     var prefetchDepth = DataPrefetch.depth
@@ -130,7 +132,7 @@ struct NetworkTraining {
 
     // MARK: checkpoints
 
-    func saveCheckpoint(io: TaskIO) throws {
+    mutating func saveCheckpoint(io: TaskIO) throws {
         var tensors = model.stateDict()
         for (k, v) in optimizer.state() { tensors["optimizer." + k] = v }
         let meta: [String: String] = [
@@ -142,6 +144,10 @@ struct NetworkTraining {
         let url = io.scratchDirectory.appendingPathComponent("checkpoint-\(curve.count).safetensors")
         try Safetensors.write(tensors, metadata: meta, to: url)
         try io.saveCheckpoint(url)
+        // Only the newest scratch copy is kept: the scratch directory lives until the task ends,
+        // and every epoch's checkpoint would otherwise stay on the worker's disk until then.
+        if let previous = lastCheckpointFile, previous != url { try? FileManager.default.removeItem(at: previous) }
+        lastCheckpointFile = url
     }
 
     /// Restores from the runner's latest checkpoint, if there is one.

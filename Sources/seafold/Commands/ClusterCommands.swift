@@ -36,6 +36,7 @@ struct CoordinatorCommand: ParsableCommand {
         let resume = source.config == nil && FileManager.default.fileExists(atPath: runDir.appendingPathComponent("experiment.yaml").path)
         let setup = try ExperimentSetup.prepare(yaml: resume ? nil : text, runDirectory: runDir, baseDirectory: base, progress: { Console.status($0) })
         Console.endStatus()
+        try setup.checkDisk(workers: nil, workerCachesInRunDirectory: false)
         for w in setup.warnings { Console.warn(w) }
         var options = CoordinatorOptions(codeVersion: SeafoldVersion.string)
         options.maxAttempts = maxAttempts

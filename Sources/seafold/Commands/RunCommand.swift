@@ -35,6 +35,7 @@ struct RunCommand: ParsableCommand {
         let runDir = try source.runDirectory(for: text, base: base)
         let setup = try ExperimentSetup.prepare(yaml: text, runDirectory: runDir, baseDirectory: base, progress: { Console.status($0) })
         Console.endStatus()
+        try setup.checkDisk(workers: local ? 1 : workers ?? ProcessInfo.processInfo.activeProcessorCount, workerCachesInRunDirectory: !local)
         for w in setup.warnings { Console.warn(w) }
         Console.info("seafold: \(setup.config.name): \(setup.graph.tasks.count) tasks in \(runDir.path)")
         let results: RunResults

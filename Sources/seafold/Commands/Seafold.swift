@@ -23,6 +23,7 @@ struct Seafold: ParsableCommand {
             KeysCommand.self,
             ClusterFakeCommand.self,
             DataCommand.self,
+            GCCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

@@ -89,22 +89,37 @@ final class DirectoryTaskIO: TaskIO {
     func latestCheckpoint() throws -> URL? { FileManager.default.fileExists(atPath: checkpointURL.path) ? checkpointURL : nil }
 }
 
-/// `seafold plan`: prints the experiment's task graph (ids, kinds, dependencies).
+/// `seafold plan`: prints the experiment's task graph (ids, kinds, dependencies) and the disk
+/// the run needs (`DiskBudget`).
 struct PlanCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Prepare the datasets and print the task graph.")
+    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Prepare the datasets, print the task graph and the disk the run needs.")
 
     @OptionGroup var source: ExperimentSource
-    @Flag(help: "Print the graph as JSON.") var json = false
+    @Flag(help: "Print the graph and the disk estimate as JSON.") var json = false
+    @Option(help: "Workers running at once, for the peak disk use (each running fine-tune holds a checkpoint).")
+    var workers: Int = 2
+
+    func validate() throws {
+        if workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    /// The JSON form: the task graph's fields and the disk estimate beside them.
+    struct Output: Encodable {
+        var tasks: [PlannedTask]
+        var disk: DiskBudget
+    }
 
     func run() throws {
         let (text, base) = try source.yaml()
         let setup = try ExperimentSetup.prepare(yaml: text, runDirectory: try source.runDirectory(for: text, base: base), baseDirectory: base,
                                                 progress: { Console.status($0) })
         Console.endStatus()
-        if json { try Console.printJSON(setup.graph); return }
+        let disk = DiskBudget.estimate(setup, workers: workers)
+        if json { try Console.printJSON(Output(tasks: setup.graph.tasks, disk: disk)); return }
         for t in setup.graph.tasks {
             print("\(t.id.prefix(12))  \(t.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  \(t.label)  <- \(t.dependencies.map { String($0.prefix(8)) }.joined(separator: ","))")
         }
         print("\(setup.graph.tasks.count) tasks")
+        print(disk.summary)
     }
 }

@@ -1,0 +1,197 @@
+import Foundation
+import XCTest
+
+/// The disk budget through the CLI: `seafold plan` prints it, `seafold run`/`coordinator`
+/// refuse a run that cannot fit, and `seafold gc` frees what no task needs without changing
+/// the report.
+final class DiskTests: XCTestCase {
+    func json(_ text: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+    }
+
+    func int(_ v: Any?) -> Int64? { (v as? NSNumber)?.int64Value }
+
+    func bytes(_ url: URL) -> Int64 {
+        guard let e = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else { return 0 }
+        var total: Int64 = 0
+        for case let f as URL in e {
+            if let v = try? f.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]), v.isRegularFile == true { total += Int64(v.fileSize ?? 0) }
+        }
+        return total
+    }
+
+    func testPlanPrintsTheDiskEstimate() throws {
+        let dir = CLI.tempDir("plan")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["plan", "--preset", "smoke", "--run-dir", dir.path, "--json", "--workers", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = try json(r.stdout)
+        XCTAssertEqual((out["tasks"] as? [Any])?.count, 85)
+        let disk = try XCTUnwrap(out["disk"] as? [String: Any])
+        let final = try XCTUnwrap(int(disk["finalBytes"])), peak = try XCTUnwrap(int(disk["peakBytes"]))
+        let ckpt = try XCTUnwrap(int(disk["checkpointBytes"]))
+        XCTAssertEqual(disk["workers"] as? Int, 3)
+        XCTAssertEqual(peak, final + 3 * 2 * ckpt)
+        XCTAssertEqual(int(disk["budgetBytes"]), max(final * 3 / 2, final + 2 * ckpt))
+        XCTAssertGreaterThan(int(disk["workerCacheBytes"]) ?? 0, ckpt)
+        let t = try CLI.run(["plan", "--preset", "smoke", "--run-dir", dir.path])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertTrue(t.stdout.contains("disk: final") && t.stdout.contains("peak") && t.stdout.contains("with 2 workers")
+                      && t.stdout.contains("9 fine-tune weights"), t.stdout)
+    }
+
+    /// A run whose peak cannot fit fails before it starts, naming the path, the bytes and the
+    /// ways out; nothing but the frozen config and the prepared packs is left behind.
+    func testPreflightRefusesARunThatCannotFit() throws {
+        let dir = CLI.tempDir("preflight")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = ["SEAFOLD_DISK_AVAILABLE_BYTES": "100000"]
+        for (i, args) in [["run", "--local"], ["coordinator", "--bind", "tcp://127.0.0.1:\(CLI.freePort())"]].enumerated() {
+            let run = dir.appendingPathComponent("run\(i)")
+            let r = try CLI.run(args + ["--preset", "smoke", "--run-dir", run.path], timeout: 120, env: env)
+            XCTAssertNotEqual(r.status, 0, r.stdout)
+            for s in ["not enough disk space", run.path, "100 kB available", "--run-dir", "--workers", "checkpoint_every: 0", "SEAFOLD_IGNORE_DISK_CHECK"] {
+                XCTAssertTrue(r.stderr.contains(s), "'\(s)' missing from: \(r.stderr)")
+            }
+            for p in ["ledger.sqlite", "artifacts", "local", "logs", "report"] {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent(p).path), p)
+            }
+        }
+    }
+
+    /// The same on a real 4 MiB file system (tmpfs): the packs fit, the run does not.
+    func testPreflightOnATinyFileSystem() throws {
+        guard getuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
+        let dir = CLI.tempDir("tmpfs")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=4m", "tmpfs", dir.path]
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { throw XCTSkip("cannot mount a tmpfs here (no CAP_SYS_ADMIN in this container)") }
+        defer {
+            let u = Process()
+            u.executableURL = URL(fileURLWithPath: "/bin/umount")
+            u.arguments = [dir.path]
+            try? u.run()
+            u.waitUntilExit()
+        }
+        let run = dir.appendingPathComponent("run")
+        let r = try CLI.run(["run", "--local", "--preset", "smoke", "--run-dir", run.path], timeout: 120)
+        XCTAssertNotEqual(r.status, 0, r.stdout)
+        XCTAssertTrue(r.stderr.contains("not enough disk space") && r.stderr.contains(run.path), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("local").path))
+    }
+
+    /// A real distributed smoke run: the model's checkpoint size matches the real checkpoints,
+    /// the finished run directory (checkpoints aside) is within ±25 % of the final estimate, gc
+    /// keeps away while a coordinator holds the lock, then frees every checkpoint without
+    /// changing a single table.
+    func testGCOnARealSmokeRunKeepsTheReport() throws {
+        let run = CLI.tempDir("gc")
+        defer { try? FileManager.default.removeItem(at: run) }
+        let r = try CLI.run(["run", "--preset", "smoke", "--run-dir", run.path, "--workers", "2"], timeout: 600)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let tables = run.appendingPathComponent("report/tables")
+        let names = try FileManager.default.contentsOfDirectory(atPath: tables.path).sorted()
+        XCTAssertFalse(names.isEmpty)
+        let before = try names.map { try Data(contentsOf: tables.appendingPathComponent($0)) }
+
+        let p = try CLI.run(["plan", "--preset", "smoke", "--run-dir", run.path, "--json"])
+        XCTAssertEqual(p.status, 0, p.stderr)
+        let disk = try XCTUnwrap(try json(p.stdout)["disk"] as? [String: Any])
+        let ckpt = try XCTUnwrap(int(disk["checkpointBytes"])), final = try XCTUnwrap(int(disk["finalBytes"]))
+
+        // A live coordinator (holding the lock): a dry run only, whatever was asked.
+        let lockPath = run.appendingPathComponent("coordinator.lock").path
+        let fd = open(lockPath, O_CREAT | O_RDWR, 0o600)
+        XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
+        let live = try CLI.run(["gc", "--run-dir", run.path, "--json"])
+        close(fd)
+        XCTAssertEqual(live.status, 0, live.stderr)
+        let l = try json(live.stdout)
+        XCTAssertEqual(l["coordinatorLive"] as? Bool, true)
+        XCTAssertEqual(l["dryRun"] as? Bool, true)
+        let planned = try XCTUnwrap(l["deletions"] as? [[String: Any]])
+        for d in planned { XCTAssertTrue(FileManager.default.fileExists(atPath: d["path"] as? String ?? ""), "\(d)") }
+
+        // The checkpoints: 9 fine-tunes × 2 (after epochs 1 and 2 of 3), all of done tasks.
+        let checkpoints = planned.filter { $0["kind"] as? String == "checkpoint of a done task" }
+        XCTAssertEqual(checkpoints.count, 18, "\(planned)")
+        for c in checkpoints {
+            let b = int(c["bytes"]) ?? 0
+            XCTAssertLessThanOrEqual(abs(b - ckpt), 256, "real checkpoint \(b) bytes, model \(ckpt)")
+        }
+
+        // The finished run without its checkpoints (what the coordinator keeps once superseded
+        // checkpoints go), local workers' caches and logs, against the model's final size.
+        let kept = bytes(run) - bytes(run.appendingPathComponent("cache")) - bytes(run.appendingPathComponent("logs"))
+            - checkpoints.reduce(0) { $0 + (int($1["bytes"]) ?? 0) }
+        let ratio = Double(final) / Double(kept)
+        XCTAssertTrue((0.75...1.25).contains(ratio), "model \(final) bytes, run directory \(kept) bytes (ratio \(ratio))")
+
+        // --dry-run deletes nothing either.
+        let dry = try CLI.run(["gc", "--run-dir", run.path, "--dry-run", "--json"])
+        XCTAssertEqual(try json(dry.stdout)["dryRun"] as? Bool, true)
+        XCTAssertEqual(try json(dry.stdout)["coordinatorLive"] as? Bool, false)
+        for d in planned { XCTAssertTrue(FileManager.default.fileExists(atPath: d["path"] as? String ?? ""), "\(d)") }
+
+        let g = try CLI.run(["gc", "--run-dir", run.path])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        XCTAssertTrue(g.stdout.contains("freed") && g.stdout.contains("18 checkpoint of a done task"), g.stdout)
+        for d in checkpoints { XCTAssertFalse(FileManager.default.fileExists(atPath: d["path"] as? String ?? "")) }
+        let events = try String(contentsOf: run.appendingPathComponent("events.jsonl"), encoding: .utf8)
+        XCTAssertTrue(events.contains("\"kind\":\"gc\""), events.suffix(400).description)
+
+        // The report from what is left: the same tables, byte for byte.
+        let rep = try CLI.run(["report", "--run-dir", run.path])
+        XCTAssertEqual(rep.status, 0, rep.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tables.path).sorted(), names)
+        for (n, b) in zip(names, before) { XCTAssertEqual(try Data(contentsOf: tables.appendingPathComponent(n)), b, n) }
+
+        let again = try CLI.run(["gc", "--run-dir", run.path, "--json"])
+        XCTAssertEqual(int(try json(again.stdout)["freedBytes"]), 0)
+    }
+
+    /// `seafold run --local` leaves each fine-tune's last checkpoint and, after a crash, a
+    /// scratch directory: gc removes both (a scratch directory only once it is stale), and the
+    /// report stays the same.
+    func testGCOnALocalRun() throws {
+        let run = CLI.tempDir("gc-local")
+        defer { try? FileManager.default.removeItem(at: run) }
+        let r = try CLI.run(["run", "--preset", "smoke", "--run-dir", run.path, "--local"], timeout: 600)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let fm = FileManager.default
+        let local = run.appendingPathComponent("local")
+        let ids = try fm.contentsOfDirectory(atPath: local.path)
+        let checkpoints = ids.map { local.appendingPathComponent("\($0)/checkpoints/latest.safetensors") }.filter { fm.fileExists(atPath: $0.path) }
+        XCTAssertEqual(checkpoints.count, 9)
+        // Scratch left by a crashed task two hours ago, and one in use.
+        let stale = local.appendingPathComponent("\(ids[0])/scratch"), fresh = local.appendingPathComponent("\(ids[1])/scratch")
+        for d in [stale, fresh] {
+            try fm.createDirectory(at: d, withIntermediateDirectories: true)
+            try Data(count: 1000).write(to: d.appendingPathComponent("checkpoint-1.safetensors"))
+        }
+        let old = Date().addingTimeInterval(-7200)
+        for path in [stale.appendingPathComponent("checkpoint-1.safetensors").path, stale.path] {
+            try fm.setAttributes([.modificationDate: old], ofItemAtPath: path)
+        }
+        let tables = run.appendingPathComponent("report/tables")
+        let names = try fm.contentsOfDirectory(atPath: tables.path).sorted()
+        let before = try names.map { try Data(contentsOf: tables.appendingPathComponent($0)) }
+
+        let g = try CLI.run(["gc", "--run-dir", run.path, "--json"])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        let kinds = try XCTUnwrap(try json(g.stdout)["deletions"] as? [[String: Any]]).map { $0["kind"] as? String ?? "" }
+        XCTAssertEqual(kinds.filter { $0 == "checkpoint of a done task" }.count, 9, "\(kinds)")
+        XCTAssertEqual(kinds.filter { $0 == "scratch leftover" }.count, 1, "\(kinds)")
+        for c in checkpoints { XCTAssertFalse(fm.fileExists(atPath: c.path), c.path) }
+        XCTAssertFalse(fm.fileExists(atPath: stale.path))
+        XCTAssertTrue(fm.fileExists(atPath: fresh.path))
+
+        let rep = try CLI.run(["report", "--run-dir", run.path])
+        XCTAssertEqual(rep.status, 0, rep.stderr)
+        for (n, b) in zip(names, before) { XCTAssertEqual(try Data(contentsOf: tables.appendingPathComponent(n)), b, n) }
+    }
+}
