@@ -145,6 +145,20 @@ public final class Coordinator: @unchecked Sendable {
             throw error
         }
         try recover()
+        collectGarbage()
+    }
+
+    /// Before serving: removes from the store what no task needs any more (checkpoints of done
+    /// tasks, superseded ones, orphans, temporary files of a previous process), so a resumed
+    /// run starts within its budget. Nothing is being written yet, so nothing can race it.
+    private func collectGarbage() {
+        do {
+            let done = StoreGarbageCollector.execute(try StoreGarbageCollector.plan(ledger: ledger, store: store))
+            guard !done.deletions.isEmpty else { return }
+            let detail = "\(done.deletions.count) files, \(Coordinator.megabytes(done.freedBytes)) MB freed at start"
+            try ledger.recordEvent(kind: "gc", detail: detail)
+            log.info("store: \(detail)")
+        } catch { log.warning("store clean-up at start: \(error)") }
     }
 
     deinit {

@@ -32,7 +32,7 @@ final class DiskTests: XCTestCase {
         let ckpt = try XCTUnwrap(int(disk["checkpointBytes"]))
         XCTAssertEqual(disk["workers"] as? Int, 3)
         XCTAssertEqual(peak, final + 3 * 2 * ckpt)
-        XCTAssertEqual(int(disk["budgetBytes"]), max(final * 3 / 2, final + 2 * ckpt))
+        XCTAssertEqual(int(disk["budgetBytes"]), final * 3 / 2)
         XCTAssertGreaterThan(int(disk["workerCacheBytes"]) ?? 0, ckpt)
         let t = try CLI.run(["plan", "--preset", "smoke", "--run-dir", dir.path])
         XCTAssertEqual(t.status, 0, t.stderr)

@@ -46,13 +46,20 @@ public struct DiskBudget: Codable, Equatable, Sendable {
     /// written, and the fetched copy a resumed attempt started from.
     public static let localCheckpointsPerTask = 3
 
-    /// The coordinator's limit for the run directory: the larger of 1.5 × the final size and the
-    /// final size plus one checkpoint and its in-flight copy. The second term guarantees that at
-    /// least one fine-tune can always hand in a checkpoint (its previous one is deleted only once
-    /// the new one is durable, so both exist for a moment); the first leaves room for the
-    /// estimate's error (the final size is modelled, not measured) and for the ledger's WAL.
+    /// The coordinator's limit for the run directory: 1.5 × the final size. A checkpoint upload
+    /// that would pass it is declined and stays on its worker (which resumes from it if it gets
+    /// the task back), so the limit costs at most the epochs another worker would redo after a
+    /// crash; the half on top of the final size is where checkpoints live while they are worth
+    /// keeping, and room for the estimate's error and the ledger's WAL.
     public static func budget(finalBytes: Int64, checkpointBytes: Int64) -> Int64 {
-        max(finalBytes + finalBytes / 2, finalBytes + 2 * checkpointBytes)
+        finalBytes + finalBytes / 2
+    }
+
+    /// What the coordinator's artifact store may hold: the budget less what lives outside the
+    /// store (the prepared packs, the ledger, the report).
+    public var storeBudgetBytes: Int64 {
+        let outside = items.filter { ["dataset packs", "ledger and events", "report"].contains($0.name) }.reduce(Int64(0)) { $0 + $1.bytes }
+        return max(0, budgetBytes - outside)
     }
 
     /// Bytes the run directory must still be able to take: the peak (plus the local workers'
@@ -456,8 +463,11 @@ extension ExperimentSetup {
     /// The pre-flight disk check of a run about to start with `workers` workers (nil: one per
     /// fine-tune); `workerCachesInRunDirectory` when the workers' caches live in the run
     /// directory (`seafold run`).
-    public func checkDisk(workers: Int?, workerCachesInRunDirectory: Bool) throws {
+    /// Checks the run fits on its disk (see `DiskBudget.preflight`) and returns the estimate.
+    @discardableResult
+    public func checkDisk(workers: Int?, workerCachesInRunDirectory: Bool) throws -> DiskBudget {
         let b = DiskBudget.estimate(self, workers: workers)
         try DiskBudget.preflight(runDirectory: runDirectory, needBytes: b.needBytes(workerCachesInRunDirectory: workerCachesInRunDirectory))
+        return b
     }
 }

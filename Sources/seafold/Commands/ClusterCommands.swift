@@ -36,7 +36,7 @@ struct CoordinatorCommand: ParsableCommand {
         let resume = source.config == nil && FileManager.default.fileExists(atPath: runDir.appendingPathComponent("experiment.yaml").path)
         let setup = try ExperimentSetup.prepare(yaml: resume ? nil : text, runDirectory: runDir, baseDirectory: base, progress: { Console.status($0) })
         Console.endStatus()
-        try setup.checkDisk(workers: nil, workerCachesInRunDirectory: false)
+        let disk = try setup.checkDisk(workers: nil, workerCachesInRunDirectory: false)
         for w in setup.warnings { Console.warn(w) }
         var options = CoordinatorOptions(codeVersion: SeafoldVersion.string)
         options.maxAttempts = maxAttempts
@@ -44,6 +44,7 @@ struct CoordinatorCommand: ParsableCommand {
         options.insecure = insecure
         options.printProgress = Console.isTTY
         options.dismissWorkersWhenFinished = !stay
+        options.storeBudgetBytes = disk.storeBudgetBytes
         if let keys {
             let dir = URL(fileURLWithPath: keys)
             options.curve = try KeyFiles.load(directory: dir, name: "coordinator")

@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
         let runDir = try source.runDirectory(for: text, base: base)
         let setup = try ExperimentSetup.prepare(yaml: text, runDirectory: runDir, baseDirectory: base, progress: { Console.status($0) })
         Console.endStatus()
-        try setup.checkDisk(workers: local ? 1 : workers ?? ProcessInfo.processInfo.activeProcessorCount, workerCachesInRunDirectory: !local)
+        let disk = try setup.checkDisk(workers: local ? 1 : workers ?? ProcessInfo.processInfo.activeProcessorCount, workerCachesInRunDirectory: !local)
         for w in setup.warnings { Console.warn(w) }
         Console.info("seafold: \(setup.config.name): \(setup.graph.tasks.count) tasks in \(runDir.path)")
         let results: RunResults
@@ -47,17 +47,18 @@ struct RunCommand: ParsableCommand {
             for m in missing { Console.warn("\(m.task.label): \(m.reason)") }
             results = setup.results(completed: done, incomplete: missing, timeline: [], softwareVersion: SeafoldVersion.string)
         } else {
-            results = try runDistributed(setup)
+            results = try runDistributed(setup, storeBudget: disk.storeBudgetBytes)
         }
         try ReportCommand.write(results, runDirectory: runDir, json: json)
     }
 
-    private func runDistributed(_ setup: ExperimentSetup) throws -> RunResults {
+    private func runDistributed(_ setup: ExperimentSetup, storeBudget: Int64) throws -> RunResults {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let n = workers ?? max(1, cores)
         let t = threads ?? max(1, cores / n)
         var options = CoordinatorOptions(codeVersion: SeafoldVersion.string)
         options.printProgress = Console.isTTY
+        options.storeBudgetBytes = storeBudget
         let coordinator = try Coordinator(runDirectory: setup.runDirectory, bind: "tcp://127.0.0.1:*", options: options)
         try coordinator.submit(try ClusterGlue.descriptors(for: setup, coordinator: coordinator))
         let logs = setup.runDirectory.appendingPathComponent("logs")
