@@ -26,8 +26,11 @@ extension Worker {
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: scratch) }
         let ctx = RunnerContext(worker: self, socket: sock, assignment: a, inputs: inputs, checkpoint: checkpoint, scratchDirectory: scratch)
+        defer { stateLock.lock(); cancelled.remove(a.leaseToken); stateLock.unlock() }
         do {
             let outcome = try runner(a, ctx)
+            // A cancelled lease's outputs would be ignored: do not upload them.
+            try ctx.checkCancelled()
             var manifest: [String: String] = [:]
             for (name, url) in outcome.artifacts.sorted(by: { $0.key < $1.key }) {
                 try ArtifactStore.validateName(name)
@@ -107,14 +110,20 @@ final class RunnerContext: TaskContext {
         self.inputs = inputs; self.checkpoint = checkpoint; self.scratchDirectory = scratchDirectory
     }
 
+    var isCancelled: Bool {
+        worker.stateLock.lock(); defer { worker.stateLock.unlock() }
+        return worker.cancelled.contains(assignment.leaseToken)
+    }
+
     func input(_ name: String) throws -> URL {
+        try checkCancelled()
         guard let e = inputs[name] else {
             throw ClusterError.task(id: assignment.taskID, reason: "has no input named '\(name)'; its inputs are \(inputs.keys.sorted())")
         }
         return try local(e)
     }
 
-    func latestCheckpoint() throws -> URL? { try checkpoint.map(local) }
+    func latestCheckpoint() throws -> URL? { try checkCancelled(); return try checkpoint.map(local) }
 
     func progress(_ fraction: Double, _ message: String) {
         let h = ProgressHeader(leaseToken: assignment.leaseToken, fraction: fraction, message: message)
@@ -122,6 +131,7 @@ final class RunnerContext: TaskContext {
     }
 
     func saveCheckpoint(_ file: URL) throws {
+        try checkCancelled()
         let hash = try upload(file)
         _ = try socket.send([Data("checkpoint".utf8), try WireMessage.encoder.encode(CheckpointHeader(leaseToken: assignment.leaseToken, sha256: hash))])
     }

@@ -1,0 +1,150 @@
+@testable import Cluster
+import Foundation
+import XCTest
+
+/// Failure accounting with the real coordinator: who is to blame for a lease that ended
+/// without a result (the Scheduler's rules, see docs/ARCHITECTURE.md "Scheduler").
+final class FailureAccountingTests: XCTestCase {
+    /// A worker whose cache disk is full fails every task it gets; next to a healthy worker it
+    /// is quarantined, and no task fails or is blocked because of it.
+    func testDiskFullWorkerIsQuarantinedAndNoTaskFails() throws {
+        let dir = tempDir("diskfull-worker")
+        let c = try Coordinator(runDirectory: dir, bind: "ipc://\(dir.path)/c.sock", options: coordinatorOptions())
+        var tasks: [TaskDescriptor] = []
+        for i in 0..<12 { tasks.append(TaskDescriptor(id: "t\(i)", kind: "fake", label: "t\(i)", spec: spec(FakeSpec(sleepMs: 20)))) }
+        tasks.append(TaskDescriptor(id: "join", kind: "fake", label: "join", spec: spec(FakeSpec()), dependencies: tasks.map(\.id)))
+        try c.submit(tasks)
+        let log = ExecLog()
+        let bad: Worker.Runner = { a, _ in
+            log.add(a.taskID, a.attempt, "bad", 0, 0)
+            throw ClusterError.io(path: "/cache/ab/abcdef", reason: String(cString: strerror(ENOSPC)))
+        }
+        startWorker(c.endpoint, workerOptions(dir, "bad"), runner: bad)
+        startWorker(c.endpoint, workerOptions(dir, "good"), runner: fakeRunner(name: "good", log: log))
+        let st = try runBounded(c)
+        XCTAssertEqual(st.done, 13); XCTAssertEqual(st.failed, 0); XCTAssertEqual(st.blocked, 0)
+        XCTAssertGreaterThan(log.snapshot.filter { $0.worker == "bad" }.count, 0, "the bad worker did get work")
+        XCTAssertLessThanOrEqual(log.snapshot.filter { $0.worker == "bad" }.count, 3, "quarantined after 3 distinct failed tasks")
+        let q = try c.ledger.events(kind: "worker-quarantined")
+        XCTAssertEqual(q.map(\.worker), ["bad"])
+        for t in try c.ledger.tasks() { XCTAssertEqual(t.failures, 0, t.id) }
+    }
+
+    /// A graceful BYE mid-task (a scale-down) does not count against the task.
+    func testByeMidTaskDoesNotCount() throws {
+        let dir = tempDir("bye")
+        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: coordinatorOptions())
+        try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec()))])
+        let ended = runInBackground(c)
+        defer { c.stop(); _ = ended.wait(timeout: .now() + 5) }
+        let leaving = try RawPeer(c.endpoint, id: "leaving#1")
+        try leaving.ready("leaving")
+        XCTAssertNotNil(try leaving.expect(.assign))
+        try leaving.send(WireMessage(.bye, ReasonHeader(reason: "scale-down")))
+        let log = ExecLog()
+        let (w, _) = startWorker(c.endpoint, workerOptions(dir, "real"), runner: fakeRunner(name: "real", log: log))
+        defer { w.stop() }
+        XCTAssertTrue(waitUntil(10) { (try? c.ledger.task("T")?.state) == .done })
+        let t = try XCTUnwrap(c.ledger.task("T"))
+        XCTAssertEqual(t.failures, 0)
+        XCTAssertEqual(t.attempts, 2)
+        XCTAssertEqual(try c.ledger.timeline().map(\.outcome), ["lost", "done"])
+    }
+
+    /// The coordinator decides whether it refused an upload for space; a FAIL that merely says
+    /// so is a task failure like any other.
+    func testNoSpaceTextFromAWorkerCountsWithoutARefusal() throws {
+        let dir = tempDir("marker")
+        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: coordinatorOptions())
+        try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec()))])
+        let ended = runInBackground(c)
+        defer { c.stop(); _ = ended.wait(timeout: .now() + 5) }
+        let liar = try RawPeer(c.endpoint, id: "liar#1")
+        try liar.ready("liar")
+        let a = try XCTUnwrap(try liar.expect(.assign)).decode(AssignHeader.self)
+        try liar.send(WireMessage(.fail, FailHeader(leaseToken: a.leaseToken, error: "upload refused: \(Coordinator.noSpaceMarker)")))
+        XCTAssertTrue(waitUntil(5) { (try? c.ledger.task("T")?.failures) == 1 })
+        XCTAssertEqual(try c.ledger.timeline().first?.outcome, "failed")
+    }
+
+    /// A task that hangs while its worker heartbeats is cancelled at its deadline, counted as
+    /// timed out, and runs again; the worker's slot frees when the runner ends.
+    func testHangingTaskPastItsDeadlineIsCancelledAndRequeued() throws {
+        let dir = tempDir("deadline")
+        var o = coordinatorOptions()
+        o.taskDeadlineFloor = 0.5
+        let c = try Coordinator(runDirectory: dir, bind: "ipc://\(dir.path)/c.sock", options: o)
+        try c.submit([TaskDescriptor(id: "hang", kind: "fake", label: "hang", spec: spec(FakeSpec(hangAttempts: 1)))])
+        let log = ExecLog()
+        startWorker(c.endpoint, workerOptions(dir, "w"), runner: fakeRunner(name: "w", log: log))
+        let st = try runBounded(c, timeout: 15)
+        XCTAssertEqual(st.done, 1)
+        let t = try XCTUnwrap(c.ledger.task("hang"))
+        XCTAssertEqual(t.attempts, 2); XCTAssertEqual(t.failures, 1)
+        XCTAssertEqual(try c.ledger.timeline().map(\.outcome), ["timed-out", "done"])
+        XCTAssertEqual(log.snapshot.map(\.attempt), [1, 2], "the first runner ended (cancelled) before the second ran")
+        XCTAssertEqual(try c.ledger.events(kind: "timed-out").count, 1)
+    }
+}
+
+/// The control path (ledger requests, the run-directory lock) and stored-artifact checks.
+final class ControlAndArtifactTests: XCTestCase {
+    /// `seafold retry` writes a request; the live coordinator applies it (by id prefix).
+    func testRetryRequestReachesTheLiveCoordinator() throws {
+        let dir = tempDir("request")
+        var o = coordinatorOptions()
+        o.maxAttempts = 1
+        let c = try Coordinator(runDirectory: dir, bind: "ipc://\(dir.path)/c.sock", options: o)
+        try c.submit([TaskDescriptor(id: "flaky-0123456789", kind: "fake", label: "flaky", spec: spec(FakeSpec(failAttempts: 1))),
+                      TaskDescriptor(id: "child", kind: "fake", label: "child", spec: spec(FakeSpec()), dependencies: ["flaky-0123456789"])])
+        XCTAssertTrue(RunLock.isHeld(runDirectory: dir))
+        XCTAssertThrowsError(try Coordinator(runDirectory: dir, bind: "ipc://\(dir.path)/c2.sock", options: o)) { e in
+            XCTAssertTrue("\(e)".contains("coordinator.lock"), "\(e)")
+        }
+        let ended = runInBackground(c)
+        defer { c.stop(); _ = ended.wait(timeout: .now() + 5) }
+        let log = ExecLog()
+        let (w, _) = startWorker(c.endpoint, workerOptions(dir, "w"), runner: fakeRunner(name: "w", log: log))
+        defer { w.stop() }
+        XCTAssertTrue(waitUntil(10) { (try? c.ledger.task("child")?.state) == .blocked })
+        // Another process's view: a second Ledger on the same file, as the CLI has.
+        let cli = try Ledger(runDirectory: dir)
+        let id = try cli.addRequest(kind: "retry", task: try cli.resolveTaskID("flaky-01"))
+        XCTAssertTrue(waitUntil(10) { (try? c.ledger.task("child")?.state) == .done })
+        XCTAssertEqual(try cli.request(id)?.outcome, "applied: retry flaky-0123456789")
+        let bad = try cli.addRequest(kind: "retry", task: "child")
+        XCTAssertTrue(waitUntil(5) { (try? cli.request(bad)?.appliedAt) != nil })
+        XCTAssertEqual(try cli.request(bad)?.outcome?.hasPrefix("rejected"), true)
+    }
+
+    /// A stored output corrupted on disk is found when the coordinator starts again: its
+    /// producer runs again before the task that reads it.
+    func testCorruptStoredOutputMakesItsProducerRunAgain() throws {
+        let dir = tempDir("corrupt-store")
+        let bind = "ipc://\(dir.path)/c.sock"
+        let log = ExecLog()
+        var first = ""
+        do {
+            let c = try Coordinator(runDirectory: dir, bind: bind, options: coordinatorOptions())
+            try c.submit([TaskDescriptor(id: "P", kind: "fake", label: "P", spec: spec(FakeSpec(outputBytes: 4000)))])
+            startWorker(c.endpoint, workerOptions(dir, "w1"), runner: fakeRunner(name: "w1", log: log))
+            XCTAssertEqual(try runBounded(c).done, 1)
+            first = try XCTUnwrap(c.ledger.task("P")?.artifacts["out.bin"])
+            let f = try c.store.path(for: first)
+            chmod(f.path, 0o600)
+            try Data(repeating: 7, count: 4000).write(to: f)
+        }
+        let c2 = try Coordinator(runDirectory: dir, bind: bind, options: coordinatorOptions())
+        XCTAssertEqual(try c2.ledger.task("P")?.state, .pending)
+        XCTAssertEqual(try c2.ledger.events(kind: "artifact-corrupt").count, 1)
+        try c2.submit([TaskDescriptor(id: "P", kind: "fake", label: "P", spec: spec(FakeSpec(outputBytes: 4000))),
+                       TaskDescriptor(id: "C", kind: "fake", label: "C", spec: spec(FakeSpec(inputNames: ["x"])), dependencies: ["P"],
+                                      inputs: ["x": .output(task: "P", name: "out.bin")])])
+        startWorker(c2.endpoint, workerOptions(dir, "w2"), runner: fakeRunner(name: "w2", log: log))
+        XCTAssertEqual(try runBounded(c2).done, 2)
+        XCTAssertEqual(log.snapshot.map(\.task), ["P", "P", "C"])
+        let second = try XCTUnwrap(c2.ledger.task("P")?.artifacts["out.bin"])
+        XCTAssertNotEqual(second, first)
+        XCTAssertEqual(String(decoding: try XCTUnwrap(c2.ledger.task("C")?.result), as: UTF8.self), "ok C\nx:\(second)")
+    }
+}
