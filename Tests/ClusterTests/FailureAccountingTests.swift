@@ -27,6 +27,7 @@ final class FailureAccountingTests: XCTestCase {
         XCTAssertLessThanOrEqual(log.snapshot.filter { $0.worker == "bad" }.count, 3, "quarantined after 3 distinct failed tasks")
         let q = try c.ledger.events(kind: "worker-quarantined")
         XCTAssertEqual(q.map(\.worker), ["bad"])
+        XCTAssertEqual(c.status().quarantined?.keys.sorted(), ["bad"])
         for t in try c.ledger.tasks() { XCTAssertEqual(t.failures, 0, t.id) }
     }
 
@@ -115,6 +116,60 @@ final class ControlAndArtifactTests: XCTestCase {
         let bad = try cli.addRequest(kind: "retry", task: "child")
         XCTAssertTrue(waitUntil(5) { (try? cli.request(bad)?.appliedAt) != nil })
         XCTAssertEqual(try cli.request(bad)?.outcome?.hasPrefix("rejected"), true)
+        // Invalidating a done task with its dependents runs both again.
+        let runs = log.snapshot.count
+        let inv = try cli.addRequest(kind: "invalidate", task: "flaky", withDependents: true)
+        XCTAssertTrue(waitUntil(10) { log.snapshot.count == runs + 2 && (try? c.ledger.task("child")?.state) == .done })
+        XCTAssertEqual(try cli.request(inv)?.outcome, "applied: invalidate flaky-0123456789")
+        XCTAssertEqual(log.snapshot.suffix(2).map(\.task), ["flaky-0123456789", "child"])
+    }
+
+    /// A stored output found corrupt when a worker first fetches it: the producer runs again,
+    /// the fetching lease ends without counting, and the reader gets the new bytes.
+    func testCorruptOutputFoundWhenServedMakesItsProducerRunAgain() throws {
+        let dir = tempDir("corrupt-fetch")
+        let c = try Coordinator(runDirectory: dir, bind: "ipc://\(dir.path)/c.sock", options: coordinatorOptions())
+        try c.submit([TaskDescriptor(id: "P", kind: "fake", label: "P", spec: spec(FakeSpec(outputBytes: 4000)))])
+        let ended = runInBackground(c)
+        defer { c.stop(); _ = ended.wait(timeout: .now() + 5) }
+        let log = ExecLog()
+        let (w1, gone) = startWorker(c.endpoint, workerOptions(dir, "w1"), runner: fakeRunner(name: "w1", log: log))
+        XCTAssertTrue(waitUntil(10) { (try? c.ledger.task("P")?.state) == .done })
+        w1.stop(); _ = gone.wait(timeout: .now() + 5)
+        let first = try XCTUnwrap(c.ledger.task("P")?.artifacts["out.bin"])
+        let f = try c.store.path(for: first)
+        chmod(f.path, 0o600)
+        try Data(repeating: 7, count: 4000).write(to: f)
+        try c.submit([TaskDescriptor(id: "C", kind: "fake", label: "C", spec: spec(FakeSpec(inputNames: ["x"])), dependencies: ["P"],
+                                     inputs: ["x": .output(task: "P", name: "out.bin")])])
+        let (w2, _) = startWorker(c.endpoint, workerOptions(dir, "w2"), runner: fakeRunner(name: "w2", log: log))
+        defer { w2.stop() }
+        XCTAssertTrue(waitUntil(10) { (try? c.ledger.task("C")?.state) == .done })
+        XCTAssertEqual(log.snapshot.filter { $0.task == "P" }.count, 2)
+        let second = try XCTUnwrap(c.ledger.task("P")?.artifacts["out.bin"])
+        XCTAssertNotEqual(second, first)
+        XCTAssertEqual(String(decoding: try XCTUnwrap(c.ledger.task("C")?.result), as: UTF8.self), "ok C\nx:\(second)")
+        XCTAssertEqual(try c.ledger.task("C")?.failures, 0)
+        XCTAssertEqual(try c.ledger.task("P")?.failures, 0)
+    }
+
+    /// Retrying a task whose checkpoint no longer verifies drops the checkpoint.
+    func testRetryDropsACorruptCheckpoint() throws {
+        let dir = tempDir("corrupt-cp")
+        var o = coordinatorOptions()
+        o.maxAttempts = 1
+        let c = try Coordinator(runDirectory: dir, bind: "ipc://\(dir.path)/c.sock", options: o)
+        try c.submit([TaskDescriptor(id: "cp-task", kind: "fake", label: "cp", spec: spec(FakeSpec(checkpointText: "state")))])
+        startWorker(c.endpoint, workerOptions(dir, "w"), runner: fakeRunner(name: "w", log: ExecLog()))
+        XCTAssertEqual(try runBounded(c).failed, 1)
+        let cp = try XCTUnwrap(c.ledger.task("cp-task")?.checkpoint)
+        let f = try c.store.path(for: cp)
+        chmod(f.path, 0o600)
+        try Data("garbage".utf8).write(to: f)
+        try c.retry(taskID: "cp-")
+        XCTAssertNil(try c.ledger.task("cp-task")?.checkpoint)
+        XCTAssertEqual(try c.ledger.task("cp-task")?.state, .pending)
+        XCTAssertEqual(try c.ledger.events(kind: "checkpoint-dropped").count, 1)
     }
 
     /// A stored output corrupted on disk is found when the coordinator starts again: its
