@@ -8,14 +8,19 @@ import Scheduling
 /// output puts its producing task back in the queue (dependents wait for it); a corrupt
 /// imported input is removed and named, so that importing it again (re-running the coordinator
 /// with the experiment config) puts it back.
-extension Coordinator {
-    /// Device, inode, size, mtime and ctime of a stored artifact, or nil if absent.
-    func storeFileIdentity(_ hash: String) -> [Int]? {
-        guard let p = try? store.path(for: hash) else { return nil }
+extension ArtifactStore {
+    /// Device, inode, size, mtime and ctime (ns) of a stored artifact, or nil if absent: a file
+    /// rewritten in place or replaced by rename since it was hashed has another identity.
+    func fileIdentity(_ hash: String) -> [Int]? {
+        guard let p = try? path(for: hash) else { return nil }
         var st = stat()
         guard stat(p.path, &st) == 0 else { return nil }
         return [Int(st.st_dev), Int(st.st_ino), Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec), Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec)]
     }
+}
+
+extension Coordinator {
+    func storeFileIdentity(_ hash: String) -> [Int]? { store.fileIdentity(hash) }
 
     /// Hashes a stored artifact unless this very file was verified before in this process.
     func verifiedOnce(_ hash: String) -> Bool {

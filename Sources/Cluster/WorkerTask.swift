@@ -88,12 +88,7 @@ extension Worker {
     }
 
     /// Device, inode, size and modification time (ns) of a cached artifact, or nil if absent.
-    func fileIdentity(_ hash: String) -> [Int]? {
-        guard let p = try? store.path(for: hash) else { return nil }
-        var st = stat()
-        guard stat(p.path, &st) == 0 else { return nil }
-        return [Int(st.st_dev), Int(st.st_ino), Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec), Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec)]
-    }
+    func fileIdentity(_ hash: String) -> [Int]? { store.fileIdentity(hash) }
 }
 
 /// The `TaskContext` a runner sees; every call goes through the worker's I/O thread.
