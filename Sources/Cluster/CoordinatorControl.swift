@@ -14,7 +14,14 @@ public final class RunLock {
         path = runDirectory.appendingPathComponent("coordinator.lock").path
         fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ClusterError.io(path: path, reason: "cannot open the coordinator lock: \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        // A predecessor that is just exiting (a supervisor's restart) gets a second to let go.
+        var locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+        let end = Date().addingTimeInterval(1)
+        while !locked && errno == EWOULDBLOCK && Date() < end {
+            usleep(20_000)
+            locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+        }
+        guard locked else {
             close(fd)
             throw ClusterError.config(key: "runDirectory", reason: "another coordinator is serving \(runDirectory.path) (it holds the lock \(path)); stop it first")
         }
