@@ -169,6 +169,13 @@ public final class Coordinator: @unchecked Sendable {
         let timeline = try ledger.timeline()
         let running = Dictionary(timeline.filter { $0.outcome == "running" }.map { ($0.leaseToken, $0) }, uniquingKeysWith: { a, _ in a })
         var list: [Scheduler.Task] = []
+        // The lease cap counts leases since the task's last retry or invalidation.
+        var lastReset: [String: Double] = [:]
+        for e in try ledger.events(kind: "retry") + ledger.events(kind: "invalidated") {
+            if let id = e.task { lastReset[id] = max(lastReset[id] ?? 0, e.time) }
+        }
+        var leasesSince: [String: Int] = [:]
+        for a in timeline where a.startedAt >= lastReset[a.taskID] ?? 0 { leasesSince[a.taskID, default: 0] += 1 }
         for var t in try ledger.tasks() {
             if t.state == .running {
                 if let tok = t.currentLease, var a = running[tok] {
@@ -180,7 +187,9 @@ public final class Coordinator: @unchecked Sendable {
                 events.append(EventRecord(time: now, kind: "requeued", task: t.id, worker: nil, detail: "coordinator restarted while leased"))
             }
             tasks[t.id] = t
-            list.append(Coordinator.schedulerTask(t))
+            var st = Coordinator.schedulerTask(t)
+            st.leases = leasesSince[t.id] ?? 0
+            list.append(st)
         }
         doneDurations = timeline.filter { $0.outcome == "done" }.compactMap { a in a.endedAt.map { $0 - a.startedAt } }
         if !changed.isEmpty { try ledger.commit(tasks: changed, attempts: ended, events: events) }

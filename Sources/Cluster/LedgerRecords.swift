@@ -120,7 +120,7 @@ public struct RunStatus: Codable, Equatable, Sendable {
         var s = "\(done)/\(total) done, \(running) running, \(pending) pending, \(failed) failed"
         if blocked > 0 { s += ", \(blocked) blocked" }
         if let e = eta, !finished { s += ", ETA \(RunStatus.format(seconds: e))" }
-        if let q = quarantined, !q.isEmpty { s += ", quarantined: \(q.keys.sorted().joined(separator: ", "))" }
+        if let q = quarantined, !q.isEmpty { s += ", quarantined: " + q.keys.sorted().map { "\($0) (\(q[$0]!))" }.joined(separator: "; ") }
         if let p = storageProblem { s += " | PAUSED: \(p)" }
         return s
     }

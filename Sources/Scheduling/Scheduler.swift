@@ -18,12 +18,14 @@
 ///   two distinct workers, unless fewer than two workers are connected.
 /// - Every lease counts toward `leaseCap` (`leaseCapFactor × maxAttempts`): a task whose leases
 ///   reach the cap without a result fails, whatever the blame, so nothing bounces for ever.
-/// - A worker whose last `quarantineAfter` failures held against it (task errors, its own
-///   resource problems, going silent; no DONE in between) hit distinct tasks is quarantined: it
+/// - A worker with `quarantineAfter` failures held against it in a row (no DONE in between;
+///   task errors and silent leases count once per distinct task, its own resource problems
+///   each time) is quarantined: it
 ///   gets no work for `quarantineBase` seconds, doubling each time (up to `quarantineMax`), and
 ///   the failures it caused are taken back from every task that is not done. For task errors
 ///   this needs another usable worker connected (a lone worker failing is no evidence).
-/// - A task is not handed back to a worker it failed on while another free worker can take it.
+/// - A task is not handed back to a worker it ended badly on while another free worker can take
+///   it; its deciding attempt waits for a worker it has not failed on, if one is connected.
 public struct Scheduler {
     /// Tunables of the policy.
     public struct Policy: Sendable {
@@ -402,7 +404,9 @@ public struct Scheduler {
 
     private mutating func noteWorkerFailure(_ w: String, task id: String, resource: Bool, now: Double, _ out: inout [Directive]) {
         var h = history[w] ?? WorkerHistory()
-        h.failedTasks.append(id)
+        // Task errors count once per distinct task (one bad task is no evidence against the
+        // worker); the worker's own resource failures count each time.
+        h.failedTasks.append(resource ? "\u{0}resource \(h.failedTasks.count)" : id)
         history[w] = h
         guard h.quarantinedUntil == nil, Set(h.failedTasks).count >= policy.quarantineAfter else { return }
         // Task errors on a lone worker are no evidence against it (the tasks may be bad); its own
@@ -412,7 +416,7 @@ public struct Scheduler {
         let span = min(policy.quarantineMax, policy.quarantineBase * Double(1 << min(h.quarantines, 30)))
         h.quarantines += 1
         h.quarantinedUntil = now + span
-        h.reason = "\(Set(h.failedTasks).count) tasks failed in a row on it; quarantined for \(Int(span)) s (quarantine \(h.quarantines))"
+        h.reason = "\(Set(h.failedTasks).count) failures in a row on it (\(resource ? "its own resources" : "distinct tasks")); quarantined for \(Int(span)) s (quarantine \(h.quarantines))"
         h.failedTasks = []
         history[w] = h
         maybeFree.remove(w)
@@ -557,13 +561,19 @@ public struct Scheduler {
                 fail(id, reason: "\(error)", error: "\(error)", now: now, &out)
                 continue
             }
-            // Not back to a worker it ended badly on while another usable worker (free or not)
-            // can take it: that free slot goes to the next task instead.
+            // Not back to a worker it ended badly on while another free worker can take it. The
+            // deciding attempt (one failure short of the limit) waits for a worker it has not
+            // failed on, if one is connected, so that one machine cannot fail a task.
             var candidates = Array(free.indices)
             if !t.avoid.isEmpty {
                 let fresh = candidates.filter { !t.avoid.contains(free[$0]) }
-                if fresh.isEmpty && workers.keys.contains(where: { !t.avoid.contains($0) && history[$0]?.quarantinedUntil == nil }) { continue }
-                if !fresh.isEmpty { candidates = fresh }
+                if !fresh.isEmpty {
+                    candidates = fresh
+                } else if t.failures == policy.maxAttempts - 1,
+                          workers.keys.contains(where: { t.failedOn[$0] == nil && history[$0]?.quarantinedUntil == nil }),
+                          !free.contains(where: { t.failedOn[$0] == nil }) {
+                    continue
+                }
             }
             var best = candidates[0], bestBytes: Int64 = -1
             if !manifest.isEmpty {

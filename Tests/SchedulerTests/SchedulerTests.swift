@@ -177,6 +177,27 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(s.task("bad")?.failures, 3)
     }
 
+    /// While the other worker is busy the task may go back to the one it failed on, but its
+    /// deciding attempt waits for the other worker.
+    func testDecidingAttemptWaitsForAnotherWorker() {
+        var s = makeScheduler()
+        _ = s.handle(.submitted(tasks(["long", "bad", "x"])), now: 0)
+        _ = s.handle(.workerJoined(worker: "b", slots: 1, running: []), now: 0)
+        let long = assigns(s.dispatch(now: 0))[0]
+        XCTAssertEqual(long.task, "long")
+        _ = s.handle(.workerJoined(worker: "a", slots: 1, running: []), now: 0)
+        for attempt in 1...2 {
+            let a = assigns(s.dispatch(now: Double(attempt)))
+            XCTAssertEqual(a.map(\.task), ["bad"]); XCTAssertEqual(a.first?.worker, "a")
+            _ = s.handle(.failed(lease: a[0].lease, worker: "a", blame: .task, error: "boom"), now: Double(attempt))
+        }
+        // Third (deciding) attempt: not on "a" again; "a" takes the next task instead.
+        XCTAssertEqual(assigns(s.dispatch(now: 3)).map(\.task), ["x"])
+        _ = s.handle(.done(lease: long.lease, worker: "b"), now: 4)
+        let third = assigns(s.dispatch(now: 4))
+        XCTAssertEqual(third.map(\.task), ["bad"]); XCTAssertEqual(third.first?.worker, "b")
+    }
+
     func testFailureBlocksDependentsAndRetryUnblocks() {
         var p = Scheduler.Policy(); p.maxAttempts = 1
         var s = makeScheduler(p)
