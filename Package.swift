@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "SeafoldCore", swiftSettings: fast),
         // The scheduling policy as a pure state machine (no dependencies, no I/O): the
         // coordinator, the local executor and the schedule simulation all drive it.
-        .target(name: "Scheduling", swiftSettings: v5),
+        .target(name: "Scheduling", swiftSettings: [.swiftLanguageMode(.v6)]),
         // Element-wise kernels compiled for AVX-512/AVX2/SSE2 and picked at run time; no FMA
         // contraction, so every variant rounds exactly like the scalar definition.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),

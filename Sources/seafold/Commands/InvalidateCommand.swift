@@ -16,7 +16,11 @@ struct InvalidateCommand: ParsableCommand {
     func run() throws {
         let dir = URL(fileURLWithPath: runDir)
         let ledger = try ControlRequests.openLedger(dir)
-        try ControlRequests.send([("invalidate", try ledger.resolveTaskID(task), withDependents)], ledger: ledger, runDirectory: dir)
+        let id = try ledger.resolveTaskID(task)
+        if let t = try ledger.task(id), t.state != .done {
+            throw ValidationError("task \(t.id) (\(t.label)) is \(t.state.rawValue); only done tasks can be invalidated")
+        }
+        try ControlRequests.send([("invalidate", id, withDependents)], ledger: ledger, runDirectory: dir)
     }
 }
 

@@ -22,6 +22,9 @@ struct RetryCommand: ParsableCommand {
         let dir = URL(fileURLWithPath: runDir)
         let ledger = try ControlRequests.openLedger(dir)
         let ids = try task.map { [try ledger.resolveTaskID($0)] } ?? ledger.tasks().filter { $0.state == .failed }.map(\.id)
+        if task != nil, let t = try ledger.task(ids[0]), t.state != .failed {
+            throw ValidationError("task \(t.id) (\(t.label)) is \(t.state.rawValue); only failed tasks can be retried (a done one can be run again with `seafold invalidate`)")
+        }
         if ids.isEmpty { print("no failed tasks"); return }
         try ControlRequests.send(ids.map { ("retry", $0, false) }, ledger: ledger, runDirectory: dir)
     }
