@@ -114,7 +114,12 @@ extension Coordinator {
                 guard let h = tasks[task]?.artifacts[out] else { throw ClusterError.task(id: t.id, reason: "input '\(name)': task \(task) produced no artifact '\(out)'") }
                 hash = h
             }
-            guard let size = store.size(of: hash) else { throw ClusterError.task(id: t.id, reason: "input '\(name)': artifact \(hash.prefix(16))… missing from the store") }
+            guard let size = store.size(of: hash) else {
+                if case .hash = ref {
+                    throw ClusterError.task(id: t.id, reason: "input '\(name)': imported artifact \(hash.prefix(16))… is missing from the store (corrupt or deleted); re-run `seafold coordinator` with the experiment config to import it again, then `seafold retry`")
+                }
+                throw ClusterError.task(id: t.id, reason: "input '\(name)': artifact \(hash.prefix(16))… missing from the store")
+            }
             m[name] = ManifestEntry(sha256: hash, size: size)
         }
         return m

@@ -153,6 +153,31 @@ final class ControlAndArtifactTests: XCTestCase {
         XCTAssertEqual(try c.ledger.task("P")?.failures, 0)
     }
 
+    /// A corrupt imported input found at start is named (with what to do) and removed, so that
+    /// importing the file again restores it.
+    func testCorruptImportedInputIsNamedAndCanBeImportedAgain() throws {
+        let dir = tempDir("corrupt-import")
+        let bind = "ipc://\(dir.path)/c.sock"
+        let weights = dir.appendingPathComponent("user-weights.safetensors")
+        try randomBytes(3000).write(to: weights)
+        var h = ""
+        do {
+            let c = try Coordinator(runDirectory: dir, bind: bind, options: coordinatorOptions())
+            h = try c.importArtifact(weights)
+            try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec(inputNames: ["w"])), inputs: ["w": .hash(h)])])
+            let f = try c.store.path(for: h)
+            chmod(f.path, 0o600)
+            try Data(repeating: 1, count: 3000).write(to: f)
+        }
+        let c2 = try Coordinator(runDirectory: dir, bind: bind, options: coordinatorOptions())
+        let e = try XCTUnwrap(c2.ledger.events(kind: "artifact-corrupt").first)
+        XCTAssertTrue(e.detail.contains("user-weights.safetensors") && e.detail.contains("re-run"), e.detail)
+        XCTAssertFalse(c2.store.contains(h))
+        XCTAssertEqual(try c2.importArtifact(weights), h)
+        startWorker(c2.endpoint, workerOptions(dir, "w"), runner: fakeRunner(name: "w", log: ExecLog()))
+        XCTAssertEqual(try runBounded(c2).done, 1)
+    }
+
     /// Retrying a task whose checkpoint no longer verifies drops the checkpoint.
     func testRetryDropsACorruptCheckpoint() throws {
         let dir = tempDir("corrupt-cp")
