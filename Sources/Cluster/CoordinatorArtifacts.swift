@@ -31,6 +31,12 @@ extension Coordinator {
         return true
     }
 
+    /// Outputs of an accepted DONE were hashed when their upload committed (in this process):
+    /// they count as verified while their file keeps its identity.
+    func noteFreshOutputs(_ artifacts: [String: String]) {
+        for h in artifacts.values where servedVerified[h] == nil { servedVerified[h] = storeFileIdentity(h) }
+    }
+
     /// Done tasks whose stored output `hash` is.
     func producers(of hash: String) -> [String] {
         tasks.values.filter { $0.state == .done && $0.artifacts.values.contains(hash) }.map(\.id).sorted()

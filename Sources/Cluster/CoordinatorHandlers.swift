@@ -148,6 +148,7 @@ extension Coordinator {
                 resultBatch!.append(StagedDone(before: before, running: running, done: t, ended: a, event: event))
                 attempts[h.leaseToken] = nil
                 tasks[t.id] = t
+                noteFreshOutputs(h.artifacts)
                 dirty = true
                 return
             }
@@ -163,6 +164,7 @@ extension Coordinator {
             attempts[h.leaseToken] = nil
             tasks[t.id] = t
             doneDurations.append(now - a.startedAt)
+            noteFreshOutputs(h.artifacts)
             dirty = true
         }
     }
