@@ -192,6 +192,10 @@ public final class Coordinator: @unchecked Sendable {
             list.append(st)
         }
         doneDurations = timeline.filter { $0.outcome == "done" }.compactMap { a in a.endedAt.map { $0 - a.startedAt } }
+        // The deadlines remember how long each kind took in earlier runs of this directory.
+        for a in timeline where a.outcome == "done" {
+            if let end = a.endedAt, let kind = tasks[a.taskID]?.kind { sched.noteCompleted(kind: kind, seconds: end - a.startedAt) }
+        }
         if !changed.isEmpty { try ledger.commit(tasks: changed, attempts: ended, events: events) }
         apply(sched.handle(.submitted(list), now: now), now: now)
         try verifyStoredArtifacts(now: now)

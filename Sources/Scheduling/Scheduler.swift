@@ -258,6 +258,12 @@ public struct Scheduler {
         return d
     }
 
+    /// A lease of this kind that completed in `seconds` (history from the ledger at start): the
+    /// deadline of the kind is at least `deadlineFactor` times the slowest.
+    public mutating func noteCompleted(kind: String, seconds: Double) {
+        slowest[kind] = max(slowest[kind] ?? 0, seconds)
+    }
+
     // MARK: events
 
     public mutating func handle(_ event: Event, now: Double) -> [Directive] {

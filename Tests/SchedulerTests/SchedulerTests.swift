@@ -230,6 +230,9 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(assigns(s.dispatch(now: 41)).isEmpty)
         _ = s.handle(.staleResult(lease: a.lease, worker: "w"), now: 42)
         XCTAssertEqual(assigns(s.dispatch(now: 42)).count, 1)
+        // A slower completed lease of the kind (e.g. from the ledger) stretches the deadline.
+        s.noteCompleted(kind: "k", seconds: 30)
+        XCTAssertEqual(s.deadline(of: "slow"), 60)
     }
 
     func testInvalidateRerunsTheTaskAndOptionallyItsDependents() {

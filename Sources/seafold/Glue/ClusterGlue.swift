@@ -47,7 +47,11 @@ enum ClusterGlue {
         var completed: [CompletedTask] = [], incomplete: [IncompleteTask] = []
         for t in setup.graph.tasks {
             guard let r = records[t.id] else { incomplete.append(IncompleteTask(task: t, reason: "not submitted")); continue }
-            if r.state == .done, let result = r.result {
+            // The report reads these files: a corrupt one must not go into the tables.
+            let corrupt = r.state == .done ? r.artifacts.sorted { $0.key < $1.key }.first { !store.verify($0.value) } : nil
+            if let (name, hash) = corrupt {
+                incomplete.append(IncompleteTask(task: t, reason: "output \(name) (\(hash.prefix(16))…) is corrupt or missing in the store; run `seafold invalidate --run-dir DIR --task \(t.id.prefix(12))` or restart the coordinator to produce it again"))
+            } else if r.state == .done, let result = r.result {
                 var arts: [String: URL] = [:]
                 for (name, hash) in r.artifacts { arts[name] = try store.path(for: hash) }
                 completed.append(CompletedTask(task: t, result: result, artifacts: arts))
