@@ -68,6 +68,28 @@ final class FailureAccountingTests: XCTestCase {
         XCTAssertEqual(try c.ledger.timeline().first?.outcome, "failed")
     }
 
+    /// "worker busy" counts against nobody, but a task cannot bounce for ever: after
+    /// 4 × maxAttempts leases it fails, saying why.
+    func testBusyBouncingStopsAtTheLeaseCap() throws {
+        let dir = tempDir("busy-cap")
+        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: coordinatorOptions())
+        try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec()))])
+        let ended = runInBackground(c)
+        defer { c.stop(); _ = ended.wait(timeout: .now() + 5) }
+        let busy = try RawPeer(c.endpoint, id: "busy#1")
+        try busy.ready("busy")
+        var leases = 0
+        while leases < 20, let m = try busy.expect(.assign, timeout: 2) {
+            leases += 1
+            try busy.send(WireMessage(.fail, FailHeader(leaseToken: try m.decode(AssignHeader.self).leaseToken, error: "worker busy")))
+        }
+        XCTAssertEqual(leases, 12)
+        XCTAssertTrue(waitUntil(5) { (try? c.ledger.task("T")?.state) == .failed })
+        let t = try XCTUnwrap(c.ledger.task("T"))
+        XCTAssertEqual(t.failures, 0)
+        XCTAssertTrue(t.lastError?.hasPrefix("gave up after 12 leases without a result") == true, t.lastError ?? "")
+    }
+
     /// A task that hangs while its worker heartbeats is cancelled at its deadline, counted as
     /// timed out, and runs again; the worker's slot frees when the runner ends.
     func testHangingTaskPastItsDeadlineIsCancelledAndRequeued() throws {
