@@ -195,6 +195,7 @@ public struct PutHeader: Codable { public var transferID: String; public var sha
 public struct PutChunkHeader: Codable { public var transferID: String; public var offset: Int64 }
 public struct PutAckHeader: Codable { public var transferID: String; public var offset: Int64?; public var complete: Bool; public var error: String? }
 public struct ReasonHeader: Codable { public var reason: String }
+/// CANCEL: the lease the worker must abandon.
 public struct CancelHeader: Codable {
     public var leaseToken: String
     public init(leaseToken: String) { self.leaseToken = leaseToken }

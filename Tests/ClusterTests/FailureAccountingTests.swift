@@ -5,6 +5,17 @@ import XCTest
 /// Failure accounting with the real coordinator: who is to blame for a lease that ended
 /// without a result (the Scheduler's rules, see docs/ARCHITECTURE.md "Scheduler").
 final class FailureAccountingTests: XCTestCase {
+    /// A coordinator serving one fake task "T" in the background, and a raw peer that joined.
+    func serveOneTask(_ tag: String, peer: String) throws -> (URL, Coordinator, RawPeer, () -> Void) {
+        let dir = tempDir(tag)
+        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: coordinatorOptions())
+        try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec()))])
+        let ended = runInBackground(c)
+        let p = try RawPeer(c.endpoint, id: "\(peer)#1")
+        try p.ready(peer)
+        return (dir, c, p, { c.stop(); _ = ended.wait(timeout: .now() + 5) })
+    }
+
     /// A worker whose cache disk is full fails every task it gets; next to a healthy worker it
     /// is quarantined, and no task fails or is blocked because of it.
     func testDiskFullWorkerIsQuarantinedAndNoTaskFails() throws {
@@ -33,13 +44,8 @@ final class FailureAccountingTests: XCTestCase {
 
     /// A graceful BYE mid-task (a scale-down) does not count against the task.
     func testByeMidTaskDoesNotCount() throws {
-        let dir = tempDir("bye")
-        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: coordinatorOptions())
-        try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec()))])
-        let ended = runInBackground(c)
-        defer { c.stop(); _ = ended.wait(timeout: .now() + 5) }
-        let leaving = try RawPeer(c.endpoint, id: "leaving#1")
-        try leaving.ready("leaving")
+        let (dir, c, leaving, stop) = try serveOneTask("bye", peer: "leaving")
+        defer { stop() }
         XCTAssertNotNil(try leaving.expect(.assign))
         try leaving.send(WireMessage(.bye, ReasonHeader(reason: "scale-down")))
         let log = ExecLog()
@@ -55,13 +61,8 @@ final class FailureAccountingTests: XCTestCase {
     /// The coordinator decides whether it refused an upload for space; a FAIL that merely says
     /// so is a task failure like any other.
     func testNoSpaceTextFromAWorkerCountsWithoutARefusal() throws {
-        let dir = tempDir("marker")
-        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: coordinatorOptions())
-        try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec()))])
-        let ended = runInBackground(c)
-        defer { c.stop(); _ = ended.wait(timeout: .now() + 5) }
-        let liar = try RawPeer(c.endpoint, id: "liar#1")
-        try liar.ready("liar")
+        let (_, c, liar, stop) = try serveOneTask("marker", peer: "liar")
+        defer { stop() }
         let a = try XCTUnwrap(try liar.expect(.assign)).decode(AssignHeader.self)
         try liar.send(WireMessage(.fail, FailHeader(leaseToken: a.leaseToken, error: "upload refused: \(Coordinator.noSpaceMarker)")))
         XCTAssertTrue(waitUntil(5) { (try? c.ledger.task("T")?.failures) == 1 })
@@ -71,13 +72,8 @@ final class FailureAccountingTests: XCTestCase {
     /// "worker busy" counts against nobody, but a task cannot bounce for ever: after
     /// 4 × maxAttempts leases it fails, saying why.
     func testBusyBouncingStopsAtTheLeaseCap() throws {
-        let dir = tempDir("busy-cap")
-        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: coordinatorOptions())
-        try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec()))])
-        let ended = runInBackground(c)
-        defer { c.stop(); _ = ended.wait(timeout: .now() + 5) }
-        let busy = try RawPeer(c.endpoint, id: "busy#1")
-        try busy.ready("busy")
+        let (_, c, busy, stop) = try serveOneTask("busy-cap", peer: "busy")
+        defer { stop() }
         var leases = 0
         while leases < 20, let m = try busy.expect(.assign, timeout: 2) {
             leases += 1
