@@ -224,6 +224,7 @@ public struct Scheduler {
         public var worker: String?
     }
 
+    /// A task's phase and counts, nil if unknown.
     public func task(_ id: String) -> TaskView? {
         tasks[id].map { TaskView(phase: $0.phase, leases: $0.leases, failures: $0.failures, lease: $0.lease, worker: $0.worker) }
     }
@@ -243,7 +244,9 @@ public struct Scheduler {
 
     /// Current leases.
     public var leaseCount: Int { leaseTask.count }
+    /// True while a task is pending or running (the run is not settled).
     public var hasWork: Bool { tasks.values.contains { $0.phase == .pending || $0.phase == .running } }
+    /// Workers joined and not gone.
     public var connectedWorkers: Int { workers.count }
 
     /// Free slots of a worker (nil if not connected).
@@ -266,6 +269,7 @@ public struct Scheduler {
 
     // MARK: events
 
+    /// Applies one event at time `now`; returns what the owner must do, in order.
     public mutating func handle(_ event: Event, now: Double) -> [Directive] {
         var out: [Directive] = []
         switch event {
