@@ -30,6 +30,9 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
 
         .target(name: "SeafoldCore", swiftSettings: fast),
+        // The scheduling policy as a pure state machine (no dependencies, no I/O): the
+        // coordinator, the local executor and the schedule simulation all drive it.
+        .target(name: "Scheduling", swiftSettings: [.swiftLanguageMode(.v6)]),
         // Element-wise kernels compiled for AVX-512/AVX2/SSE2 and picked at run time; no FMA
         // contraction, so every variant rounds exactly like the scalar definition.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
@@ -39,13 +42,13 @@ let package = Package(
         .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Explain", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Pipeline", dependencies: [
-            "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
+            "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain", "Scheduling",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: v5),
         .target(name: "Cluster", dependencies: [
-            "CZeroMQ",
+            "CZeroMQ", "Scheduling",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -58,6 +61,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
 
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduling"], swiftSettings: v5),
         .testTarget(name: "SeafoldCoreTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SeafoldCore", "CKernels"], swiftSettings: v5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "SeafoldCore"], swiftSettings: v5),

@@ -25,7 +25,7 @@ public func fuzzWire(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     _ = try? m.decode(ReadyHeader.self); _ = try? m.decode(AssignHeader.self); _ = try? m.decode(ProgressHeader.self)
     _ = try? m.decode(CheckpointHeader.self); _ = try? m.decode(DoneHeader.self); _ = try? m.decode(FailHeader.self)
     _ = try? m.decode(FetchHeader.self); _ = try? m.decode(ChunkHeader.self); _ = try? m.decode(PutHeader.self)
-    _ = try? m.decode(PutChunkHeader.self); _ = try? m.decode(PutAckHeader.self); _ = try? m.decode(ReasonHeader.self)
+    _ = try? m.decode(PutChunkHeader.self); _ = try? m.decode(PutAckHeader.self); _ = try? m.decode(ReasonHeader.self); _ = try? m.decode(CancelHeader.self)
     _ = try? m.decode(Empty.self)
     return 0
 }

@@ -20,6 +20,8 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable, Sendable {
     case transfer(String)
     /// A protocol message that could not be parsed (dropped, logged, never fatal).
     case malformed(String)
+    /// The coordinator cancelled the lease the runner works on (CANCEL).
+    case cancelled(String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .task(id, reason): return "task \(id): \(reason)"
         case let .transfer(m): return "transfer: \(m)"
         case let .malformed(m): return "malformed message: \(m)"
+        case let .cancelled(m): return "cancelled: \(m)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import CZeroMQ
 import Foundation
 import Logging
+import Scheduling
 
 /// Settings of a coordinator. Defaults follow the Paranoid Pirate figures in REFERENCE.md.
 public struct CoordinatorOptions {
@@ -8,8 +9,18 @@ public struct CoordinatorOptions {
     public var codeVersion: String
     public var heartbeatInterval: TimeInterval = 1
     public var liveness: Int = 3
-    /// Attempts that fail or lose their worker before a task is marked failed.
+    /// Counted failures before a task is marked failed (see `Scheduler` for what counts).
     public var maxAttempts: Int = 3
+    /// Leases of any kind per task before it fails: `leaseCapFactor × maxAttempts`.
+    public var leaseCapFactor: Int = 4
+    /// Consecutive failures of one worker on distinct tasks that quarantine it.
+    public var quarantineAfter: Int = 3
+    /// First quarantine in seconds (doubling with each further one).
+    public var quarantineSeconds: TimeInterval = 30
+    /// A lease's deadline is max(this, deadlineFactor × the task's expected seconds,
+    /// deadlineFactor × the slowest done lease of its kind); nil: no deadlines.
+    public var taskDeadlineFloor: TimeInterval? = 6 * 3600
+    public var deadlineFactor: Double = 3
     /// CURVE server keys; with them, `allowedKeysDirectory` (a folder of `*.pub`) is required.
     public var curve: CurveKeyPair?
     public var allowedKeysDirectory: URL?
@@ -62,7 +73,21 @@ public final class Coordinator: @unchecked Sendable {
     var tasks: [String: TaskRecord] = [:]
     var attempts: [String: AttemptRecord] = [:]   // running leases by token
     var doneDurations: [Double] = []
+    /// Every scheduling decision (ready set, order, leases, failure accounting, quarantine,
+    /// deadlines); the records above follow its directives.
+    var sched: Scheduler
     var peers: [Data: Peer] = [:]
+    /// The connection each worker id is on (the Scheduler knows workers by id).
+    var peerOf: [String: Data] = [:]
+    /// Workers whose last upload this coordinator refused for lack of space: their next FAIL
+    /// is not held against anyone (decided here, never from the FAIL's text).
+    var refusedForSpace = Set<String>()
+    /// Stored artifacts hashed in this process, with the file identity at that moment.
+    var servedVerified: [String: [Int]] = [:]
+    /// The start-up verification: files, bytes, seconds.
+    public internal(set) var lastVerification: (files: Int, bytes: Int64, seconds: Double) = (0, 0, 0)
+    /// Held while this coordinator serves the run directory (RUN/coordinator.lock).
+    let runLock: RunLock
     var peerOrder: [Data] = []
     var uploads: [String: InboundUpload] = [:]
     var nextUploadSerial = 0
@@ -91,14 +116,6 @@ public final class Coordinator: @unchecked Sendable {
     var resultBatch: [StagedDone]?
     /// How many DONEs the last flushed batch held (for tests).
     var lastResultBatchSize = 0
-    /// Pending task ids, best first (priority, then submission order); rebuilt when `pendingOrderStale`.
-    var pendingOrder: [String] = []
-    var pendingOrderStale = true
-    var nextPendingRebuild = 0.0
-    /// Peers that may have a free slot (a superset; dispatch checks and prunes it), so a
-    /// dispatch looks at the few peers a batch freed instead of every connected one.
-    var maybeFree = Set<Data>()
-    var nextPeerOrder = 0
     /// Dispatch-loop statistics for the benchmark.
     public internal(set) var handledMessages = 0
     /// Per drained batch that sent ASSIGNs (receive → handlers → group commit → dispatch): wall
@@ -119,6 +136,8 @@ public final class Coordinator: @unchecked Sendable {
         guard options.maxAttempts >= 1, options.liveness >= 1, options.heartbeatInterval > 0 else {
             throw ClusterError.config(key: "options", reason: "maxAttempts and liveness must be >= 1 and heartbeatInterval > 0")
         }
+        sched = Scheduler(policy: Coordinator.schedulerPolicy(options), makeToken: Token.make)
+        runLock = try RunLock(runDirectory: runDirectory)
         mailbox = try Mailbox()
         ledger = try Ledger(runDirectory: runDirectory)
         store = try ArtifactStore(root: runDirectory.appendingPathComponent("artifacts", isDirectory: true))
@@ -167,11 +186,22 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     /// Loads the ledger; tasks leased when a previous coordinator died go back to the queue
-    /// (their attempt is recorded as lost but not counted against `maxAttempts`).
+    /// (their attempt is recorded as lost but not counted against `maxAttempts`). Then every
+    /// stored artifact the run relies on is hashed again (CoordinatorArtifacts), and requests
+    /// written while no coordinator served are applied.
     private func recover() throws {
         let now = Date().timeIntervalSince1970
         var changed: [TaskRecord] = [], ended: [AttemptRecord] = [], events: [EventRecord] = []
-        let running = Dictionary(try ledger.timeline().filter { $0.outcome == "running" }.map { ($0.leaseToken, $0) }, uniquingKeysWith: { a, _ in a })
+        let timeline = try ledger.timeline()
+        let running = Dictionary(timeline.filter { $0.outcome == "running" }.map { ($0.leaseToken, $0) }, uniquingKeysWith: { a, _ in a })
+        var list: [Scheduler.Task] = []
+        // The lease cap counts leases since the task's last retry or invalidation.
+        var lastReset: [String: Double] = [:]
+        for e in try ledger.events(kind: "retry") + ledger.events(kind: "invalidated") {
+            if let id = e.task { lastReset[id] = max(lastReset[id] ?? 0, e.time) }
+        }
+        var leasesSince: [String: Int] = [:]
+        for a in timeline where a.startedAt >= lastReset[a.taskID] ?? 0 { leasesSince[a.taskID, default: 0] += 1 }
         for var t in try ledger.tasks() {
             if t.state == .running {
                 if let tok = t.currentLease, var a = running[tok] {
@@ -183,9 +213,19 @@ public final class Coordinator: @unchecked Sendable {
                 events.append(EventRecord(time: now, kind: "requeued", task: t.id, worker: nil, detail: "coordinator restarted while leased"))
             }
             tasks[t.id] = t
+            var st = Coordinator.schedulerTask(t)
+            st.leases = leasesSince[t.id] ?? 0
+            list.append(st)
         }
-        doneDurations = try ledger.timeline().filter { $0.outcome == "done" }.compactMap { a in a.endedAt.map { $0 - a.startedAt } }
+        doneDurations = timeline.filter { $0.outcome == "done" }.compactMap { a in a.endedAt.map { $0 - a.startedAt } }
+        // The deadlines remember how long each kind took in earlier runs of this directory.
+        for a in timeline where a.outcome == "done" {
+            if let end = a.endedAt, let kind = tasks[a.taskID]?.kind { sched.noteCompleted(kind: kind, seconds: end - a.startedAt) }
+        }
         if !changed.isEmpty { try ledger.commit(tasks: changed, attempts: ended, events: events) }
+        apply(sched.handle(.submitted(list), now: now), now: now)
+        try verifyStoredArtifacts(now: now)
+        applyRequests(now: now)
     }
 
     // MARK: public API
@@ -226,29 +266,46 @@ public final class Coordinator: @unchecked Sendable {
         for t in tasks.values { graph[t.id] = t.dependencies }
         for d in descriptors where graph[d.id] == nil { graph[d.id] = d.dependencies }
         if let cycle = Coordinator.findCycle(graph) { throw ClusterError.task(id: cycle, reason: "is part of a dependency cycle") }
-        let inserted = try ledger.submit(descriptors, now: Date().timeIntervalSince1970)
+        let now = Date().timeIntervalSince1970
+        let inserted = try ledger.submit(descriptors, now: now)
         for r in inserted { tasks[r.id] = r }
         // A new task depending on an already failed one is blocked at once.
-        try reblock(now: Date().timeIntervalSince1970)
-        dirty = true; pendingOrderStale = true
+        apply(sched.handle(.submitted(inserted.map(Coordinator.schedulerTask)), now: now), now: now)
+        dirty = true
     }
 
-    /// Resets a failed task (and what it blocked) to pending.
+    /// Resets a failed task (and what it blocked) to pending with fresh counts; a checkpoint
+    /// that no longer verifies is dropped. `taskID` may be a unique prefix.
     public func retry(taskID: String) throws {
         lock.lock(); defer { lock.unlock() }
-        try ledger.retry(taskID: taskID)
-        for t in try ledger.tasks() { tasks[t.id] = t }
-        dirty = true; pendingOrderStale = true
+        let id = try resolveTaskID(taskID)
+        let rejected = apply(sched.handle(.retry(tasks: [id]), now: Date().timeIntervalSince1970), now: Date().timeIntervalSince1970)
+        if let r = rejected.first { throw ClusterError.task(id: id, reason: r) }
     }
 
     /// Retries all failed tasks.
     @discardableResult
     public func retryFailed() throws -> [String] {
         lock.lock(); defer { lock.unlock() }
-        let ids = try ledger.retryFailed()
-        for t in try ledger.tasks() { tasks[t.id] = t }
-        dirty = true; pendingOrderStale = true
+        let ids = tasks.values.filter { $0.state == .failed }.map(\.id).sorted()
+        if !ids.isEmpty { apply(sched.handle(.retry(tasks: ids), now: Date().timeIntervalSince1970), now: Date().timeIntervalSince1970) }
         return ids
+    }
+
+    /// Puts a done task back in the queue (its outputs are discarded); with dependents,
+    /// everything downstream that is done or running runs again too.
+    public func invalidate(taskID: String, withDependents: Bool, reason: String = "invalidated by request") throws {
+        lock.lock(); defer { lock.unlock() }
+        let id = try resolveTaskID(taskID)
+        let now = Date().timeIntervalSince1970
+        let rejected = apply(sched.handle(.invalidate(task: id, withDependents: withDependents, reason: reason), now: now), now: now)
+        if let r = rejected.first { throw ClusterError.task(id: id, reason: r) }
+    }
+
+    /// A full task id from an id or a unique prefix of one.
+    func resolveTaskID(_ text: String) throws -> String {
+        if tasks[text] != nil { return text }
+        return try Ledger.resolve(prefix: text, among: tasks.keys)
     }
 
     /// The live summary (from memory; `ledger.status()` gives the same from disk).
@@ -272,6 +329,8 @@ public final class Coordinator: @unchecked Sendable {
         defer { ledger.stopBackgroundCheckpoints() }
         var lastReport = 0.0
         var nextHousekeeping = 0.0
+        var nextRequestPoll = 0.0
+        var nextSafetyDispatch = 0.0
         let tickMs = Int32(max(5, min(100, options.heartbeatInterval * 250)))
         while true {
             lock.lock()
@@ -289,12 +348,12 @@ public final class Coordinator: @unchecked Sendable {
             if now >= nextHousekeeping {
                 housekeeping(now: now)
                 probeSpace(now: now)
+                // Deadlines and quarantine ends; requests from `seafold retry`/`invalidate`.
+                apply(sched.handle(.tick, now: now), now: now)
+                if now >= nextRequestPoll { applyRequests(now: now); nextRequestPoll = now + 0.5 }
+                // Safety net: a dispatch whose ledger write failed is tried again within 2 s.
+                if now >= nextSafetyDispatch { dirty = true; nextSafetyDispatch = now + 2 }
                 nextHousekeeping = now + Double(tickMs) / 1000
-                // Safety net for the dispatch order (rebuilt anyway whenever a task may have
-                // become pending): at most every 2 s.
-                if now >= nextPendingRebuild {
-                    pendingOrderStale = true; maybeFree = Set(peerOrder); dirty = true; nextPendingRebuild = now + 2
-                }
             }
             if dirty { dispatch(now: now) }
             // The summary walks every task: only when someone reads it.
@@ -376,6 +435,8 @@ public final class Coordinator: @unchecked Sendable {
 
     func statusLocked(now: Double) -> RunStatus {
         var st = Ledger.summarize(Array(tasks.values), attempts: Array(attempts.values), connectedWorkers: peers.count, now: now)
+        let q = sched.quarantined
+        if !q.isEmpty { st.quarantined = q.mapValues(\.reason) }
         if !doneDurations.isEmpty, st.pending + st.running > 0 {
             let mean = doneDurations.reduce(0, +) / Double(doneDurations.count)
             let par = Double(max(1, max(peers.count, st.running)))

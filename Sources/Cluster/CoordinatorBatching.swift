@@ -70,6 +70,6 @@ extension Coordinator {
         guard let t = tasks[d.done.id], t.state == .done, t.currentLease == nil, attempts[token] == nil else { return }
         tasks[d.done.id] = d.before
         attempts[token] = d.running
-        endLease(token, outcome: "lost", error: "result not recorded: \(error)", countsAsFailure: false, now: now)
+        apply(sched.handle(.doneNotRecorded(lease: token, worker: d.running.workerID, error: "result not recorded: \(error)"), now: now), now: now)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Scheduling
 
 /// Incoming message handling (one message at a time, under the coordinator's lock).
 extension Coordinator {
@@ -24,16 +25,29 @@ extension Coordinator {
             case .fail:
                 let h = try msg.decode(FailHeader.self)
                 try onResult(peer, token: h.leaseToken, now: now) { _ in
-                    // An upload this coordinator refused for lack of space is not the task's fault.
-                    let ours = h.error.contains(Coordinator.noSpaceMarker)
-                    endLease(h.leaseToken, outcome: ours ? "lost" : "failed", error: h.error, countsAsFailure: !ours, now: now)
+                    guard let worker = peers[peer]?.workerID else { return }
+                    if h.error == Coordinator.busyText {
+                        apply(sched.handle(.busy(lease: h.leaseToken, worker: worker), now: now), now: now)
+                        return
+                    }
+                    apply(sched.handle(.failed(lease: h.leaseToken, worker: worker, blame: blame(of: h.error, worker: worker), error: h.error), now: now), now: now)
                 }
-            case .fetch: try onFetch(peer, msg.decode(FetchHeader.self))
-            case .put: try onPut(peer, msg.decode(PutHeader.self), now: now)
-            case .putChunk: try onPutChunk(peer, msg.decode(PutChunkHeader.self), data: msg.payload.first ?? Data(), now: now)
+            case .fetch:
+                let h = try msg.decode(FetchHeader.self)
+                if h.offset == 0, !verifyBeforeServing(h.sha256, to: peer, now: now) { return }
+                try onFetch(peer, h)
+            case .put:
+                let h = try msg.decode(PutHeader.self)
+                try onPut(peer, h, now: now)
+                noteRefusal(peer, transferID: h.transferID, sha256: h.sha256)
+            case .putChunk:
+                let h = try msg.decode(PutChunkHeader.self)
+                let sha = uploads[h.transferID]?.sha256
+                try onPutChunk(peer, h, data: msg.payload.first ?? Data(), now: now)
+                if let sha { noteRefusal(peer, transferID: h.transferID, sha256: sha) }
             case .bye:
-                peerLost(peer, reason: "said goodbye", now: now, state: "gone")
-            case .assign, .chunk, .putAck, .refuse, .reset:
+                peerLost(peer, reason: "said goodbye", now: now, state: "gone", why: .bye)
+            case .assign, .chunk, .putAck, .refuse, .reset, .cancel:
                 dropped("\(msg.command.rawValue) is not a worker-to-coordinator command", from: peer)
             }
         } catch {
@@ -63,32 +77,18 @@ extension Coordinator {
             try recorded.get()
             return
         }
-        // The same worker on an older connection: hand over the leases it still runs.
-        var handed = Set<String>()
+        // The same worker on an older connection: that connection goes; the Scheduler keeps the
+        // leases the worker still runs and ends the others (an eviction counts against nobody).
+        peerOf[rec.id] = peer
         for (oldID, old) in peers where old.workerID == rec.id && oldID != peer {
-            let keep = old.leases.intersection(Set(h.running))
-            peers[oldID]!.leases.subtract(keep)
-            handed.formUnion(keep)
-            peerLost(oldID, reason: "reconnected", now: now, state: "reconnected")
+            peerLost(oldID, reason: "reconnected", now: now, state: "reconnected", why: .evicted)
         }
         if let first = try? ledger.firstSeen(worker: rec.id) { rec.firstSeen = first }
-        var p = Peer(routingID: peer, workerID: rec.id, host: rec.host, slots: rec.slots, record: rec, lastSeen: now,
+        let p = Peer(routingID: peer, workerID: rec.id, host: rec.host, slots: rec.slots, record: rec, lastSeen: now,
                      nextHeartbeat: now, cached: Set(h.cached.prefix(100_000)))
-        for tok in h.running {
-            let current = attempts[tok].map { tasks[$0.taskID]?.currentLease == tok } ?? false
-            if handed.contains(tok) || (current && !peers.values.contains { $0.leases.contains(tok) }) {
-                p.leases.insert(tok)
-            } else {
-                p.staleBusy.insert(tok)
-            }
-        }
-        if let old = peers[peer] { p.order = old.order } else {
-            peerOrder.append(peer)
-            nextPeerOrder += 1
-            p.order = nextPeerOrder
-        }
+        if peers[peer] == nil { peerOrder.append(peer) }
         peers[peer] = p
-        maybeFree.insert(peer)
+        apply(sched.handle(.workerJoined(worker: rec.id, slots: rec.slots, running: h.running), now: now), now: now)
         // The worker is in from here on, even if the ledger cannot record it (full disk):
         // schedule anyway, or it would idle until some other event.
         dirty = true
@@ -99,7 +99,7 @@ extension Coordinator {
     }
 
     private func onProgress(_ peer: Data, _ h: ProgressHeader, now: Double) throws {
-        guard requirePeer(peer), peers[peer]?.leases.contains(h.leaseToken) == true, let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else { return }
+        guard requirePeer(peer), holds(peer, h.leaseToken), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else { return }
         t.progress = h.fraction.isFinite ? min(1, max(0, h.fraction)) : 0
         t.progressMessage = String(h.message.prefix(200))
         tasks[t.id] = t
@@ -111,7 +111,7 @@ extension Coordinator {
 
     private func onCheckpoint(_ peer: Data, _ h: CheckpointHeader, now: Double) throws {
         guard requirePeer(peer), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken,
-              peers[peer]?.leases.contains(h.leaseToken) == true else {
+              holds(peer, h.leaseToken) else {
             try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: nil, worker: peers[peer]?.workerID, detail: "CHECKPOINT for lease \(h.leaseToken.prefix(12)) that is not current or not held by this worker")])
             return
         }
@@ -132,11 +132,12 @@ extension Coordinator {
                     try ArtifactStore.validateName(name)
                     guard store.contains(hash) else { throw ClusterError.badArtifact("'\(name)' (\(hash.prefix(16))…) was not uploaded") }
                 } catch {
-                    endLease(h.leaseToken, outcome: "failed", error: "result rejected: \(error)", countsAsFailure: true, now: now)
+                    apply(sched.handle(.failed(lease: h.leaseToken, worker: peers[peer]?.workerID ?? "", blame: .task, error: "result rejected: \(error)"), now: now), now: now)
                     return
                 }
             }
             guard var t = tasks[taskID], var a = attempts[h.leaseToken] else { return }
+            _ = sched.handle(.done(lease: h.leaseToken, worker: a.workerID), now: now)
             let before = t, running = a
             // The result supersedes the checkpoint (deleted once the result is durable).
             t.state = .done; t.result = result; t.artifacts = h.artifacts; t.currentLease = nil; t.checkpoint = nil
@@ -150,7 +151,7 @@ extension Coordinator {
                 resultBatch!.append(StagedDone(before: before, running: running, done: t, ended: a, event: event))
                 attempts[h.leaseToken] = nil
                 tasks[t.id] = t
-                releaseLease(h.leaseToken, holder: peer)
+                noteFreshOutputs(h.artifacts)
                 dirty = true
                 return
             }
@@ -160,14 +161,14 @@ extension Coordinator {
             } catch {
                 log.error("ledger: \(error)")
                 storageFailed(error, path: ledger.path, now: now)
-                endLease(h.leaseToken, outcome: "lost", error: "result not recorded: \(error)", countsAsFailure: false, now: now)
+                apply(sched.handle(.doneNotRecorded(lease: h.leaseToken, worker: a.workerID, error: "result not recorded: \(error)"), now: now), now: now)
                 return
             }
             attempts[h.leaseToken] = nil
             tasks[t.id] = t
             discardCheckpoint(before.checkpoint)
             doneDurations.append(now - a.startedAt)
-            releaseLease(h.leaseToken, holder: peer)
+            noteFreshOutputs(h.artifacts)
             dirty = true
         }
     }
@@ -175,12 +176,11 @@ extension Coordinator {
     /// Common to DONE and FAIL: a result for a lease that is not current is recorded as stale
     /// and otherwise ignored; the sending worker's slot is freed either way.
     private func onResult(_ peer: Data, token: String, now: Double, apply: (String) -> Void) throws {
-        if peers[peer] != nil {
-            peers[peer]!.staleBusy.remove(token)
-            maybeFree.insert(peer)
+        if let w = peers[peer]?.workerID {
+            _ = sched.handle(.staleResult(lease: token, worker: w), now: now)
             dirty = true
         }
-        guard let a = attempts[token], tasks[a.taskID]?.currentLease == token else {
+        guard let a = attempts[token], tasks[a.taskID]?.currentLease == token, sched.lease(token) != nil else {
             let tid = try ledger.timeline().first { $0.leaseToken == token }?.taskID
             try ledger.commit(events: [EventRecord(time: now, kind: "stale", task: tid, worker: peers[peer]?.workerID,
                                                    detail: "result for lease \(token.prefix(12)) that is no longer current; ignored")])
@@ -190,7 +190,7 @@ extension Coordinator {
         }
         // The lease is current, but only the connection holding it may end it: a worker (or a
         // forged DEALER) that learnt another task's token must not overwrite or fail that task.
-        guard peers[peer]?.leases.contains(token) == true else {
+        guard holds(peer, token) else {
             let who = peers[peer]?.workerID ?? "an unknown peer"
             try ledger.commit(events: [EventRecord(time: now, kind: "rejected", task: a.taskID, worker: peers[peer]?.workerID,
                                                    detail: "result for lease \(token.prefix(12)) held by \(a.workerID) sent by \(who); ignored")])

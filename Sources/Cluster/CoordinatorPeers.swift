@@ -1,6 +1,8 @@
 import Foundation
+import Scheduling
 
-/// A connected worker as the coordinator sees it (keyed by ZeroMQ routing id).
+/// A connected worker as the coordinator sees it (keyed by ZeroMQ routing id). Its slots and
+/// leases are the Scheduler's (keyed by worker id); this is the connection.
 struct Peer {
     var routingID: Data
     var workerID: String
@@ -11,14 +13,6 @@ struct Peer {
     var nextHeartbeat: Double
     /// Artifact hashes this worker holds (announced in READY or fetched since): for locality.
     var cached: Set<String>
-    /// Current leases.
-    var leases: Set<String> = []
-    /// Leases the worker still runs but that are no longer current (it occupies slots until it
-    /// reports them).
-    var staleBusy: Set<String> = []
-    var freeSlots: Int { slots - leases.count - staleBusy.count }
-    /// Join order (position in `peerOrder`): dispatch prefers earlier peers on ties.
-    var order = 0
 }
 
 extension Coordinator {
@@ -27,19 +21,10 @@ extension Coordinator {
         return ok
     }
 
-    /// Drops a lease from whichever peer holds it, in place. (Assigning `peers[pid]` while
-    /// iterating `peers.keys` copied the whole dictionary on every write: O(peers²) per DONE.)
-    /// `holder`: the peer that most likely holds it (checked first; a lease has one holder).
-    func releaseLease(_ token: String, holder: Data? = nil) {
-        if let holder, peers[holder]?.leases.remove(token) != nil { maybeFree.insert(holder); return }
-        var i = peers.values.startIndex
-        while i != peers.values.endIndex {
-            if peers.values[i].leases.contains(token) {
-                peers.values[i].leases.remove(token)
-                maybeFree.insert(peers.values[i].routingID)
-            }
-            peers.values.formIndex(after: &i)
-        }
+    /// True if this connection is the one holding the current lease `token`.
+    func holds(_ peer: Data, _ token: String) -> Bool {
+        guard let p = peers[peer], let l = sched.lease(token) else { return false }
+        return l.worker == p.workerID && peerOf[p.workerID] == peer
     }
 
     /// HEARTBEAT's frames, encoded once (tens of them leave every tick with hundreds of workers).
@@ -60,21 +45,22 @@ extension Coordinator {
         for id in peerOrder {
             guard var p = peers[id] else { continue }
             if judge && now - p.lastSeen > deadline {
-                peerLost(id, reason: "went silent for \(String(format: "%.1f", now - p.lastSeen)) s (lease expired)", now: now, state: "lost")
+                peerLost(id, reason: "went silent for \(String(format: "%.1f", now - p.lastSeen)) s (lease expired)", now: now, state: "lost", why: .silent)
                 continue
             }
             if now >= p.nextHeartbeat {
                 p.nextHeartbeat = now + options.heartbeatInterval
                 peers[id] = p
                 if !((try? router.send([id] + Coordinator.heartbeatFrames, timeoutMs: 0)) ?? false) {
-                    peerLost(id, reason: "connection gone", now: now, state: "lost")
+                    peerLost(id, reason: "connection gone", now: now, state: "lost", why: .unreachable)
                 }
             }
         }
     }
 
-    /// Removes a peer; its leases end as lost and count against the tasks' attempts.
-    func peerLost(_ id: Data, reason: String, now: Double, state: String) {
+    /// Removes a peer; the Scheduler ends its leases and decides whom that is held against
+    /// (`why`: only a silent worker's leases count, against the worker).
+    func peerLost(_ id: Data, reason: String, now: Double, state: String, why: Scheduler.LeaveReason) {
         guard let p = peers.removeValue(forKey: id) else { return }
         peerOrder.removeAll { $0 == id }
         for (tid, u) in uploads where u.peer == id { u.pending.abandon(); uploads[tid] = nil }
@@ -86,16 +72,17 @@ extension Coordinator {
             if storageFailed(error, path: ledger.path, now: now) { unpersistedEvents.append(ev) }
         }
         log.info("worker \(p.workerID) \(state): \(reason)")
-        for token in p.leases.sorted() {
-            endLease(token, outcome: "lost", error: "worker \(p.workerID) \(reason)", countsAsFailure: true, now: now)
-        }
+        // A newer connection of the same worker took over: its READY already settled the leases.
+        guard peerOf[p.workerID] == id else { return }
+        peerOf[p.workerID] = nil
+        apply(sched.handle(.workerLeft(worker: p.workerID, reason: why, detail: "worker \(p.workerID) \(reason)"), now: now), now: now)
     }
 
     func dismissAll(reason: String) {
         let now = Date().timeIntervalSince1970
         for id in peerOrder {
             _ = send(id, WireMessage(.bye, ReasonHeader(reason: reason)))
-            peerLost(id, reason: "dismissed: \(reason)", now: now, state: "dismissed")
+            peerLost(id, reason: "dismissed: \(reason)", now: now, state: "dismissed", why: .dismissed)
         }
         try? router.setInt(ZMQ_LINGER_VALUE, 1000)
     }

@@ -1,74 +1,83 @@
 import Foundation
+import Scheduling
 
-/// Scheduling (ready tasks, priority, locality) and the end of leases.
+/// Ledger rows (and sends) that carrying out a list of scheduler directives produced.
+struct DirectiveRows {
+    var tasks: [TaskRecord] = []
+    var attempts: [AttemptRecord] = []
+    var events: [EventRecord] = []
+    /// CANCELs to send after the rows commit: routing id, message.
+    var cancels: [(Data, WireMessage)] = []
+    /// Requests the scheduler rejected (their text).
+    var rejected: [String] = []
+}
+
+/// The coordinator's side of scheduling: every decision is the `Scheduler`'s; here its
+/// directives become ledger rows and messages.
 extension Coordinator {
-    /// Hands ready tasks to workers with free slots: highest priority first (then submission
-    /// order); for each task the free worker already caching most of its input bytes wins.
+    static func schedulerPolicy(_ o: CoordinatorOptions) -> Scheduler.Policy {
+        var p = Scheduler.Policy(maxAttempts: o.maxAttempts)
+        p.leaseCapFactor = o.leaseCapFactor
+        p.quarantineAfter = o.quarantineAfter
+        p.quarantineBase = o.quarantineSeconds
+        p.deadlineFloor = o.taskDeadlineFloor
+        p.deadlineFactor = o.deadlineFactor
+        return p
+    }
+
+    static func schedulerTask(_ r: TaskRecord) -> Scheduler.Task {
+        Scheduler.Task(id: r.id, kind: r.kind, priority: r.priority, sequence: r.sequence, dependencies: r.dependencies,
+                       expectedSeconds: r.expectedSeconds, phase: Scheduler.Phase(rawValue: r.state.rawValue) ?? .pending,
+                       leases: r.attempts, failures: r.failures)
+    }
+
+    /// Hands ready tasks to workers with free slots (the Scheduler picks which and where).
     /// All leases of one call are written in one ledger transaction (with the DONEs staged in
     /// the open batch) before any ASSIGN leaves; if it fails, every one of them is undone as a
     /// lease whose own write failed (the task stays pending, nothing is sent).
     func dispatch(now: Double) {
         dirty = false
         guard storageProblem == nil else { return }
-        if pendingOrderStale { rebuildPendingOrder() }
-        // Nothing waiting (e.g. all done, hundreds of idle workers): no need to look at peers.
-        guard !pendingOrder.isEmpty else { return }
-        var free = maybeFree.compactMap { pid -> (order: Int, pid: Data)? in
-            guard let p = peers[pid], p.freeSlots > 0 else { return nil }
-            return (p.order, pid)
-        }.sorted { $0.order < $1.order }.map(\.pid)
-        maybeFree = Set(free)
-        guard !free.isEmpty else { return }
+        var manifests: [String: [String: ManifestEntry]] = [:]
+        let directives = sched.dispatch(now: now, inputs: { id in
+            guard let t = tasks[id] else { return [:] }
+            let m = try resolveInputs(t)
+            manifests[id] = m
+            var bytes: [String: Int64] = [:]
+            for e in m.values { bytes[e.sha256, default: 0] += e.size }
+            return bytes
+        }, caches: { worker, hash in
+            guard let pid = peerOf[worker] else { return false }
+            return peers[pid]?.cached.contains(hash) ?? false
+        })
+        guard !directives.isEmpty else { return }
         struct Lease { let before: TaskRecord; let token: String; let peer: Data; let message: WireMessage }
         var leases: [Lease] = []
-        var peersBefore: [Data: Peer] = [:]
-        var rows: (tasks: [TaskRecord], attempts: [AttemptRecord], events: [EventRecord]) = ([], [], [])
-        var taken = Set<String>()
-        var examined = 0
-        for id in pendingOrder {
-            guard !free.isEmpty else { break }
-            examined += 1
-            guard var t = tasks[id], t.state == .pending, t.dependencies.allSatisfy({ tasks[$0]?.state == .done }) else { continue }
+        var rows = DirectiveRows()
+        var others: [Scheduler.Directive] = []
+        for d in directives {
+            guard case let .assign(id, worker, token, _) = d, var t = tasks[id], let pid = peerOf[worker], var p = peers[pid] else {
+                others.append(d); continue
+            }
             let before = t
-            let manifest: [String: ManifestEntry]
-            do { manifest = try resolveInputs(t) } catch {
-                failPermanently(&t, error: "\(error)", now: now)
-                taken.insert(id)
-                continue
-            }
-            var best = 0, bestBytes: Int64 = -1
-            for (i, pid) in free.enumerated() {
-                guard let p = peers[pid] else { continue }
-                let bytes = manifest.values.reduce(Int64(0)) { $0 + (p.cached.contains($1.sha256) ? $1.size + 1 : 0) }
-                if bytes > bestBytes { best = i; bestBytes = bytes }
-                if manifest.isEmpty { break }  // nothing to prefer: the first free worker
-            }
-            let pid = free[best]
-            guard var p = peers[pid] else { continue }
-            if peersBefore[pid] == nil { peersBefore[pid] = p }
-            let token = Token.make()
+            let manifest = manifests[id] ?? [:]
             t.attempts += 1
             t.state = .running; t.currentLease = token; t.progress = 0; t.progressMessage = ""
-            let a = AttemptRecord(leaseToken: token, taskID: t.id, attempt: t.attempts, workerID: p.workerID,
+            let a = AttemptRecord(leaseToken: token, taskID: t.id, attempt: t.attempts, workerID: worker,
                                   startedAt: now, endedAt: nil, outcome: "running", error: nil)
             var checkpoint: ManifestEntry?
             if let c = t.checkpoint, let size = store.size(of: c) { checkpoint = ManifestEntry(sha256: c, size: size) }
             let header = AssignHeader(taskID: t.id, leaseToken: token, attempt: t.attempts, kind: t.kind, label: t.label,
                                       inputs: manifest, checkpoint: checkpoint)
             rows.tasks.append(t); rows.attempts.append(a)
-            rows.events.append(EventRecord(time: now, kind: "leased", task: t.id, worker: p.workerID, detail: "attempt \(t.attempts)"))
+            rows.events.append(EventRecord(time: now, kind: "leased", task: t.id, worker: worker, detail: "attempt \(t.attempts)"))
             tasks[t.id] = t
             attempts[token] = a
-            p.leases.insert(token)
             p.cached.formUnion(manifest.values.map(\.sha256))
             peers[pid] = p
-            if p.freeSlots <= 0 { free.remove(at: best) }
             leases.append(Lease(before: before, token: token, peer: pid, message: WireMessage(.assign, header, payload: [t.spec])))
-            taken.insert(id)
         }
-        // Only the walked prefix can hold taken ids.
-        if !taken.isEmpty { pendingOrder.replaceSubrange(0..<examined, with: pendingOrder[0..<examined].filter { !taken.contains($0) }) }
-        guard !leases.isEmpty else { return }
+        absorb(others, now: now, into: &rows)
         // The batch's staged DONEs go in the same transaction (CoordinatorBatching).
         let results = takeStagedResults()
         do {
@@ -78,8 +87,7 @@ extension Coordinator {
             // As if each lease's own write had failed: none was handed out.
             storageFailed(error, path: ledger.path, now: now); log.error("ledger: \(error)")
             for l in leases { tasks[l.before.id] = l.before; attempts[l.token] = nil }
-            for (pid, p) in peersBefore where peers[pid] != nil { peers[pid] = p; maybeFree.insert(pid) }
-            pendingOrderStale = true
+            _ = sched.handle(.leasesAborted(leases.map(\.token)), now: now)
             // And each DONE as if its own write had failed.
             resultsFailed(results, error: error, now: now)
             return
@@ -90,19 +98,10 @@ extension Coordinator {
         for l in leases {
             if !gone.contains(l.peer) && send(l.peer, l.message) { continue }
             // Never delivered: the attempt is lost but not held against the task.
-            endLease(l.token, outcome: "lost", error: "could not deliver to \(peers[l.peer]?.workerID ?? "?")", countsAsFailure: false, now: now)
+            apply(sched.handle(.undelivered(lease: l.token), now: now), now: now)
             if !gone.contains(l.peer) { gone.append(l.peer) }
         }
-        for pid in gone { peerLost(pid, reason: "connection gone", now: now, state: "lost") }
-    }
-
-    /// Pending tasks best first. Rebuilt (O(n log n)) only when a task may have become pending
-    /// since (submit, retry, a lease ended) and once per housekeeping tick as a safety net;
-    /// dispatch otherwise walks it from the front and drops what it leased.
-    func rebuildPendingOrder() {
-        pendingOrderStale = false
-        pendingOrder = tasks.values.filter { $0.state == .pending }
-            .sorted { ($0.priority, -$0.sequence) > ($1.priority, -$1.sequence) }.map(\.id)
+        for pid in gone { peerLost(pid, reason: "connection gone", now: now, state: "lost", why: .unreachable) }
     }
 
     func resolveInputs(_ t: TaskRecord) throws -> [String: ManifestEntry] {
@@ -115,56 +114,104 @@ extension Coordinator {
                 guard let h = tasks[task]?.artifacts[out] else { throw ClusterError.task(id: t.id, reason: "input '\(name)': task \(task) produced no artifact '\(out)'") }
                 hash = h
             }
-            guard let size = store.size(of: hash) else { throw ClusterError.task(id: t.id, reason: "input '\(name)': artifact \(hash.prefix(16))… missing from the store") }
+            guard let size = store.size(of: hash) else {
+                if case .hash = ref {
+                    throw ClusterError.task(id: t.id, reason: "input '\(name)': imported artifact \(hash.prefix(16))… is missing from the store (corrupt or deleted); re-run `seafold coordinator` with the experiment config to import it again, then `seafold retry`")
+                }
+                throw ClusterError.task(id: t.id, reason: "input '\(name)': artifact \(hash.prefix(16))… missing from the store")
+            }
             m[name] = ManifestEntry(sha256: hash, size: size)
         }
         return m
     }
 
-    private func failPermanently(_ t: inout TaskRecord, error: String, now: Double) {
-        t.state = .failed; t.lastError = error; t.finishedAt = now
-        tasks[t.id] = t
-        try? ledger.commit(tasks: [t], events: [EventRecord(time: now, kind: "failed", task: t.id, worker: nil, detail: error)])
-        try? reblock(now: now)
-    }
-
-    /// Ends a current lease that did not succeed. The task goes back to the queue, or is
-    /// failed after `maxAttempts` counted failures (and its dependents are blocked).
-    func endLease(_ token: String, outcome: String, error: String, countsAsFailure: Bool, now: Double) {
-        guard var a = attempts.removeValue(forKey: token), var t = tasks[a.taskID], t.currentLease == token else { return }
-        releaseLease(token)
-        a.endedAt = now; a.outcome = outcome; a.error = error
-        t.currentLease = nil; t.lastError = error
-        if countsAsFailure { t.failures += 1 }
-        var events = [EventRecord(time: now, kind: outcome == "lost" ? "lease-lost" : "attempt-failed", task: t.id, worker: a.workerID, detail: error)]
-        if t.failures >= options.maxAttempts {
-            t.state = .failed; t.finishedAt = now
-            events.append(EventRecord(time: now, kind: "failed", task: t.id, worker: nil, detail: "after \(t.failures) failed attempts: \(error)"))
-            log.warning("task \(t.label) failed: \(error)")
-        } else {
-            t.state = .pending
-            pendingOrderStale = true
-        }
-        tasks[t.id] = t
-        do { try ledger.commit(tasks: [t], attempts: [a], events: events) } catch {
+    /// Carries out directives: memory, then one ledger transaction, then CANCELs. Returns the
+    /// requests the scheduler rejected.
+    @discardableResult
+    func apply(_ directives: [Scheduler.Directive], now: Double, extraEvents: [EventRecord] = []) -> [String] {
+        guard !directives.isEmpty || !extraEvents.isEmpty else { return [] }
+        var rows = DirectiveRows()
+        absorb(directives, now: now, into: &rows)
+        rows.events += extraEvents
+        do { try ledger.commit(tasks: rows.tasks, attempts: rows.attempts, events: rows.events) } catch {
             log.error("ledger: \(error)")
-            if storageFailed(error, path: ledger.path, now: now) { unpersistedAttempts.append(a); unpersistedEvents += events }
+            if storageFailed(error, path: ledger.path, now: now) { unpersistedAttempts += rows.attempts; unpersistedEvents += rows.events }
         }
-        if t.state == .failed { try? reblock(now: now) }
-        dirty = true
+        for (pid, m) in rows.cancels { _ = send(pid, m) }
+        return rows.rejected
     }
 
-    /// Marks pending tasks that depend (transitively) on a failed task as blocked.
-    func reblock(now: Double) throws {
-        let blocked = Ledger.blockedSet(Array(tasks.values))
-        var changed: [TaskRecord] = [], events: [EventRecord] = []
-        for id in blocked.sorted() {
-            guard var t = tasks[id], t.state == .pending else { continue }
-            t.state = .blocked
-            tasks[id] = t
-            changed.append(t)
-            events.append(EventRecord(time: now, kind: "blocked", task: id, worker: nil, detail: "a dependency failed"))
+    /// Updates memory (task and attempt records) for directives and collects their rows.
+    func absorb(_ directives: [Scheduler.Directive], now: Double, into rows: inout DirectiveRows) {
+        guard !directives.isEmpty else { return }
+        var touched: [String] = []
+        func event(_ kind: String, _ task: String?, _ worker: String?, _ detail: String) {
+            rows.events.append(EventRecord(time: now, kind: kind, task: task, worker: worker, detail: detail))
         }
-        if !changed.isEmpty { try ledger.commit(tasks: changed, events: events) }
+        for d in directives {
+            switch d {
+            case .assign:
+                break  // only dispatch hands out leases
+            case let .leaseEnded(id, token, worker, end, counted, error):
+                if var a = attempts.removeValue(forKey: token) {
+                    a.endedAt = now; a.outcome = end.rawValue; a.error = error
+                    rows.attempts.append(a)
+                }
+                tasks[id]?.lastError = error
+                let kind = end == .lost ? "lease-lost" : end == .timedOut ? "timed-out" : end == .cancelled ? "lease-cancelled" : "attempt-failed"
+                event(kind, id, worker, counted ? error : "\(error) (not counted against the task)")
+                touched.append(id)
+            case let .requeued(id):
+                touched.append(id)
+            case let .completed(id, _, _):
+                touched.append(id)
+            case let .failed(id, reason, error):
+                tasks[id]?.lastError = error; tasks[id]?.finishedAt = now
+                event("failed", id, nil, reason)
+                log.warning("task \(tasks[id]?.label ?? id) failed: \(reason)")
+                touched.append(id)
+            case let .blocked(ids):
+                for id in ids { event("blocked", id, nil, "a dependency failed") }
+                touched += ids
+            case let .unblocked(ids):
+                for id in ids { event("unblocked", id, nil, "") }
+                touched += ids
+            case let .reset(id, reason):
+                if var t = tasks[id] {
+                    if t.state == .done { t.result = nil; t.artifacts = [:] }
+                    t.lastError = nil; t.finishedAt = nil; t.progress = 0; t.progressMessage = ""
+                    // A checkpoint that no longer verifies would poison the next attempt.
+                    if let c = t.checkpoint, !store.verify(c) {
+                        event("checkpoint-dropped", id, nil, "checkpoint \(c.prefix(16))… is corrupt or missing")
+                        t.checkpoint = nil
+                    }
+                    tasks[id] = t
+                }
+                event(reason == "retry requested" ? "retry" : "invalidated", id, nil, reason)
+                touched.append(id)
+            case let .quarantined(worker, until, reason):
+                event("worker-quarantined", nil, worker, "until \(until): \(reason)")
+                log.warning("worker \(worker) quarantined: \(reason)")
+            case let .released(worker):
+                event("worker-released", nil, worker, "quarantine over")
+            case let .forgiven(id, worker, n):
+                event("forgiven", id, worker, "\(n) failure(s) on quarantined worker \(worker) not held against the task")
+                touched.append(id)
+            case let .cancel(token, worker):
+                if let pid = peerOf[worker] { rows.cancels.append((pid, WireMessage(.cancel, CancelHeader(leaseToken: token)))) }
+            case let .rejected(text):
+                rows.rejected.append(text)
+            }
+        }
+        var seen = Set<String>()
+        for id in touched where seen.insert(id).inserted {
+            guard var t = tasks[id], let v = sched.task(id) else { continue }
+            t.state = TaskState(rawValue: v.phase.rawValue) ?? t.state
+            t.failures = v.failures
+            t.currentLease = v.lease
+            tasks[id] = t
+            rows.tasks.append(t)
+        }
+        dirty = true
     }
 }

@@ -57,6 +57,14 @@ public final class Ledger: @unchecked Sendable {
               task TEXT, worker TEXT, detail TEXT NOT NULL);
             """)
         }
+        // The plan's expected duration (deadlines) and requests from the CLI to a live coordinator.
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+            ALTER TABLE tasks ADD COLUMN expectedSeconds REAL;
+            CREATE TABLE requests (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, task TEXT NOT NULL,
+              withDependents INTEGER NOT NULL, createdAt REAL NOT NULL, appliedAt REAL, outcome TEXT);
+            """)
+        }
         return m
     }
 
@@ -75,7 +83,8 @@ public final class Ledger: @unchecked Sendable {
                 let r = TaskRecord(id: d.id, kind: d.kind, label: d.label, spec: d.spec, dependencies: d.dependencies,
                                    inputs: d.inputs, priority: d.priority, state: .pending, attempts: 0, failures: 0,
                                    lastError: nil, result: nil, artifacts: [:], checkpoint: nil, currentLease: nil,
-                                   progress: 0, progressMessage: "", submittedAt: now, finishedAt: nil, sequence: seq)
+                                   progress: 0, progressMessage: "", submittedAt: now, finishedAt: nil, sequence: seq,
+                                   expectedSeconds: d.expectedSeconds)
                 try Ledger.insert(r, db)
                 let e = EventRecord(time: now, kind: "submitted", task: d.id, worker: nil, detail: d.label)
                 try Ledger.insert(e, db)
@@ -152,7 +161,8 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Puts a failed task (and the tasks blocked by it) back to pending with its failure count
-    /// reset. Call while no coordinator serves this run, or through `Coordinator.retry`.
+    /// reset, directly in the ledger: only while no coordinator serves this run (a live one
+    /// would not see it; write a request with `addRequest` instead, or use `Coordinator.retry`).
     public func retry(taskID: String) throws {
         var all = try tasks()
         guard let i = all.firstIndex(where: { $0.id == taskID }) else { throw ClusterError.task(id: taskID, reason: "not in the ledger") }
@@ -227,10 +237,10 @@ public final class Ledger: @unchecked Sendable {
     static func json<T: Encodable>(_ v: T) -> String { String(decoding: (try? WireMessage.encoder.encode(v)) ?? Data("null".utf8), as: UTF8.self) }
 
     private static func insert(_ r: TaskRecord, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", arguments: [
+        try db.execute(sql: "INSERT INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", arguments: [
             r.id, r.sequence, r.kind, r.label, r.spec, json(r.dependencies), json(r.inputs), r.priority, r.state.rawValue,
             r.attempts, r.failures, r.lastError, r.result, json(r.artifacts), r.checkpoint, r.currentLease,
-            r.progress, r.progressMessage, r.submittedAt, r.finishedAt])
+            r.progress, r.progressMessage, r.submittedAt, r.finishedAt, r.expectedSeconds])
     }
 
     private static func update(_ r: TaskRecord, _ db: Database) throws {

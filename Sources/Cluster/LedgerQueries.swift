@@ -50,8 +50,70 @@ extension Ledger {
     public func status(now: Double = Date().timeIntervalSince1970) throws -> RunStatus {
         let all = try tasks()
         let attempts = try timeline()
-        let connected = try workers().filter { $0.state == "connected" }.count
-        return Ledger.summarize(all, attempts: attempts, connectedWorkers: connected, now: now)
+        let connectedIDs = Set(try workers().filter { $0.state == "connected" }.map(\.id))
+        var st = Ledger.summarize(all, attempts: attempts, connectedWorkers: connectedIDs.count, now: now)
+        // A worker is quarantined if its last quarantine event has no release after it.
+        var q: [String: String] = [:]
+        for e in try read({ db in try Row.fetchAll(db, sql: "SELECT * FROM events WHERE kind IN ('worker-quarantined', 'worker-released') ORDER BY id") }) {
+            guard let w: String = e["worker"] else { continue }
+            if (e["kind"] as String) == "worker-quarantined" { q[w] = e["detail"] } else { q[w] = nil }
+        }
+        q = q.filter { connectedIDs.contains($0.key) }
+        if !q.isEmpty { st.quarantined = q }
+        return st
+    }
+
+    /// Where a stored artifact came from ("import:NAME", "upload:WORKER").
+    public func artifactOrigin(_ hash: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT origin FROM artifacts WHERE hash = ?", arguments: [hash]) }
+    }
+
+    /// Records a request for the coordinator; returns its id.
+    @discardableResult
+    public func addRequest(kind: String, task: String, withDependents: Bool = false, now: Double = Date().timeIntervalSince1970) throws -> Int64 {
+        var id: Int64 = 0
+        do {
+            try db.write { db in
+                try db.execute(sql: "INSERT INTO requests (kind, task, withDependents, createdAt) VALUES (?,?,?,?)",
+                               arguments: [kind, task, withDependents, now])
+                id = db.lastInsertedRowID
+            }
+        } catch { throw ClusterError.io(path: path, reason: "ledger write failed: \(error)") }
+        return id
+    }
+
+    public func request(_ id: Int64) throws -> RequestRecord? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id]).map(Ledger.request(from:)) }
+    }
+
+    func pendingRequests() throws -> [RequestRecord] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM requests WHERE appliedAt IS NULL ORDER BY id").map(Ledger.request(from:)) }
+    }
+
+    func resolveRequest(_ id: Int64, outcome: String, now: Double) throws {
+        do {
+            try db.write { db in try db.execute(sql: "UPDATE requests SET appliedAt = ?, outcome = ? WHERE id = ?", arguments: [now, outcome, id]) }
+        } catch { throw ClusterError.io(path: path, reason: "ledger write failed: \(error)") }
+    }
+
+    static func request(from r: Row) -> RequestRecord {
+        RequestRecord(id: r["id"], kind: r["kind"], task: r["task"], withDependents: r["withDependents"], createdAt: r["createdAt"],
+                      appliedAt: r["appliedAt"], outcome: r["outcome"])
+    }
+
+    /// The full task id of `text`: an id, or a prefix that starts exactly one id.
+    public func resolveTaskID(_ text: String) throws -> String {
+        try Ledger.resolve(prefix: text, among: try tasks().map(\.id))
+    }
+
+    static func resolve<S: Sequence>(prefix text: String, among ids: S) throws -> String where S.Element == String {
+        let all = Array(ids)
+        if all.contains(text) { return text }
+        let matches = text.isEmpty ? [] : all.filter { $0.hasPrefix(text) }.sorted()
+        guard matches.count == 1 else {
+            throw ClusterError.task(id: text, reason: matches.isEmpty ? "no task id starts with it" : "is ambiguous: \(matches.count) task ids start with it (\(matches.prefix(3).map { String($0.prefix(16)) }.joined(separator: ", "))…)")
+        }
+        return matches[0]
     }
 
     static func summarize(_ all: [TaskRecord], attempts: [AttemptRecord], connectedWorkers: Int, now: Double) -> RunStatus {
@@ -96,6 +158,6 @@ extension Ledger {
                           attempts: r["attempts"], failures: r["failures"], lastError: r["lastError"], result: r["result"],
                           artifacts: decode(r["artifacts"], [:]), checkpoint: r["checkpoint"], currentLease: r["currentLease"],
                           progress: r["progress"], progressMessage: r["progressMessage"], submittedAt: r["submittedAt"],
-                          finishedAt: r["finishedAt"], sequence: r["seq"])
+                          finishedAt: r["finishedAt"], sequence: r["seq"], expectedSeconds: r["expectedSeconds"])
     }
 }

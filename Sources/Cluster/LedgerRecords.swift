@@ -28,6 +28,23 @@ public struct TaskRecord: Codable, Equatable, Sendable {
     public var finishedAt: Double?
     /// Submission order (ties in priority run in this order).
     public var sequence: Int
+    /// The planner's estimate of one attempt in seconds (for the lease deadline).
+    public var expectedSeconds: Double? = nil
+}
+
+/// A request from the CLI (`seafold retry`, `seafold invalidate`) for the coordinator, which
+/// applies it at its next housekeeping tick (or when it next starts) and records the outcome.
+public struct RequestRecord: Codable, Equatable, Sendable {
+    public var id: Int64
+    /// retry, invalidate
+    public var kind: String
+    /// A task id or a unique prefix of one.
+    public var task: String
+    public var withDependents: Bool
+    public var createdAt: Double
+    public var appliedAt: Double?
+    /// "applied: …" or "rejected: why".
+    public var outcome: String?
 }
 
 /// One lease (attempt) of a task: who ran it, when, and how it ended.
@@ -95,12 +112,15 @@ public struct RunStatus: Codable, Equatable, Sendable {
     public var finished: Bool
     /// Set while the coordinator is paused because its run directory is out of space.
     public var storageProblem: String? = nil
+    /// Workers that get no work for now: id → why (and until when).
+    public var quarantined: [String: String]? = nil
 
     /// One line for a terminal: "12/40 done, 2 running, 0 failed, ETA 3m 10s".
     public var summaryLine: String {
         var s = "\(done)/\(total) done, \(running) running, \(pending) pending, \(failed) failed"
         if blocked > 0 { s += ", \(blocked) blocked" }
         if let e = eta, !finished { s += ", ETA \(RunStatus.format(seconds: e))" }
+        if let q = quarantined, !q.isEmpty { s += ", quarantined: " + q.keys.sorted().map { "\($0) (\(q[$0]!))" }.joined(separator: "; ") }
         if let p = storageProblem { s += " | PAUSED: \(p)" }
         return s
     }

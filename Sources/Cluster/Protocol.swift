@@ -24,6 +24,7 @@ import Foundation
 /// | REFUSE | C→W | reason (version mismatch, unknown peer...) | — |
 /// | RESET | C→W | the coordinator does not know this peer (it restarted): send READY again | — |
 /// | BYE | both | reason | — |
+/// | CANCEL | C→W | lease token of a lease that is no longer current (past its deadline, inputs invalidated): the worker marks it cancelled, its runner's next `checkCancelled`/input/checkpoint call throws, and the slot frees when the runner ends (its FAIL is then stale) | — |
 ///
 /// Liveness: both sides send HEARTBEAT every `heartbeatInterval` when otherwise quiet; any
 /// message counts as a sign of life; a peer silent for `liveness` intervals is dead. A dead
@@ -63,6 +64,7 @@ public enum WireCommand: String, CaseIterable, Sendable {
     case ready = "READY", heartbeat = "HEARTBEAT", assign = "ASSIGN", progress = "PROGRESS"
     case checkpoint = "CHECKPOINT", done = "DONE", fail = "FAIL", fetch = "FETCH", chunk = "CHUNK"
     case put = "PUT", putChunk = "PUTCHUNK", putAck = "PUTACK", refuse = "REFUSE", reset = "RESET", bye = "BYE"
+    case cancel = "CANCEL"
 }
 
 /// One protocol message without the routing envelope.
@@ -207,6 +209,11 @@ public struct PutAckHeader: Codable {
     public var declined: String? = nil
 }
 public struct ReasonHeader: Codable { public var reason: String }
+/// CANCEL: the lease the worker must abandon.
+public struct CancelHeader: Codable {
+    public var leaseToken: String
+    public init(leaseToken: String) { self.leaseToken = leaseToken }
+}
 
 /// Random tokens (lease tokens, transfer ids, worker ids): 128 bits as hex.
 enum Token {

@@ -18,11 +18,15 @@ public struct TaskDescriptor: Codable, Equatable, Sendable {
     public var dependencies: [String]
     public var inputs: [String: ArtifactRef]
     public var priority: Int
+    /// The planner's estimate of one attempt in seconds: a lease's deadline is at least
+    /// `deadlineFactor` times this (`CoordinatorOptions.taskDeadlineFloor`).
+    public var expectedSeconds: Double?
 
     public init(id: String, kind: String, label: String, spec: Data, dependencies: [String] = [],
-                inputs: [String: ArtifactRef] = [:], priority: Int = 0) {
+                inputs: [String: ArtifactRef] = [:], priority: Int = 0, expectedSeconds: Double? = nil) {
         self.id = id; self.kind = kind; self.label = label; self.spec = spec
         self.dependencies = dependencies; self.inputs = inputs; self.priority = priority
+        self.expectedSeconds = expectedSeconds
     }
 }
 
@@ -51,6 +55,17 @@ public protocol TaskContext {
     func latestCheckpoint() throws -> URL?
     /// An empty directory for this attempt; removed after the outcome is uploaded.
     var scratchDirectory: URL { get }
+    /// True once the coordinator has cancelled this lease (CANCEL: past its deadline, or its
+    /// inputs were invalidated): the runner should stop; its result would be ignored.
+    var isCancelled: Bool { get }
+}
+
+extension TaskContext {
+    public var isCancelled: Bool { false }
+    /// Throws if the lease was cancelled: call between units of work.
+    public func checkCancelled() throws {
+        if isCancelled { throw ClusterError.cancelled("the coordinator cancelled this lease") }
+    }
 }
 
 /// A runner's result: JSON for the ledger and named output files to upload.

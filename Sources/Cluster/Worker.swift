@@ -53,6 +53,8 @@ public final class Worker: @unchecked Sendable {
     /// Hashes verified in the cache during this process's life, with the file's identity
     /// (inode, size, mtime) at that moment: a file replaced or rewritten since is hashed again.
     var verified: [String: [Int]] = [:]
+    /// Leases the coordinator cancelled (CANCEL) whose runner has not ended yet.
+    var cancelled = Set<String>()
     /// Tasks finished (DONE or FAIL sent) by this worker.
     public internal(set) var completed = 0
 
@@ -209,6 +211,13 @@ public final class Worker: @unchecked Sendable {
         case .chunk: onChunk(try msg.decode(ChunkHeader.self), data: msg.payload.first ?? Data())
         case .putAck: onPutAck(try msg.decode(PutAckHeader.self))
         case .reset: rejoin()
+        case .cancel:
+            // The runner notices at its next checkpoint/input call; its slot frees when it ends.
+            let h = try msg.decode(CancelHeader.self)
+            if running[h.leaseToken] != nil {
+                stateLock.lock(); cancelled.insert(h.leaseToken); stateLock.unlock()
+                log.warning("lease \(h.leaseToken.prefix(12)) cancelled by the coordinator")
+            }
         case .refuse:
             let reason = (try? msg.decode(ReasonHeader.self).reason) ?? "no reason given"
             log.error("refused by coordinator: \(reason)")

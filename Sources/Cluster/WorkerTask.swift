@@ -26,8 +26,11 @@ extension Worker {
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: scratch) }
         let ctx = RunnerContext(worker: self, socket: sock, assignment: a, inputs: inputs, checkpoint: checkpoint, scratchDirectory: scratch)
+        defer { stateLock.lock(); cancelled.remove(a.leaseToken); stateLock.unlock() }
         do {
             let outcome = try runner(a, ctx)
+            // A cancelled lease's outputs would be ignored: do not upload them.
+            try ctx.checkCancelled()
             var manifest: [String: String] = [:]
             for (name, url) in outcome.artifacts.sorted(by: { $0.key < $1.key }) {
                 try ArtifactStore.validateName(name)
@@ -87,12 +90,7 @@ extension Worker {
     }
 
     /// Device, inode, size and modification time (ns) of a cached artifact, or nil if absent.
-    func fileIdentity(_ hash: String) -> [Int]? {
-        guard let p = try? store.path(for: hash) else { return nil }
-        var st = stat()
-        guard stat(p.path, &st) == 0 else { return nil }
-        return [Int(st.st_dev), Int(st.st_ino), Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec), Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec)]
-    }
+    func fileIdentity(_ hash: String) -> [Int]? { store.fileIdentity(hash) }
 }
 
 /// The `TaskContext` a runner sees; every call goes through the worker's I/O thread.
@@ -109,7 +107,13 @@ final class RunnerContext: TaskContext {
         self.inputs = inputs; self.checkpoint = checkpoint; self.scratchDirectory = scratchDirectory
     }
 
+    var isCancelled: Bool {
+        worker.stateLock.lock(); defer { worker.stateLock.unlock() }
+        return worker.cancelled.contains(assignment.leaseToken)
+    }
+
     func input(_ name: String) throws -> URL {
+        try checkCancelled()
         guard let e = inputs[name] else {
             throw ClusterError.task(id: assignment.taskID, reason: "has no input named '\(name)'; its inputs are \(inputs.keys.sorted())")
         }
@@ -122,6 +126,7 @@ final class RunnerContext: TaskContext {
     /// The newest resume point: this cache's own checkpoint of the task unless the coordinator
     /// holds one from another lineage (a worker that ran the task after this cache did).
     func latestCheckpoint() throws -> URL? {
+        try checkCancelled()
         let localStore = LocalCheckpoints(cache: worker.options.cacheDirectory)
         if let meta = localStore.meta(assignment.taskID), checkpoint == nil || meta.uploaded.contains(checkpoint!.sha256) || meta.sha256 == checkpoint!.sha256 {
             let url = localStore.file(assignment.taskID)
@@ -146,6 +151,7 @@ final class RunnerContext: TaskContext {
     /// them (measured on the previous upload of this task), so checkpoints cost little and a
     /// worker that dies loses at most the epochs since the last upload.
     func saveCheckpoint(_ file: URL) throws {
+        try checkCancelled()
         let localStore = LocalCheckpoints(cache: worker.options.cacheDirectory)
         let hash = try ArtifactStore.sha256(of: file)
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.int64Value ?? 0

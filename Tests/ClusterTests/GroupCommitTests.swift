@@ -95,7 +95,7 @@ final class GroupCommitTests: XCTestCase {
         for p in peers { XCTAssertNil(try p.expect(.assign, timeout: 0.6)) }
         c.lock.lock()
         let memory = c.tasks.values.map { ($0.state, $0.attempts, $0.currentLease) }
-        let leases = c.attempts.count + c.peers.values.map(\.leases.count).reduce(0, +)
+        let leases = c.attempts.count + c.sched.leaseCount
         c.lock.unlock()
         for (state, attempts, lease) in memory {
             XCTAssertEqual(state, .pending); XCTAssertEqual(attempts, 0); XCTAssertNil(lease)
@@ -152,7 +152,7 @@ final class GroupCommitTests: XCTestCase {
         XCTAssertEqual(aRow?.failures, 0); XCTAssertNotEqual(aRow?.state, .done)
 
         try sql(c, "DROP TRIGGER refuse_done")
-        c.lock.lock(); let holder2 = c.peers.values.first { $0.leases.contains(again!.leaseToken) }?.routingID; c.lock.unlock()
+        c.lock.lock(); let holder2 = c.sched.lease(again!.leaseToken).flatMap { c.peerOf[$0.worker] }; c.lock.unlock()
         let p2 = peers.first { p in holder2 == Data("raw\(peers.firstIndex { $0 === p }!)".utf8) }!
         try p2.send(WireMessage(.done, DoneHeader(leaseToken: again!.leaseToken, artifacts: [:]), payload: [Data("\"r\"".utf8)]))
         var bAssign: AssignHeader?

@@ -12,9 +12,12 @@ struct FakeSpec: Codable {
     var outputBytes: Int = 0
     /// Read these inputs and put "name:sha256" lines in the result.
     var inputNames: [String] = []
-    init(sleepMs: Int = 0, failAttempts: Int = 0, outputBytes: Int = 0, inputNames: [String] = [], checkpointText: String? = nil) {
+    init(sleepMs: Int = 0, failAttempts: Int = 0, outputBytes: Int = 0, inputNames: [String] = [], checkpointText: String? = nil, hangAttempts: Int = 0) {
         self.sleepMs = sleepMs; self.failAttempts = failAttempts; self.outputBytes = outputBytes; self.inputNames = inputNames; self.checkpointText = checkpointText
+        self.hangAttempts = hangAttempts
     }
+    /// On attempts 1…hangAttempts run until the coordinator cancels the lease.
+    var hangAttempts: Int = 0
     /// On attempt 1 save a checkpoint with this text and throw; later attempts return it.
     var checkpointText: String?
 }
@@ -42,6 +45,10 @@ func fakeRunner(name: String, log: ExecLog) -> Worker.Runner {
             throw ClusterError.transfer("simulated crash after checkpoint")
         }
         if spec.sleepMs > 0 { usleep(UInt32(spec.sleepMs) * 1000) }
+        if a.attempt <= spec.hangAttempts {
+            while !ctx.isCancelled { usleep(10_000) }
+            try ctx.checkCancelled()
+        }
         ctx.progress(0.5, "halfway")
         if a.attempt <= spec.failAttempts { throw ClusterError.transfer("simulated failure on attempt \(a.attempt)") }
         var result = "ok \(a.taskID)"
@@ -101,7 +108,9 @@ func startWorker(_ endpoint: String, _ opts: WorkerOptions, runner: @escaping Wo
 
 /// Runs the coordinator with a watchdog (stop after `timeout` seconds).
 func runBounded(_ c: Coordinator, mode: CoordinatorRunMode = .allSettled, timeout: Double = 20) throws -> RunStatus {
-    let watchdog = DispatchWorkItem { c.stop() }
+    // Weak: the queue keeps a cancelled item until its deadline, and a coordinator kept alive
+    // keeps its run-directory lock (a restart test opens the same directory again).
+    let watchdog = DispatchWorkItem { [weak c] in c?.stop() }
     DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
     defer { watchdog.cancel() }
     return try c.run(until: mode)

@@ -63,6 +63,7 @@ final class WireGarbageTests: XCTestCase {
             case .putAck: _ = try m.decode(PutAckHeader.self)
             case .refuse, .bye, .reset: _ = try m.decode(ReasonHeader.self)
             case .heartbeat: _ = try m.decode(Empty.self)
+            case .cancel: _ = try m.decode(CancelHeader.self)
             }
         }
         func expect(_ cmd: WireCommand, _ header: String, _ fragments: [String], line: UInt = #line) {

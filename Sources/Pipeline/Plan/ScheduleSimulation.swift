@@ -1,4 +1,5 @@
 import Foundation
+import Scheduling
 import SeafoldCore
 
 /// List scheduling of a task graph with known durations on `workers` identical one-task
@@ -7,6 +8,8 @@ import SeafoldCore
 /// projected duration first, then submission order — classic LPT list scheduling) and
 /// `.priority` (the coordinator's own rule: the planner's static priority, then submission
 /// order; `CoordinatorScheduling.dispatch`). No transfer or start-up costs are modelled.
+/// The decisions are the coordinator's own `Scheduler`'s: the ranking becomes its submission
+/// sequence, and worker k is the k-th to join (so the lowest free worker wins, as it does there).
 public enum ScheduleSimulation {
     public struct Job: Codable, Equatable, Sendable {
         public var id: String
@@ -42,34 +45,35 @@ public enum ScheduleSimulation {
             case .priority: return a.priority != b.priority ? a.priority > b.priority : a.sequence < b.sequence
             }
         }
-        var pending = jobs.sorted(by: ranked)
-        var finished: Set<String> = []
-        var running: [(end: Double, id: String, worker: Int)] = []
-        var free = Array(0..<workers)
+        var scheduler = Scheduler(policy: Scheduler.Policy(maxAttempts: 1), makeToken: { "" })
+        var token = 0
+        scheduler.makeToken = { token += 1; return "\(token)" }
+        let order = jobs.sorted(by: ranked)
+        _ = scheduler.handle(.submitted(order.enumerated().map {
+            Scheduler.Task(id: $0.element.id, sequence: $0.offset, dependencies: $0.element.dependencies)
+        }), now: 0)
+        for w in 0..<workers { _ = scheduler.handle(.workerJoined(worker: "\(w)", slots: 1, running: []), now: 0) }
+        let byID = Dictionary(jobs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var running: [(end: Double, id: String, worker: Int, lease: String)] = []
         var start: [String: Double] = [:], worker: [String: Int] = [:]
         var now = 0.0, makespan = 0.0
-        while !pending.isEmpty || !running.isEmpty {
+        var left = jobs.count
+        while left > 0 || !running.isEmpty {
             // Start every ready job a free worker can take, best-ranked first, lowest worker first.
-            var i = 0
-            while i < pending.count, !free.isEmpty {
-                let j = pending[i]
-                if j.dependencies.allSatisfy(finished.contains) {
-                    let w = free.removeFirst()
-                    start[j.id] = now; worker[j.id] = w
-                    running.append((now + j.seconds, j.id, w))
-                    pending.remove(at: i)
-                } else { i += 1 }
+            for case let .assign(id, w, lease, _) in scheduler.dispatch(now: now) {
+                start[id] = now; worker[id] = Int(w)!
+                running.append((now + byID[id]!.seconds, id, Int(w)!, lease))
+                left -= 1
             }
             guard let next = running.map(\.end).min() else {
-                throw SeafoldError.message("the task graph has a dependency cycle among \(pending.map(\.id).prefix(3).joined(separator: ", "))")
+                let stuck = order.filter { start[$0.id] == nil }.map(\.id)
+                throw SeafoldError.message("the task graph has a dependency cycle among \(stuck.prefix(3).joined(separator: ", "))")
             }
             now = next
             makespan = max(makespan, now)
             for r in running where r.end == now {
-                finished.insert(r.id)
-                free.append(r.worker)
+                _ = scheduler.handle(.done(lease: r.lease, worker: "\(r.worker)"), now: now)
             }
-            free.sort()
             running.removeAll { $0.end == now }
         }
         return Outcome(makespan: makespan, totalSeconds: jobs.reduce(0) { $0 + $1.seconds }, criticalPath: try criticalPath(jobs),

@@ -1,4 +1,5 @@
 import Foundation
+import Scheduling
 import SeafoldCore
 
 /// Runs a whole task graph in this process, in dependency order (highest priority first among
@@ -17,15 +18,25 @@ public final class LocalExecutor {
     /// Runs every task that can run; returns what finished and what did not (with reasons).
     @discardableResult
     public func run(_ graph: TaskGraph) -> (completed: [CompletedTask], incomplete: [IncompleteTask]) {
+        // The coordinator's Scheduler with one one-slot worker and no retries. Ties in priority
+        // go by task id (the submission sequence is the rank in id order).
+        var scheduler = Scheduler(policy: Scheduler.Policy(maxAttempts: 1), makeToken: { "local" })
+        let rank = Dictionary(graph.tasks.map(\.id).sorted().enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        _ = scheduler.handle(.submitted(graph.tasks.map {
+            Scheduler.Task(id: $0.id, kind: $0.kind.rawValue, priority: $0.priority, sequence: rank[$0.id]!, dependencies: $0.dependencies)
+        }), now: 0)
+        _ = scheduler.handle(.workerJoined(worker: "local", slots: 1, running: []), now: 0)
+        let byID = Dictionary(graph.tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var done: [String: CompletedTask] = [:]
         var failed: [String: String] = [:]
-        var remaining = graph.tasks
-        while true {
-            let ready = remaining.filter { t in t.dependencies.allSatisfy { done[$0] != nil } }
-                .sorted { ($0.priority, $1.id) > ($1.priority, $0.id) }
-            guard let next = ready.first else { break }
-            remaining.removeAll { $0.id == next.id }
-            do { done[next.id] = try runOne(next) } catch { failed[next.id] = "\(error)" }
+        while case let .assign(id, _, lease, _)? = scheduler.dispatch(now: 0).first, let next = byID[id] {
+            do {
+                done[next.id] = try runOne(next)
+                _ = scheduler.handle(.done(lease: lease, worker: "local"), now: 0)
+            } catch {
+                failed[next.id] = "\(error)"
+                _ = scheduler.handle(.failed(lease: lease, worker: "local", blame: .task, error: "\(error)"), now: 0)
+            }
         }
         let incomplete = graph.tasks.compactMap { t -> IncompleteTask? in
             if done[t.id] != nil { return nil }

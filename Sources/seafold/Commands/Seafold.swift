@@ -13,6 +13,7 @@ struct Seafold: ParsableCommand {
             WorkerCommand.self,
             StatusCommand.self,
             RetryCommand.self,
+            InvalidateCommand.self,
             ReportCommand.self,
             PlanCommand.self,
             TaskCommand.self,

@@ -14,6 +14,7 @@ enum ClusterGlue {
             for (file, url) in p.files { datasetHashes["\(p.summary.name)/\(file)"] = try coordinator.importArtifact(url) }
         }
         var fileHashes: [String: String] = [:]
+        let images = Dictionary(setup.datasets.map { ($0.summary.name, $0.summary.labels.count) }, uniquingKeysWith: { a, _ in a })
         return try setup.graph.tasks.map { t in
             var inputs: [String: ArtifactRef] = [:]
             for (name, input) in t.inputs {
@@ -28,8 +29,18 @@ enum ClusterGlue {
                 }
             }
             return TaskDescriptor(id: t.id, kind: t.kind.rawValue, label: t.label, spec: t.spec.encoded(),
-                                  dependencies: t.dependencies, inputs: inputs, priority: t.priority)
+                                  dependencies: t.dependencies, inputs: inputs, priority: t.priority,
+                                  expectedSeconds: expectedSeconds(t, images: images))
         }
+    }
+
+    /// A deliberately slow guess at one attempt, for the lease deadline (which is at least 3×
+    /// this, and never below the coordinator's floor): a fine-tune's epochs over its dataset's
+    /// images at 1 image/s (a 224 px AlexNet training step on one core does about 10). Other
+    /// tasks: nil (the floor, then 3× the slowest done one of the kind).
+    static func expectedSeconds(_ t: PlannedTask, images: [String: Int]) -> Double? {
+        guard t.kind == .finetune, let shard = t.spec.shard, let n = images[shard.dataset], let epochs = t.spec.training?.epochs else { return nil }
+        return Double(epochs * n)
     }
 
     /// The worker's runner: decode the spec and run it with the pipeline.
@@ -47,7 +58,11 @@ enum ClusterGlue {
         var completed: [CompletedTask] = [], incomplete: [IncompleteTask] = []
         for t in setup.graph.tasks {
             guard let r = records[t.id] else { incomplete.append(IncompleteTask(task: t, reason: "not submitted")); continue }
-            if r.state == .done, let result = r.result {
+            // The report reads these files: a corrupt one must not go into the tables.
+            let corrupt = r.state == .done ? r.artifacts.sorted { $0.key < $1.key }.first { !store.verify($0.value) } : nil
+            if let (name, hash) = corrupt {
+                incomplete.append(IncompleteTask(task: t, reason: "output \(name) (\(hash.prefix(16))…) is corrupt or missing in the store; run `seafold invalidate --run-dir DIR --task \(t.id.prefix(12))` or restart the coordinator to produce it again"))
+            } else if r.state == .done, let result = r.result {
                 var arts: [String: URL] = [:]
                 for (name, hash) in r.artifacts { arts[name] = try store.path(for: hash) }
                 completed.append(CompletedTask(task: t, result: result, artifacts: arts))
