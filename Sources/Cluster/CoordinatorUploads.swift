@@ -133,7 +133,8 @@ extension Coordinator {
                 other.pending.abandon(); uploads[tid] = nil
             }
         case let .failure(e):
-            storageFailed(e, path: store.root.path, now: now)
+            // Out of space here: the worker's FAIL that follows is not held against anyone.
+            if storageFailed(e, path: store.root.path, now: now), let w = peers[u.peer]?.workerID { refusedForSpace.insert(w) }
             error = storageProblem ?? "\(e)"
         }
         _ = send(u.peer, WireMessage(.putAck, PutAckHeader(transferID: u.transferID, offset: nil, complete: true, error: error)))
