@@ -32,9 +32,10 @@ public struct CoordinatorOptions {
     public var printProgress: Bool = isatty(STDOUT_FILENO) == 1
     /// Send BYE to workers when `run(until: .allSettled)` ends, so they exit.
     public var dismissWorkersWhenFinished: Bool = true
-    /// Bytes the artifact store may hold (the run's disk budget). Checkpoint uploads that would
-    /// pass it are declined (the worker keeps them locally); results are always taken.
-    public var storeBudgetBytes: Int64?
+    /// Bytes the store may hold in checkpoints at once: the run's disk budget less its expected
+    /// final size (results always arrive, so only the rest is checkpoints' room). A checkpoint
+    /// upload that would pass it is declined (the worker keeps it); results are always taken.
+    public var checkpointRoomBytes: Int64?
     public var logger = Logger(label: "seafold.coordinator")
 
     public init(codeVersion: String) { self.codeVersion = codeVersion }
@@ -93,6 +94,7 @@ public final class Coordinator: @unchecked Sendable {
     var nextUploadSerial = 0
     /// Bytes of finished uploads whose fsync and rename are still running.
     var committingBytes: Int64 = 0
+    var committingCheckpointBytes: Int64 = 0
     /// Work posted by writer threads for the serving thread (see CoordinatorUploads).
     let mailbox: Mailbox
     /// When the serving loop last went round; a longer gap means this process was not

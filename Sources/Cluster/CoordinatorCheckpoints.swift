@@ -4,16 +4,18 @@ import GRDB
 /// Checkpoints in the coordinator's store live only while they are a task's newest resume
 /// point: one superseded by a newer checkpoint, or by the task's durable result, is deleted at
 /// once (after the ledger row that supersedes it has committed), and checkpoint uploads that
-/// would take the store past `storeBudgetBytes` are declined — the worker keeps that checkpoint
-/// locally, so the cost of a decline is only what another worker would redo if this one died.
+/// would take the checkpoints held past `checkpointRoomBytes` are declined — the worker keeps
+/// that checkpoint locally, so the cost of a decline is only what another worker would redo if
+/// this one died.
 extension Coordinator {
     /// Why a checkpoint of `size` bytes cannot be taken now, or nil if it can.
     func checkpointDeclineReason(size: Int64) -> String? {
-        guard let budget = options.storeBudgetBytes else { return nil }
-        let inFlight = uploads.values.reduce(Int64(0)) { $0 + $1.size }
-        let after = store.totalBytes + committingBytes + inFlight + size
-        guard after > budget else { return nil }
-        return "the run's artifact store would hold \(Coordinator.megabytes(after)) MB of its \(Coordinator.megabytes(budget)) MB budget; the checkpoint stays on the worker"
+        guard let room = options.checkpointRoomBytes else { return nil }
+        let held = Set(tasks.values.compactMap(\.checkpoint)).reduce(Int64(0)) { $0 + (store.size(of: $1) ?? 0) }
+        let incoming = uploads.values.filter(\.checkpoint).reduce(Int64(0)) { $0 + $1.size } + committingCheckpointBytes
+        let after = held + incoming + size
+        guard after > room else { return nil }
+        return "checkpoints would take \(Coordinator.megabytes(after)) MB of the \(Coordinator.megabytes(room)) MB the run's disk budget leaves them; the checkpoint stays on the worker"
     }
 
     /// Deletes a checkpoint that no task refers to any more (called after the ledger commit

@@ -111,6 +111,7 @@ extension Coordinator {
     /// closing PUTACK follow on the serving thread.
     private func finishUpload(_ u: InboundUpload) {
         committingBytes += u.size
+        if u.checkpoint { committingCheckpointBytes += u.size }
         u.pending.commitInBackground(expected: u.sha256) { [weak self] result in
             self?.mailbox.post { self?.uploadCommitted(u, result) }
         }
@@ -118,6 +119,7 @@ extension Coordinator {
 
     private func uploadCommitted(_ u: InboundUpload, _ result: Result<String, Error>) {
         committingBytes -= u.size
+        if u.checkpoint { committingCheckpointBytes -= u.size }
         let now = Date().timeIntervalSince1970
         var error: String?
         switch result {

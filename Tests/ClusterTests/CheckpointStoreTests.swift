@@ -51,7 +51,7 @@ final class CheckpointStoreTests: XCTestCase {
     func testCheckpointOverBudgetIsDeclinedAndTheWorkerResumesFromItsOwnCopy() throws {
         let dir = tempDir("cp-budget")
         var co = coordinatorOptions()
-        co.storeBudgetBytes = 4
+        co.checkpointRoomBytes = 4
         let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: co)
         try c.submit([TaskDescriptor(id: "ft", kind: "fake", label: "ft", spec: Data("{}".utf8))])
         var o = workerOptions(dir, "w")

@@ -55,12 +55,9 @@ public struct DiskBudget: Codable, Equatable, Sendable {
         finalBytes + finalBytes / 2
     }
 
-    /// What the coordinator's artifact store may hold: the budget less what lives outside the
-    /// store (the prepared packs, the ledger, the report).
-    public var storeBudgetBytes: Int64 {
-        let outside = items.filter { ["dataset packs", "ledger and events", "report"].contains($0.name) }.reduce(Int64(0)) { $0 + $1.bytes }
-        return max(0, budgetBytes - outside)
-    }
+    /// What checkpoints may take in the coordinator's store at once: the budget less the final
+    /// size, since every result arrives whatever happens to checkpoints.
+    public var checkpointRoomBytes: Int64 { max(0, budgetBytes - finalBytes) }
 
     /// Bytes the run directory must still be able to take: the peak (plus the local workers'
     /// caches when they live inside the run directory, as with `seafold run`).

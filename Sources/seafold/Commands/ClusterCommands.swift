@@ -44,7 +44,7 @@ struct CoordinatorCommand: ParsableCommand {
         options.insecure = insecure
         options.printProgress = Console.isTTY
         options.dismissWorkersWhenFinished = !stay
-        options.storeBudgetBytes = disk.storeBudgetBytes
+        options.checkpointRoomBytes = disk.checkpointRoomBytes
         if let keys {
             let dir = URL(fileURLWithPath: keys)
             options.curve = try KeyFiles.load(directory: dir, name: "coordinator")

@@ -47,18 +47,18 @@ struct RunCommand: ParsableCommand {
             for m in missing { Console.warn("\(m.task.label): \(m.reason)") }
             results = setup.results(completed: done, incomplete: missing, timeline: [], softwareVersion: SeafoldVersion.string)
         } else {
-            results = try runDistributed(setup, storeBudget: disk.storeBudgetBytes)
+            results = try runDistributed(setup, checkpointRoom: disk.checkpointRoomBytes)
         }
         try ReportCommand.write(results, runDirectory: runDir, json: json)
     }
 
-    private func runDistributed(_ setup: ExperimentSetup, storeBudget: Int64) throws -> RunResults {
+    private func runDistributed(_ setup: ExperimentSetup, checkpointRoom: Int64) throws -> RunResults {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let n = workers ?? max(1, cores)
         let t = threads ?? max(1, cores / n)
         var options = CoordinatorOptions(codeVersion: SeafoldVersion.string)
         options.printProgress = Console.isTTY
-        options.storeBudgetBytes = storeBudget
+        options.checkpointRoomBytes = checkpointRoom
         let coordinator = try Coordinator(runDirectory: setup.runDirectory, bind: "tcp://127.0.0.1:*", options: options)
         try coordinator.submit(try ClusterGlue.descriptors(for: setup, coordinator: coordinator))
         let logs = setup.runDirectory.appendingPathComponent("logs")
