@@ -49,7 +49,7 @@ extension Coordinator {
         if uploads.values.filter({ $0.peer == peer }).count >= Coordinator.maxUploadsPerPeer {
             return ack(true, "\(Coordinator.maxUploadsPerPeer) uploads from this worker are already in progress; send one at a time")
         }
-        if h.checkpoint == true, let reason = checkpointDeclineReason(size: h.size) {
+        if h.checkpoint == true, let reason = admitCheckpoint(size: h.size, lease: h.leaseToken, peer: peer, now: now) {
             let who = peers[peer]?.workerID
             do { try ledger.commit(events: [EventRecord(time: now, kind: "checkpoint-declined", task: nil, worker: who, detail: reason)]) } catch {
                 storageFailed(error, path: ledger.path, now: now)

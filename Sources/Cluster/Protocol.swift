@@ -18,7 +18,7 @@ import Foundation
 /// | FAIL | W→C | lease token, error text | — |
 /// | FETCH | W→C | sha256, offset, length (one credit = one chunk request) | — |
 /// | CHUNK | C→W | sha256, offset, total size, error | the bytes |
-/// | PUT | W→C | transfer id, sha256, size, whether it is a checkpoint | — |
+/// | PUT | W→C | transfer id, sha256, size, whether it is a checkpoint (and of which lease) | — |
 /// | PUTCHUNK | W→C | transfer id, offset | the bytes |
 /// | PUTACK | C→W | transfer id, offset acknowledged once written (returns one credit), complete, error, declined (checkpoint over the disk budget) | — |
 /// | REFUSE | C→W | reason (version mismatch, unknown peer...) | — |
@@ -200,6 +200,9 @@ public struct PutHeader: Codable {
     /// A checkpoint, which the coordinator may decline (PUTACK `declined`) to stay within its
     /// disk budget; results are never declined for budget.
     public var checkpoint: Bool?
+    /// For a checkpoint: the lease it belongs to (a task replacing its own checkpoint needs no
+    /// room held in reserve; see `Coordinator.admitCheckpoint`).
+    public var leaseToken: String?
 }
 public struct PutChunkHeader: Codable { public var transferID: String; public var offset: Int64 }
 public struct PutAckHeader: Codable {

@@ -1,7 +1,7 @@
 import CZeroMQ
 import Foundation
 
-struct PutRequest: Codable { var sha256: String; var size: Int64; var path: String; var checkpoint: Bool? }
+struct PutRequest: Codable { var sha256: String; var size: Int64; var path: String; var checkpoint: Bool?; var leaseToken: String? }
 
 extension Worker {
     /// Starts a runner thread for one lease.
@@ -55,7 +55,8 @@ extension Worker {
                 startFetch(hash: e.sha256, size: e.size, waiter: who)
             case "put":
                 guard let r = try? WireMessage.decoder.decode(PutRequest.self, from: json) else { replyToRunner(who, "bad request"); continue }
-                startUpload(OutboundUpload(hash: r.sha256, size: r.size, file: URL(fileURLWithPath: r.path), waiter: who, checkpoint: r.checkpoint == true))
+                startUpload(OutboundUpload(hash: r.sha256, size: r.size, file: URL(fileURLWithPath: r.path), waiter: who,
+                                           checkpointLease: r.checkpoint == true ? r.leaseToken ?? "" : nil))
             case "progress":
                 var m = WireMessage(.progress, Empty()); m.header = json
                 sendToCoordinator(m)
@@ -167,7 +168,7 @@ final class RunnerContext: TaskContext {
         } else { due = true }
         guard due else { return }
         let t0 = Date().timeIntervalSince1970
-        let reply = try request("put", PutRequest(sha256: hash, size: size, path: localStore.file(assignment.taskID).path, checkpoint: true))
+        let reply = try request("put", PutRequest(sha256: hash, size: size, path: localStore.file(assignment.taskID).path, checkpoint: true, leaseToken: assignment.leaseToken))
         let t1 = Date().timeIntervalSince1970
         meta.uploadSeconds = t1 - t0; meta.uploadEndedAt = t1
         if reply == nil {

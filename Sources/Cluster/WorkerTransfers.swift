@@ -27,9 +27,10 @@ final class OutboundUpload {
     var inFlight = 0
     var accepted = false
     let waiter: Data
-    let checkpoint: Bool
-    init(hash: String, size: Int64, file: URL, waiter: Data, checkpoint: Bool = false) {
-        self.hash = hash; self.size = size; self.file = file; self.waiter = waiter; self.checkpoint = checkpoint
+    /// Set for a checkpoint: the lease it belongs to.
+    let checkpointLease: String?
+    init(hash: String, size: Int64, file: URL, waiter: Data, checkpointLease: String? = nil) {
+        self.hash = hash; self.size = size; self.file = file; self.waiter = waiter; self.checkpointLease = checkpointLease
     }
     func restart() { try? handle?.close(); handle = nil; sent = 0; inFlight = 0; accepted = false }
 }
@@ -96,7 +97,8 @@ extension Worker {
 
     func startUpload(_ u: OutboundUpload) {
         uploads[u.id] = u
-        sendToCoordinator(WireMessage(.put, PutHeader(transferID: u.id, sha256: u.hash, size: u.size, checkpoint: u.checkpoint ? true : nil)))
+        sendToCoordinator(WireMessage(.put, PutHeader(transferID: u.id, sha256: u.hash, size: u.size, checkpoint: u.checkpointLease != nil ? true : nil,
+                                                             leaseToken: u.checkpointLease)))
     }
 
     func onPutAck(_ h: PutAckHeader) {

@@ -65,6 +65,41 @@ final class CheckpointStoreTests: XCTestCase {
         XCTAssertEqual(c.store.totalBytes, 0)
     }
 
+    /// The room is shared so that a holder can always replace its checkpoint: with room for
+    /// 2.5 checkpoints, a second task's first checkpoint is declined (it would leave no room for
+    /// the first task's next one, which arrives before its previous one is deleted), and the
+    /// first task's later checkpoints keep replacing its own.
+    func testCheckpointRoomKeepsAReserveForReplacements() throws {
+        let dir = tempDir("cp-room")
+        var co = coordinatorOptions()
+        co.checkpointRoomBytes = 2500
+        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: co)
+        try c.submit([TaskDescriptor(id: "a", kind: "fake", label: "a", spec: Data("{}".utf8), priority: 2),
+                      TaskDescriptor(id: "b", kind: "fake", label: "b", spec: Data("{}".utf8), priority: 1)])
+        let aSaved = DispatchSemaphore(value: 0), bTried = DispatchSemaphore(value: 0)
+        func blob(_ tag: String) -> Data { Data((tag + String(repeating: "-", count: 1000)).utf8.prefix(1000)) }
+        var o = workerOptions(dir, "w")
+        o.checkpointUploadShare = 1
+        o.slots = 2
+        startWorker(c.endpoint, o) { a, ctx in
+            func save(_ tag: String) throws {
+                let f = ctx.scratchDirectory.appendingPathComponent(tag)
+                try blob(tag).write(to: f)
+                try ctx.saveCheckpoint(f)
+            }
+            if a.taskID == "a" {
+                try save("A1"); aSaved.signal(); bTried.wait()
+                try save("A2"); try save("A3")
+            } else {
+                aSaved.wait(); try save("B1"); bTried.signal()
+            }
+            return TaskOutcome(result: Data(a.taskID.utf8))
+        }
+        XCTAssertEqual(try runBounded(c).done, 2)
+        XCTAssertEqual(try c.ledger.events(kind: "checkpoint").map(\.detail), ["A1", "A2", "A3"].map { ArtifactStore.sha256(blob($0)) })
+        XCTAssertEqual(try c.ledger.events(kind: "checkpoint-declined").count, 1, "B's first checkpoint")
+    }
+
     /// With a tenth of the time for uploads, a checkpoint that follows the last upload closely
     /// stays local; the worker still has the newest, the coordinator the first.
     func testUploadsAreSpacedByTheirMeasuredCost() throws {

@@ -86,7 +86,7 @@ struct BenchPaperRunCommand: ParsableCommand {
             for r in status?.runningTasks ?? [] where r.label.hasPrefix("finetune") {
                 if let e = PaperRunMeasure.epochs(r.message) { epochs["\(r.worker)|\(r.id)"] = [e.done, e.of] }
             }
-            samples.append(Sample(t: Date().timeIntervalSince(t0), runBytes: PaperRunMeasure.bytes(under: run), epochs: epochs))
+            samples.append(Sample(t: Date().timeIntervalSince(t0), runBytes: DiskBudget.bytesUnder(run), epochs: epochs))
             if !json { Console.status(String(format: "bench paper-run: %.0f/%.0f min, %d tasks running", Date().timeIntervalSince(t0) / 60, minutes, status?.running ?? 0)) }
         }
         Console.endStatus()
@@ -106,16 +106,6 @@ struct BenchPaperRunCommand: ParsableCommand {
 
 /// The arithmetic of `bench paper-run`, from its samples, the run's events and the workers' logs.
 enum PaperRunMeasure {
-    static func bytes(under dir: URL) -> Int64 {
-        guard let e = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else { return 0 }
-        var sum: Int64 = 0
-        for case let u as URL in e {
-            guard let v = try? u.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]), v.isRegularFile == true else { continue }
-            sum += Int64(v.fileSize ?? 0)
-        }
-        return sum
-    }
-
     /// (finished, total) from a training progress message "… epoch 12/100 loss …".
     static func epochs(_ message: String) -> (done: Int, of: Int)? {
         let words = message.split(separator: " ")
