@@ -29,7 +29,9 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
 
-        .target(name: "SeafoldCore", swiftSettings: fast),
+        // Not -Ounchecked: the npy and safetensors parsers here read untrusted bytes, and a
+        // wrapped multiplication or an unchecked index must trap, not read out of bounds.
+        .target(name: "SeafoldCore", swiftSettings: v5),
         // Element-wise kernels compiled for AVX-512/AVX2/SSE2 and picked at run time; no FMA
         // contraction, so every variant rounds exactly like the scalar definition.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
