@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
 
+        // prctl(PR_SET_PDEATHSIG) for `seafold run`'s worker processes (variadic in C).
+        .target(name: "CProcess"),
         // Not -Ounchecked: the npy and safetensors parsers here read untrusted bytes, and a
         // wrapped multiplication or an unchecked index must trap, not read out of bounds.
         .target(name: "SeafoldCore", swiftSettings: v5),
@@ -55,7 +57,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline"], swiftSettings: v5),
         .executableTarget(name: "seafold", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
-            "Pipeline", "Cluster", "Report",
+            "Pipeline", "Cluster", "Report", "CProcess",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
@@ -69,7 +71,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SeafoldCore", "Engine", "Datasets", "Classifiers"], swiftSettings: v5),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: v5),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline"], swiftSettings: v5),
-        .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore", "CZeroMQ"], swiftSettings: v5),
         .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: v5),
     ]
 )

@@ -251,6 +251,7 @@ struct BenchClusterCommand: ParsableCommand {
                 let keys = run.appendingPathComponent("keys"), allow = run.appendingPathComponent("allow")
                 o.curve = try KeyFiles.generate(directory: keys, name: "server")
                 wo.curve = try KeyFiles.generate(directory: allow, name: "worker")
+                wo.workerID = WorkerOptions.uniqueID(name: "worker")   // the key decides the id
                 wo.serverPublicKey = o.curve?.publicKey
                 o.allowedKeysDirectory = allow
             }
