@@ -82,6 +82,8 @@ final class LifecycleAndIdentityTests: XCTestCase {
         let joined = Set(ev.filter { ($0["kind"] as? String) == "worker-joined" }.compactMap { $0["worker"] as? String })
         XCTAssertEqual(joined.count, 2, "\(joined)")
         XCTAssertTrue(joined.allSatisfy { $0.hasPrefix("worker-") }, "\(joined)")
+        XCTAssertTrue(CLI.wait(timeout: 60) { workers.allSatisfy { !$0.isRunning } }, "the workers were not dismissed")
+        XCTAssertEqual(workers.map(\.terminationStatus), [0, 0])
     }
 
     // MARK: item: strangers on a `seafold run` socket

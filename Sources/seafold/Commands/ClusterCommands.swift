@@ -69,16 +69,17 @@ struct CoordinatorCommand: ParsableCommand {
         installStopHandler { stopping.set(); coordinator.stop() }
         var status = try coordinator.run(until: stay ? .stopped : .allSettled)
         Console.endStatus()
-        try writeReport(setup, coordinator)
         // Exiting here with failed tasks made `restart: on-failure` (and a StatefulSet)
         // restart the coordinator in a loop, and left `seafold retry` nobody to talk to.
         while status.failed > 0 && !exitOnFailure && !stay && !stopping.isSet {
-            Console.warn("\(status.failed) tasks failed; still serving so `seafold retry --run-dir \(runDir.path) --failed` can queue them again (stop with SIGTERM, or start with --exit-on-failure to exit instead)")
+            try writeReport(setup, coordinator)
+            Console.warn("\(status.failed) tasks failed; report written; still serving so `seafold retry --run-dir \(runDir.path) --failed` can queue them again (stop with SIGTERM, or start with --exit-on-failure to exit instead)")
             status = try coordinator.run(until: .allDone)
             Console.endStatus()
-            try writeReport(setup, coordinator)
         }
+        // Dismissed before the report is written, as before: the BYEs go out while it is.
         if !stay { coordinator.dismissWorkers(reason: "run finished") }
+        try writeReport(setup, coordinator)
         if status.failed > 0 { throw ExitCode(3) }
     }
 
