@@ -13,6 +13,13 @@ extension Coordinator {
             return
         } catch { dropped("\(error)", from: peer); return }
 
+        // ROUTER_HANDOVER lets a new connection take over a routing id: another key's holder
+        // could set this worker's id on its DEALER and speak on its leases. Only the key that
+        // said READY may speak for the connection.
+        if options.curve != nil, let p = peers[peer], p.keyName != router.lastUserID {
+            dropped("\(msg.command.rawValue) from key '\(LogText.escape(router.lastUserID ?? "?"))' on the connection of \(p.workerID) (key '\(p.keyName ?? "?")')", from: peer)
+            return
+        }
         if peers[peer] != nil { peers[peer]!.lastSeen = now }
         do {
             switch msg.command {
@@ -82,6 +89,7 @@ extension Coordinator {
         if let first = try? ledger.firstSeen(worker: rec.id) { rec.firstSeen = first }
         var p = Peer(routingID: peer, workerID: rec.id, host: rec.host, slots: rec.slots, record: rec, lastSeen: now,
                      nextHeartbeat: now, cached: Set(h.cached.prefix(100_000)))
+        p.keyName = options.curve != nil ? router.lastUserID : nil
         for tok in h.running {
             let current = attempts[tok].map { tasks[$0.taskID]?.currentLease == tok } ?? false
             if handed.contains(tok) || (current && !peers.values.contains { $0.leases.contains(tok) }) {

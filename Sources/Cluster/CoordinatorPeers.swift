@@ -16,6 +16,8 @@ struct Peer {
     /// Leases the worker still runs but that are no longer current (it occupies slots until it
     /// reports them).
     var staleBusy: Set<String> = []
+    /// With CURVE: the allow-list file name of the key that said READY on this connection.
+    var keyName: String?
     var freeSlots: Int { slots - leases.count - staleBusy.count }
     /// Join order (position in `peerOrder`): dispatch prefers earlier peers on ties.
     var order = 0

@@ -105,6 +105,35 @@ final class IdentityTests: XCTestCase {
         XCTAssertEqual(log.snapshot.map(\.worker), ["alice"])
     }
 
+    /// ROUTER_HANDOVER lets a DEALER take over a routing id. Bob's key, using alice's worker's
+    /// routing id, must not be able to speak on her connection: his DONE for her current lease
+    /// is dropped and her own result stands.
+    func testAnotherKeyCannotSpeakOnAWorkersConnection() throws {
+        let dir = tempDir("handover")
+        let (c, server, pairs) = try curveCoordinator(dir, keys: ["alice", "bob"], allowed: ["alice", "bob"])
+        try c.submit([TaskDescriptor(id: "T", kind: "fake", label: "T", spec: spec(FakeSpec(sleepMs: 1500)))])
+        let served = runInBackground(c)
+        defer { c.stop(); _ = served.wait(timeout: .now() + 5) }
+        var ao = workerOptions(dir, "alice-0a0a0a0a0a0a0a0a")
+        ao.curve = pairs["alice"]; ao.serverPublicKey = server.publicKey
+        let (aw, _) = startWorker(c.endpoint, ao, runner: fakeRunner(name: "alice", log: ExecLog()))
+        defer { aw.stop() }
+        XCTAssertTrue(waitUntil(10) { ((try? c.ledger.timeline()) ?? []).contains { $0.outcome == "running" } })
+        let token = try XCTUnwrap(try c.ledger.timeline().first { $0.outcome == "running" }?.leaseToken)
+
+        let ctx = try ZMQContext()
+        let bob = try ZMQSocket(ctx, .dealer)
+        try bob.setString(ZMQ_ROUTING_ID, "alice-0a0a0a0a0a0a0a0a#1")
+        try bob.setString(ZMQ_CURVE_SERVERKEY, server.publicKey)
+        try bob.setString(ZMQ_CURVE_PUBLICKEY, pairs["bob"]!.publicKey)
+        try bob.setString(ZMQ_CURVE_SECRETKEY, pairs["bob"]!.secretKey)
+        try bob.connect(c.endpoint)
+        defer { bob.close() }
+        _ = try bob.send(WireMessage(.done, DoneHeader(leaseToken: token, artifacts: [:]), payload: [Data("forged".utf8)]).frames)
+        XCTAssertTrue(waitUntil(20) { (try? c.ledger.task("T")?.state) == .done })
+        XCTAssertEqual(try c.ledger.task("T")?.result.map { String(decoding: $0, as: UTF8.self) }, "ok T", "bob's forged DONE was taken")
+    }
+
     func testKeyNameClaimRule() {
         XCTAssertTrue(KeyFiles.keyName("worker", mayClaim: "worker"))
         XCTAssertTrue(KeyFiles.keyName("worker", mayClaim: "worker-0123456789abcdef"))
