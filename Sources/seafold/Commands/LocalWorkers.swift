@@ -33,6 +33,8 @@ final class LocalWorkers {
     func supervise() -> String? {
         for i in 0..<count {
             guard let p = procs[i], !p.isRunning else { continue }
+            // Status 0 is a worker the coordinator dismissed (the run is ending), not a death.
+            if p.terminationReason == .exit && p.terminationStatus == 0 { procs[i] = nil; continue }
             let how = p.terminationReason == .uncaughtSignal ? "was killed by signal \(p.terminationStatus)" : "exited with status \(p.terminationStatus)"
             guard restarts[i] < maxRestarts else {
                 procs[i] = nil
