@@ -59,8 +59,9 @@ final class LifecycleAndIdentityTests: XCTestCase {
         var workers: [Process] = []
         defer { for p in [coord] + workers where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         let keys = run.appendingPathComponent("keys")
-        XCTAssertTrue(CLI.wait(timeout: 300) { FileManager.default.fileExists(atPath: keys.appendingPathComponent("workers/worker.pub").path) },
-                      "the key-less coordinator made no RUN/keys")
+        guard CLI.wait(timeout: 120, { FileManager.default.fileExists(atPath: keys.appendingPathComponent("workers/worker.pub").path) }) else {
+            return XCTFail("the key-less coordinator made no RUN/keys")
+        }
         for i in 1...2 {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
@@ -73,7 +74,8 @@ final class LifecycleAndIdentityTests: XCTestCase {
             try p.run()
             workers.append(p)
         }
-        XCTAssertTrue(CLI.wait(timeout: 600) { !coord.isRunning }, "the run did not complete")
+        // (terminationStatus of a running Process traps: every wait is checked before it is read.)
+        guard CLI.wait(timeout: 600, { !coord.isRunning }) else { return XCTFail("the run did not complete") }
         XCTAssertEqual(coord.terminationStatus, 0, (try? String(contentsOf: dir.appendingPathComponent("coordinator.log"), encoding: .utf8)) ?? "")
         let ev = Self.events(run)
         let kinds = ev.compactMap { $0["kind"] as? String }
@@ -82,7 +84,7 @@ final class LifecycleAndIdentityTests: XCTestCase {
         let joined = Set(ev.filter { ($0["kind"] as? String) == "worker-joined" }.compactMap { $0["worker"] as? String })
         XCTAssertEqual(joined.count, 2, "\(joined)")
         XCTAssertTrue(joined.allSatisfy { $0.hasPrefix("worker-") }, "\(joined)")
-        XCTAssertTrue(CLI.wait(timeout: 60) { workers.allSatisfy { !$0.isRunning } }, "the workers were not dismissed")
+        guard CLI.wait(timeout: 60, { workers.allSatisfy { !$0.isRunning } }) else { return XCTFail("the workers were not dismissed") }
         XCTAssertEqual(workers.map(\.terminationStatus), [0, 0])
     }
 
@@ -125,7 +127,7 @@ final class LifecycleAndIdentityTests: XCTestCase {
             if zmq_poll(&item, 1, 100) > 0 { while zmq_recv(sock, &buf, buf.count, ZMQ_DONTWAIT) >= 0 { received += 1 } }
         }
         XCTAssertEqual(received, 0, "a key-less peer got frames from the coordinator")
-        XCTAssertTrue(CLI.wait(timeout: 600) { !p.isRunning }, "the run did not finish")
+        guard CLI.wait(timeout: 600, { !p.isRunning }) else { return XCTFail("the run did not finish") }
         XCTAssertEqual(p.terminationStatus, 0, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
         let text = (try? String(contentsOf: run.appendingPathComponent("events.jsonl"), encoding: .utf8)) ?? ""
         XCTAssertFalse(text.contains("intruder"), "the ledger saw the stranger")
