@@ -29,10 +29,14 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
 
-        .target(name: "SeafoldCore", swiftSettings: fast),
         // The scheduling policy as a pure state machine (no dependencies, no I/O): the
         // coordinator, the local executor and the schedule simulation all drive it.
         .target(name: "Scheduling", swiftSettings: [.swiftLanguageMode(.v6)]),
+        // prctl(PR_SET_PDEATHSIG) for `seafold run`'s worker processes (variadic in C).
+        .target(name: "CProcess"),
+        // Not -Ounchecked: the npy and safetensors parsers here read untrusted bytes, and a
+        // wrapped multiplication or an unchecked index must trap, not read out of bounds.
+        .target(name: "SeafoldCore", swiftSettings: v5),
         // Element-wise kernels compiled for AVX-512/AVX2/SSE2 and picked at run time; no FMA
         // contraction, so every variant rounds exactly like the scalar definition.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
@@ -56,7 +60,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline"], swiftSettings: v5),
         .executableTarget(name: "seafold", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
-            "Pipeline", "Cluster", "Report",
+            "Pipeline", "Cluster", "Report", "CProcess",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
@@ -71,7 +75,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SeafoldCore", "Engine", "Datasets", "Classifiers"], swiftSettings: v5),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: v5),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline"], swiftSettings: v5),
-        .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore", "CZeroMQ"], swiftSettings: v5),
         .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: v5),
     ]
 )

@@ -47,6 +47,9 @@ public enum CoordinatorRunMode: Sendable {
     case allSettled
     /// Only on `stop()` (serve forever; tasks may be submitted while running).
     case stopped
+    /// When every task is done, or on `stop()`: a run whose failed tasks were settled keeps
+    /// serving so `seafold retry` can put them back and workers can finish them.
+    case allDone
 }
 
 /// The coordinator: stores the task graph in the ledger, hands ready tasks to workers over a
@@ -110,6 +113,8 @@ public final class Coordinator: @unchecked Sendable {
     var lastDropLog = 0.0
     /// Set while the run directory is out of space (the error, naming the path); see CoordinatorStorage.
     var storageProblem: String?
+    /// Where the pause is recorded for `seafold status` (see NoticeFile).
+    let notice: NoticeFile
     var nextSpaceProbe = 0.0
     /// Attempt ends and events the ledger could not take while out of space.
     var unpersistedAttempts: [AttemptRecord] = []
@@ -142,6 +147,8 @@ public final class Coordinator: @unchecked Sendable {
         runLock = try RunLock(runDirectory: runDirectory)
         mailbox = try Mailbox()
         ledger = try Ledger(runDirectory: runDirectory)
+        notice = NoticeFile(runDirectory: runDirectory)
+        try? notice.reset()
         store = try ArtifactStore(root: runDirectory.appendingPathComponent("artifacts", isDirectory: true))
         context = try ZMQContext()
         if let dir = options.allowedKeysDirectory, options.curve != nil {
@@ -158,6 +165,7 @@ public final class Coordinator: @unchecked Sendable {
                 try router.setInt(ZMQ_CURVE_SERVER, 1)
                 try router.setString(ZMQ_CURVE_SECRETKEY, curve.secretKey)
                 try router.setString(ZMQ_ZAP_DOMAIN, "seafold")
+                router.captureUserID = true
             }
             try router.bind(bind)
             endpoint = try router.lastEndpoint()
@@ -337,11 +345,11 @@ public final class Coordinator: @unchecked Sendable {
         while true {
             lock.lock()
             let now = Date().timeIntervalSince1970
-            let stopNow = stopRequested || (mode == .allSettled && allSettled())
+            let stopNow = stopRequested || (mode == .allSettled && allSettled()) || (mode == .allDone && allDone())
             if stopNow {
                 stopRequested = false
                 let st = statusLocked(now: now)
-                if options.dismissWorkersWhenFinished && mode == .allSettled { dismissAll(reason: "run finished") }
+                if options.dismissWorkersWhenFinished && mode != .stopped { dismissAll(reason: "run finished") }
                 lock.unlock()
                 report(st, final: true)
                 return st
@@ -429,6 +437,17 @@ public final class Coordinator: @unchecked Sendable {
         var ru = rusage()
         getrusage(__rusage_who_t(1), &ru)  // RUSAGE_THREAD (Linux)
         return Double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + Double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6
+    }
+
+    func allDone() -> Bool {
+        !tasks.values.contains { $0.state != .done }
+    }
+
+    /// Sends BYE to every connected worker (after `run` returned with
+    /// `dismissWorkersWhenFinished` off); they exit.
+    public func dismissWorkers(reason: String) {
+        lock.lock(); defer { lock.unlock() }
+        dismissAll(reason: reason)
     }
 
     func allSettled() -> Bool {

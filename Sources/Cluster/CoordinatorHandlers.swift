@@ -14,6 +14,13 @@ extension Coordinator {
             return
         } catch { dropped("\(error)", from: peer); return }
 
+        // ROUTER_HANDOVER lets a new connection take over a routing id: another key's holder
+        // could set this worker's id on its DEALER and speak on its leases. Only the key that
+        // said READY may speak for the connection.
+        if options.curve != nil, let p = peers[peer], p.keyName != router.lastUserID {
+            dropped("\(msg.command.rawValue) from key '\(LogText.escape(router.lastUserID ?? "?"))' on the connection of \(p.workerID) (key '\(p.keyName ?? "?")')", from: peer)
+            return
+        }
         if peers[peer] != nil { peers[peer]!.lastSeen = now }
         do {
             switch msg.command {
@@ -23,7 +30,8 @@ extension Coordinator {
             case .checkpoint: try onCheckpoint(peer, msg.decode(CheckpointHeader.self), now: now)
             case .done: try onDone(peer, msg, now: now)
             case .fail:
-                let h = try msg.decode(FailHeader.self)
+                var h = try msg.decode(FailHeader.self)
+                h.error = LogText.escape(h.error)
                 try onResult(peer, token: h.leaseToken, now: now) { _ in
                     guard let worker = peers[peer]?.workerID else { return }
                     if h.error == Coordinator.busyText {
@@ -64,18 +72,25 @@ extension Coordinator {
 
     private func onReady(_ peer: Data, _ msg: WireMessage, now: Double) throws {
         let h = try msg.decode(ReadyHeader.self)
-        var rec = WorkerRecord(id: String(h.workerID.prefix(200)), host: String(h.host.prefix(200)), codeVersion: String(h.codeVersion.prefix(200)),
+        // Peer text is escaped as it comes in, so no log line, ledger row or status screen
+        // carries a worker's control characters to an operator's terminal.
+        var rec = WorkerRecord(id: LogText.escape(String(h.workerID.prefix(200))), host: LogText.escape(String(h.host.prefix(200))),
+                               codeVersion: LogText.escape(String(h.codeVersion.prefix(200))),
                                threads: h.threads, memoryBytes: h.memoryBytes, slots: max(1, min(h.slots, 64)),
-                               firstSeen: now, lastSeen: now, state: "connected")
+                               firstSeen: now, lastSeen: now, state: "connected",
+                               kernel: h.kernel.map { LogText.escape(String($0.prefix(100))) })
         guard h.codeVersion == options.codeVersion else {
-            let reason = "worker \(rec.id) runs code version '\(rec.codeVersion)' but this coordinator runs '\(options.codeVersion)'; install the same seafold version on both"
-            log.error("refused: \(reason)")
-            // Record first, then answer: whoever sees the REFUSE can rely on the ledger saying so.
             rec.state = "refused"
-            let recorded = Result { try ledger.commit(workers: [rec], events: [EventRecord(time: now, kind: "worker-refused", task: nil, worker: rec.id, detail: reason)]) }
-            _ = send(peer, WireMessage(.refuse, ReasonHeader(reason: reason)))
-            try recorded.get()
-            return
+            return try refuse(peer, recording: rec, workerID: rec.id, reason: "worker \(rec.id) runs code version '\(rec.codeVersion)' but this coordinator runs '\(options.codeVersion)'; install the same seafold version on both", now: now)
+        }
+        // With CURVE, the key decides which ids a connection may claim (the ZAP handler named
+        // the key's file): an allow-listed key must not take over another key's workers. No
+        // workers row is written: the claimed id may be a live worker's.
+        if options.curve != nil {
+            let keyName = router.lastUserID ?? ""
+            guard KeyFiles.keyName(keyName, mayClaim: rec.id) else {
+                return try refuse(peer, recording: nil, workerID: rec.id, reason: "worker id '\(rec.id)' does not belong to the key '\(LogText.escape(keyName)).pub' it authenticated with; ids must be NAME or NAME-HEX for key NAME", now: now)
+            }
         }
         // The same worker on an older connection: that connection goes; the Scheduler keeps the
         // leases the worker still runs and ends the others (an eviction counts against nobody).
@@ -84,8 +99,9 @@ extension Coordinator {
             peerLost(oldID, reason: "reconnected", now: now, state: "reconnected", why: .evicted)
         }
         if let first = try? ledger.firstSeen(worker: rec.id) { rec.firstSeen = first }
-        let p = Peer(routingID: peer, workerID: rec.id, host: rec.host, slots: rec.slots, record: rec, lastSeen: now,
+        var p = Peer(routingID: peer, workerID: rec.id, host: rec.host, slots: rec.slots, record: rec, lastSeen: now,
                      nextHeartbeat: now, cached: Set(h.cached.prefix(100_000)))
+        p.keyName = options.curve != nil ? router.lastUserID : nil
         if peers[peer] == nil { peerOrder.append(peer) }
         peers[peer] = p
         apply(sched.handle(.workerJoined(worker: rec.id, slots: rec.slots, running: h.running), now: now), now: now)
@@ -93,15 +109,26 @@ extension Coordinator {
         // schedule anyway, or it would idle until some other event.
         dirty = true
         try ledger.commit(workers: [rec], events: [EventRecord(time: now, kind: "worker-joined", task: nil, worker: rec.id,
-                                                              detail: "\(rec.host) threads \(rec.threads) slots \(rec.slots)")])
+                                                              detail: "\(rec.host) threads \(rec.threads) slots \(rec.slots)" + (rec.kernel.map { " kernel \($0)" } ?? ""))])
         log.info("worker \(rec.id) joined from \(rec.host)")
         dirty = true
+    }
+
+    /// Records a refused READY (a `worker-refused` event, and the worker row when given), then
+    /// answers REFUSE: ledger first, so whoever sees the REFUSE can rely on the ledger saying so.
+    /// A commit error is still thrown after the answer.
+    private func refuse(_ peer: Data, recording rec: WorkerRecord?, workerID: String, reason: String, now: Double) throws {
+        log.error("refused: \(reason)")
+        let event = EventRecord(time: now, kind: "worker-refused", task: nil, worker: workerID, detail: reason)
+        let recorded = Result { try ledger.commit(workers: rec.map { [$0] } ?? [], events: [event]) }
+        _ = send(peer, WireMessage(.refuse, ReasonHeader(reason: reason)))
+        try recorded.get()
     }
 
     private func onProgress(_ peer: Data, _ h: ProgressHeader, now: Double) throws {
         guard requirePeer(peer), holds(peer, h.leaseToken), let a = attempts[h.leaseToken], var t = tasks[a.taskID], t.currentLease == h.leaseToken else { return }
         t.progress = h.fraction.isFinite ? min(1, max(0, h.fraction)) : 0
-        t.progressMessage = String(h.message.prefix(200))
+        t.progressMessage = LogText.escape(String(h.message.prefix(200)))
         tasks[t.id] = t
         if now - (lastProgressPersist[t.id] ?? 0) >= 1 {
             lastProgressPersist[t.id] = now

@@ -13,6 +13,8 @@ struct Peer {
     var nextHeartbeat: Double
     /// Artifact hashes this worker holds (announced in READY or fetched since): for locality.
     var cached: Set<String>
+    /// With CURVE: the allow-list file name of the key that said READY on this connection.
+    var keyName: String?
 }
 
 extension Coordinator {

@@ -25,6 +25,9 @@ extension Coordinator {
         if storageProblem == nil {
             storageProblem = "\(path): \(Coordinator.noSpaceMarker) (no space left on device under run directory \(runDirectory.path)); not taking results until space is freed — cause: \(error)"
             log.error("\(storageProblem!)")
+            // The ledger is likely unwritable now; the notice file is overwritten in place, so
+            // `seafold status` can show the pause anyway.
+            do { try notice.write(storageProblem) } catch { log.error("cannot record the pause in \(notice.url.path): \(error)") }
         }
         nextSpaceProbe = now + 0.5
         return true
@@ -42,6 +45,7 @@ extension Coordinator {
             try ledger.commit(tasks: Array(tasks.values), attempts: unpersistedAttempts, events: unpersistedEvents + [ev])
             unpersistedAttempts = []; unpersistedEvents = []
             storageProblem = nil
+            try? notice.write(nil)
             log.notice("space returned under \(runDirectory.path); taking results again")
             dirty = true
         } catch {

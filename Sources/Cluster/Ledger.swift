@@ -65,6 +65,11 @@ public final class Ledger: @unchecked Sendable {
               withDependents INTEGER NOT NULL, createdAt REAL NOT NULL, appliedAt REAL, outcome TEXT);
             """)
         }
+        // Which BLAS kernel and CPU ISA level a worker computed with: tables from a cluster of
+        // mixed CPUs can differ in the last digits, and this says which worker ran what.
+        m.registerMigration("v3-worker-kernel") { db in
+            try db.execute(sql: "ALTER TABLE workers ADD COLUMN kernel TEXT")
+        }
         return m
     }
 
@@ -149,8 +154,10 @@ public final class Ledger: @unchecked Sendable {
                                arguments: [a.leaseToken, a.taskID, a.attempt, a.workerID, a.startedAt, a.endedAt, a.outcome, a.error])
             }
             for w in workers {
-                try db.execute(sql: "INSERT OR REPLACE INTO workers VALUES (?,?,?,?,?,?,?,?,?)",
-                               arguments: [w.id, w.host, w.codeVersion, w.threads, w.memoryBytes, w.slots, w.firstSeen, w.lastSeen, w.state])
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO workers (id, host, codeVersion, threads, memoryBytes, slots, firstSeen, lastSeen, state, kernel)
+                    VALUES (?,?,?,?,?,?,?,?,?,?)
+                    """, arguments: [w.id, w.host, w.codeVersion, w.threads, w.memoryBytes, w.slots, w.firstSeen, w.lastSeen, w.state, w.kernel])
             }
             for a in artifacts {
                 try db.execute(sql: "INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)", arguments: [a.hash, a.size, a.origin, Date().timeIntervalSince1970])

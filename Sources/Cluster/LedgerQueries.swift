@@ -32,7 +32,7 @@ extension Ledger {
             try Row.fetchAll(db, sql: "SELECT * FROM workers ORDER BY firstSeen").map { r in
                 WorkerRecord(id: r["id"], host: r["host"], codeVersion: r["codeVersion"], threads: r["threads"],
                              memoryBytes: r["memoryBytes"], slots: r["slots"], firstSeen: r["firstSeen"],
-                             lastSeen: r["lastSeen"], state: r["state"])
+                             lastSeen: r["lastSeen"], state: r["state"], kernel: r["kernel"])
             }
         }
     }
@@ -51,7 +51,15 @@ extension Ledger {
         let all = try tasks()
         let attempts = try timeline()
         let connectedIDs = Set(try workers().filter { $0.state == "connected" }.map(\.id))
-        var st = Ledger.summarize(all, attempts: attempts, connectedWorkers: connectedIDs.count, now: now)
+        // A finished run's clock stops at its last event, not at whenever status is asked.
+        var end = now
+        if !all.contains(where: { $0.state == .pending || $0.state == .running }) {
+            let lastEvent = try read { db in try Double.fetchOne(db, sql: "SELECT MAX(time) FROM events") }
+            let last = ([lastEvent] + all.map(\.finishedAt) + attempts.map(\.endedAt)).compactMap { $0 }.max()
+            if let last { end = min(now, last) }
+        }
+        var st = Ledger.summarize(all, attempts: attempts, connectedWorkers: connectedIDs.count, now: end)
+        st.storageProblem = NoticeFile(runDirectory: runDirectory).storageProblem()
         // A worker is quarantined if its last quarantine event has no release after it.
         var q: [String: String] = [:]
         for e in try read({ db in try Row.fetchAll(db, sql: "SELECT * FROM events WHERE kind IN ('worker-quarantined', 'worker-released') ORDER BY id") }) {

@@ -72,6 +72,8 @@ public struct WorkerRecord: Codable, Equatable, Sendable {
     public var lastSeen: Double
     /// connected, lost, gone (said BYE), refused.
     public var state: String
+    /// BLAS kernel and CPU ISA level the worker reported ("Haswell avx2"), if it did.
+    public var kernel: String? = nil
 }
 
 /// One state change (also appended to RUN/events.jsonl).

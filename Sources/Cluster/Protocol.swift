@@ -9,7 +9,7 @@ import Foundation
 ///
 /// | command | direction | header | binary frames |
 /// |---|---|---|---|
-/// | READY | W→C | `ReadyHeader`: worker id, code version, threads, memory, slots, cached artifact hashes, leases still running | — |
+/// | READY | W→C | `ReadyHeader`: worker id, code version, threads, memory, slots, cached artifact hashes, leases still running, optional BLAS kernel/ISA | — |
 /// | HEARTBEAT | both | `{}` | — |
 /// | ASSIGN | C→W | `AssignHeader`: task id, lease token, attempt, kind, label, input manifest name→{sha256,size}, latest checkpoint | spec JSON |
 /// | PROGRESS | W→C | lease token, fraction, message ("epoch 3/30 loss 0.41") | — |
@@ -170,9 +170,12 @@ public struct ReadyHeader: Codable {
     public var cached: [String]
     public var running: [String]
     public var host: String
-    public init(workerID: String, codeVersion: String, threads: Int, memoryBytes: Int64, slots: Int, cached: [String], running: [String], host: String) {
+    /// Optional: the BLAS kernel and CPU ISA level this worker computes with.
+    public var kernel: String?
+    public init(workerID: String, codeVersion: String, threads: Int, memoryBytes: Int64, slots: Int, cached: [String], running: [String], host: String,
+                kernel: String? = nil) {
         self.workerID = workerID; self.codeVersion = codeVersion; self.threads = threads; self.memoryBytes = memoryBytes
-        self.slots = slots; self.cached = cached; self.running = running; self.host = host
+        self.slots = slots; self.cached = cached; self.running = running; self.host = host; self.kernel = kernel
     }
 }
 
@@ -223,5 +226,10 @@ enum Token {
     static func make() -> String {
         var g = SystemRandomNumberGenerator()
         return String(format: "%016llx%016llx", g.next() as UInt64, g.next() as UInt64)
+    }
+
+    /// True for exactly what `make` produces: 32 lowercase hex digits.
+    static func isValid(_ token: String) -> Bool {
+        token.utf8.count == 32 && token.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 }

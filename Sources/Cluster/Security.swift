@@ -46,18 +46,40 @@ public enum KeyFiles {
 
     /// Raw 32-byte public keys of every readable `*.pub` in the allow-list directory.
     public static func allowList(_ directory: URL) -> Set<Data> {
+        Set(allowListNames(directory).keys)
+    }
+
+    /// Each allow-listed raw public key with its file's base name (`alice.pub` → "alice"); the
+    /// first name in sorted order when one key is in several files.
+    public static func allowListNames(_ directory: URL) -> [Data: String] {
         let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
-        var keys = Set<Data>()
-        for f in files where f.pathExtension == "pub" {
-            if let k = try? readKey(f), let raw = CurveKeyPair.decodeZ85(k) { keys.insert(raw) }
+        var keys: [Data: String] = [:]
+        for f in files.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) where f.pathExtension == "pub" {
+            if let k = try? readKey(f), let raw = CurveKeyPair.decodeZ85(k), keys[raw] == nil {
+                keys[raw] = f.deletingPathExtension().lastPathComponent
+            }
         }
         return keys
+    }
+
+    /// Whether a worker authenticated with the key file NAME may use worker id `id`: the id is
+    /// NAME itself or NAME-HEX (the random instance suffix `seafold worker` adds). Anything else
+    /// would let one key's holder pose as, and evict, another key's workers.
+    public static func keyName(_ name: String, mayClaim id: String) -> Bool {
+        guard !name.isEmpty else { return false }
+        if id == name { return true }
+        guard id.hasPrefix(name + "-") else { return false }
+        let rest = id.utf8.dropFirst(name.utf8.count + 1)
+        return !rest.isEmpty && rest.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 }
 
 /// The ZAP handler (RFC 27) for one ZeroMQ context: a REP socket on inproc://zeromq.zap.01,
 /// bound before the CURVE server binds, answering "200" only for client public keys found in
 /// the allow-list directory (re-read on each handshake so keys can be added while running).
+/// The user id it returns is the key's file name; the coordinator reads it from each message
+/// (`User-Id` metadata) and accepts a READY only for ids that key may claim
+/// (`KeyFiles.keyName(_:mayClaim:)`).
 final class ZapHandler: @unchecked Sendable {
     private let socket: ZMQSocket
     private let allowDirectory: URL
@@ -95,10 +117,11 @@ final class ZapHandler: @unchecked Sendable {
             guard req.count >= 6 else { _ = try? socket.send([Data("1.0".utf8), Data(), Data("400".utf8), Data("bad request".utf8), Data(), Data()]); continue }
             let requestID = req[1]
             let mechanism = String(decoding: req[5], as: UTF8.self)
-            var ok = false
+            var user: String?
             if mechanism == "CURVE", req.count >= 7, req[6].count == 32 {
-                ok = KeyFiles.allowList(allowDirectory).contains(req[6])
+                user = KeyFiles.allowListNames(allowDirectory)[req[6]]
             }
+            let ok = user != nil
             let address = String(decoding: req[3], as: UTF8.self)
             if !ok {
                 lock.lock(); deniedCount += 1; lock.unlock()
@@ -106,7 +129,7 @@ final class ZapHandler: @unchecked Sendable {
                 logger.warning("denied \(mechanism) client \(address) with public key \(who): not in allow-list \(allowDirectory.path)")
             }
             let reply: [Data] = [Data("1.0".utf8), requestID, Data((ok ? "200" : "400").utf8),
-                                 Data((ok ? "OK" : "not on the allow-list").utf8), Data(), Data()]
+                                 Data((ok ? "OK" : "not on the allow-list").utf8), Data((user ?? "").utf8), Data()]
             _ = try? socket.send(reply)
         }
     }

@@ -27,14 +27,26 @@ public struct WorkerOptions {
     /// CURVE client keys and the coordinator's public key (Z85).
     public var curve: CurveKeyPair?
     public var serverPublicKey: String?
+    /// Names the key files in errors ("/keys/alice.key, /keys/coordinator.pub").
+    public var keyFilesDescription = "the worker's CURVE keys"
+    /// Failed CURVE handshakes (key not on the allow-list, wrong coordinator key) before `run`
+    /// throws: retrying cannot fix a wrong key, and a worker that only logs "silent" hides it.
+    public var maxHandshakeFailures = 5
+    /// The host (or pod) name announced in READY, for people reading status and logs.
+    public var host = ProcessInfo.processInfo.hostName
+    /// BLAS kernel and CPU ISA level, announced in READY and kept in the ledger's workers row.
+    public var kernel: String?
     public var logger = Logger(label: "seafold.worker")
 
     public init(codeVersion: String, cacheDirectory: URL) {
         self.codeVersion = codeVersion
         self.cacheDirectory = cacheDirectory
-        let host = ProcessInfo.processInfo.hostName
-        workerID = "\(host)-\(getpid())-\(Token.make().prefix(6))"
+        workerID = WorkerOptions.uniqueID(name: ProcessInfo.processInfo.hostName)
     }
+
+    /// NAME-HEX with 64 random bits: unique per process start even when every replica has the
+    /// same name and PID (containers, where the worker is PID 1).
+    public static func uniqueID(name: String) -> String { "\(name)-\(Token.make().prefix(16))" }
 }
 
 /// A worker: connects a DEALER to the coordinator, announces itself (READY), runs each
@@ -71,6 +83,11 @@ public final class Worker: @unchecked Sendable {
     var recentResults: [[Data]] = []
     /// Write reports of fetches from their writer threads (see `Mailbox`).
     var mailbox: Mailbox!
+    /// Handshake events of the current DEALER (CURVE only); see `drainMonitor`.
+    var monitor: ZMQSocket?
+    var handshakeFailures = 0
+    var handshakeSucceeded = false
+    var failureReported = false
 
     public init(connect: String, options: WorkerOptions, runner: @escaping Runner) {
         self.coordinatorEndpoint = connect
@@ -88,7 +105,7 @@ public final class Worker: @unchecked Sendable {
         inbox = try ZMQSocket(context, .router)
         inboxEndpoint = "inproc://seafold-worker-\(Token.make())"
         try inbox.bind(inboxEndpoint)
-        defer { dealer?.close(); inbox.close() }
+        defer { dealer?.close(); monitor?.close(); inbox.close() }
 
         var backoff = options.reconnectInitial
         var unreachableSince: Double?
@@ -109,8 +126,10 @@ public final class Worker: @unchecked Sendable {
                     nextHeartbeat = t + options.heartbeatInterval
                 }
                 let wait = Int32(max(1, min(100, (nextHeartbeat - t) * 1000)))
-                let readable = try ZMQSocket.poll([dealer!, inbox], fds: [mailbox.wakeDescriptor], timeoutMs: wait)
-                if readable[2] { for item in mailbox.take() { item() } }
+                let sockets = [dealer!, inbox] + (monitor.map { [$0] } ?? [])
+                let readable = try ZMQSocket.poll(sockets, fds: [mailbox.wakeDescriptor], timeoutMs: wait)
+                if readable[sockets.count] { for item in mailbox.take() { item() } }
+                if sockets.count > 2 && readable[2] { try drainMonitor() }
                 if readable[0] {
                     while let frames = try dealer!.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames) {
                         lastHeard = now(); heardAny = true; unreachableSince = nil; backoff = options.reconnectInitial
@@ -127,6 +146,7 @@ public final class Worker: @unchecked Sendable {
             }
             log.warning("coordinator silent; reconnecting in \(backoff) s")
             dealer?.close(); dealer = nil
+            monitor?.close(); monitor = nil
             let until = now() + backoff
             while now() < until && !isStopping {
                 let readable = try ZMQSocket.poll([inbox], fds: [mailbox.wakeDescriptor], timeoutMs: 50)
@@ -150,10 +170,56 @@ public final class Worker: @unchecked Sendable {
             try s.setString(ZMQ_CURVE_SERVERKEY, server)
             try s.setString(ZMQ_CURVE_PUBLICKEY, curve.publicKey)
             try s.setString(ZMQ_CURVE_SECRETKEY, curve.secretKey)
+            try watchHandshakes(s)
         }
         try s.connect(coordinatorEndpoint)
         dealer = s
         rejoin()
+    }
+
+    /// Subscribes to the socket's handshake events (before connecting, so none is missed).
+    private func watchHandshakes(_ s: ZMQSocket) throws {
+        monitor?.close(); monitor = nil
+        let ep = "inproc://seafold-monitor-\(Token.make())"
+        let events = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+            | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
+        guard zmq_socket_monitor(s.handle, ep, events) == 0 else { throw ZMQContext.lastError("zmq_socket_monitor") }
+        let m = try ZMQSocket(context, .pair)
+        try m.connect(ep)
+        monitor = m
+        handshakeSucceeded = false
+    }
+
+    /// Counts failed CURVE handshakes: the coordinator's ZAP handler refusing this key
+    /// (HANDSHAKE_FAILED_AUTH), a protocol failure, or — what a wrong coordinator.pub looks
+    /// like from here — the connection closing before any handshake succeeded. Throws
+    /// `.refused` naming the key files after `maxHandshakeFailures`.
+    func drainMonitor() throws {
+        guard let m = monitor else { return }
+        while let f = try m.receive(timeoutMs: 0), let head = f.first, head.count >= 6 {
+            let event = Int32(UInt16(head[head.startIndex]) | UInt16(head[head.startIndex + 1]) << 8)
+            let status = head.dropFirst(2).prefix(4).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) }
+            let why: String
+            switch event {
+            case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+                handshakeSucceeded = true; handshakeFailures = 0; continue
+            case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+                why = "the coordinator refused this worker's key (ZAP status \(status)): its public key is not in the coordinator's allow-list"
+            case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+                why = "the CURVE handshake failed (\(event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol error \(status)" : "no detail"))"
+            case ZMQ_EVENT_DISCONNECTED where !handshakeSucceeded:
+                // After a reported failure the disconnect is the same failure, not another.
+                if failureReported { failureReported = false; continue }
+                why = "the coordinator closed the connection during the CURVE handshake (is coordinator.pub the coordinator's current key?)"
+            default: continue
+            }
+            failureReported = event != ZMQ_EVENT_DISCONNECTED
+            handshakeFailures += 1
+            log.error("cannot authenticate to \(coordinatorEndpoint) (\(handshakeFailures)/\(options.maxHandshakeFailures)): \(why); key files: \(options.keyFilesDescription)")
+            if handshakeFailures >= options.maxHandshakeFailures {
+                throw ClusterError.refused("\(why); check \(options.keyFilesDescription) (gave up after \(handshakeFailures) failed handshakes)")
+            }
+        }
     }
 
     /// Introduces this worker to a coordinator that does not know it (a new connection, or a
@@ -171,7 +237,7 @@ public final class Worker: @unchecked Sendable {
     private func sendReady() {
         let h = ReadyHeader(workerID: options.workerID, codeVersion: options.codeVersion, threads: options.threads,
                             memoryBytes: options.memoryBytes, slots: max(1, options.slots), cached: cachedHashes(),
-                            running: Array(running.keys), host: ProcessInfo.processInfo.hostName)
+                            running: Array(running.keys), host: options.host, kernel: options.kernel)
         sendToCoordinator(WireMessage(.ready, h))
     }
 
@@ -192,6 +258,22 @@ public final class Worker: @unchecked Sendable {
         return out
     }
 
+    /// Why an ASSIGN must not run here, or nil: the lease token names the scratch directory
+    /// (removed afterwards) and every hash names a cache file, so each must be plain hex.
+    static func unsafeAssignment(_ h: AssignHeader) -> String? {
+        guard Token.isValid(h.leaseToken) else {
+            return "lease token '\(LogText.escape(String(h.leaseToken.prefix(80))))' is not 128-bit hex"
+        }
+        for (name, e) in h.inputs {
+            do { try ArtifactStore.validateName(name) } catch { return "input name: \(error)" }
+            guard ArtifactStore.isValidHash(e.sha256), e.size >= 0 else { return "input '\(LogText.escape(name))' has hash '\(LogText.escape(String(e.sha256.prefix(80))))', not a sha256 hex digest" }
+        }
+        if let c = h.checkpoint, !ArtifactStore.isValidHash(c.sha256) || c.size < 0 {
+            return "checkpoint hash '\(LogText.escape(String(c.sha256.prefix(80))))' is not a sha256 hex digest"
+        }
+        return nil
+    }
+
     /// Handles one coordinator message; false means "return from run".
     private func handleCoordinator(_ frames: [Data]) throws -> Bool {
         let msg: WireMessage
@@ -202,8 +284,17 @@ public final class Worker: @unchecked Sendable {
         switch msg.command {
         case .heartbeat: break
         case .assign:
-            let h = try msg.decode(AssignHeader.self)
-            if running.count >= max(1, options.slots) {
+            let h: AssignHeader
+            do { h = try msg.decode(AssignHeader.self) } catch {
+                log.warning("dropped ASSIGN: \(error)")
+                return true
+            }
+            if let problem = Worker.unsafeAssignment(h) {
+                // The token and hashes become paths under the cache: a coordinator (or anyone
+                // who can pose as one) must not steer them elsewhere.
+                log.error("refused ASSIGN for task \(LogText.escape(String(h.taskID.prefix(80)))): \(problem)")
+                sendToCoordinator(WireMessage(.fail, FailHeader(leaseToken: String(h.leaseToken.prefix(64)), error: "worker refused the assignment: \(problem)")))
+            } else if running.count >= max(1, options.slots) {
                 sendToCoordinator(WireMessage(.fail, FailHeader(leaseToken: h.leaseToken, error: "worker busy")))
             } else {
                 startTask(h, spec: msg.payload.first ?? Data())

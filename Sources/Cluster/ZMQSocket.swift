@@ -40,6 +40,10 @@ public final class ZMQSocket: @unchecked Sendable {
 
     let handle: UnsafeMutableRawPointer
     private var closed = false
+    /// When set, `receive` records the ZAP user id (the allow-listed key's file name) of each
+    /// message in `lastUserID`, so a CURVE server knows which key sent it.
+    var captureUserID = false
+    private(set) var lastUserID: String?
     /// Keeps the context alive as long as a socket exists.
     let context: ZMQContext
 
@@ -138,6 +142,11 @@ public final class ZMQSocket: @unchecked Sendable {
             // Read before the message may be moved below: a moved-from message says "no more",
             // which would end this message early and start a new one at its next frame.
             more = zmq_msg_more(&msg) != 0
+            if captureUserID {
+                // The ROUTER's routing-id frame carries no metadata; the peer's frames do.
+                if frames.isEmpty { lastUserID = nil }
+                if lastUserID == nil, let v = zmq_msg_gets(&msg, "User-Id") { lastUserID = String(cString: v) }
+            }
             if frames.count < maxFrames {
                 let size = zmq_msg_size(&msg)
                 if size >= ZMQSocket.zeroCopyBytes {

@@ -45,6 +45,16 @@ public enum BLASKernel {
         return []
     }
 
+    /// The CPU's vector ISA level as the kernels see it: avx512, avx2, avx, sse4.2 or baseline.
+    public static var isaLevel: String {
+        let f = cpuFlags()
+        if f.contains("avx512f") && f.contains("avx512bw") && f.contains("avx512vl") { return "avx512" }
+        if f.contains("avx2") && f.contains("fma") { return "avx2" }
+        if f.contains("avx") { return "avx" }
+        if f.contains("sse4_2") { return "sse4.2" }
+        return f.isEmpty ? "unknown" : "baseline"
+    }
+
     /// The best kernel this CPU supports among the ladder, or nil if it cannot tell.
     static func bestKernelForCPU() -> String? {
         let f = cpuFlags()

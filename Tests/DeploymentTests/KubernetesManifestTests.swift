@@ -109,6 +109,18 @@ final class KubernetesManifestTests: XCTestCase {
         XCTAssertNotNil((k.list("replicas") as? [[String: Any]])?.first { $0.string("name") == worker.name }, "kustomization sets no worker replica count")
     }
 
+    /// Every replica runs `--name worker` as PID 1; the worker id gets a random instance id, and
+    /// the host shown in status is the pod's name from the downward API.
+    func testWorkerReplicasShowTheirPodName() throws {
+        let (checks, _) = try loadChecks()
+        let worker = try object(checks, kind: "Deployment", component: "worker")
+        let spec = try XCTUnwrap(KubernetesChecks.podSpec(worker))
+        let container = try XCTUnwrap(KubernetesChecks.containers(spec, includingInit: false).first)
+        let env = (container.list("env") as? [[String: Any]]) ?? []
+        let host = try XCTUnwrap(env.first { $0.string("name") == "SEAFOLD_WORKER_HOST" }, "no SEAFOLD_WORKER_HOST in the worker's env")
+        XCTAssertEqual(host.mapAt("valueFrom.fieldRef")?.string("fieldPath"), "metadata.name")
+    }
+
     // MARK: the checks can fail
 
     func testMissingResourcesFieldIsReported() throws {

@@ -6,6 +6,10 @@ import XCTest
 struct CLI {
     static var binary: URL? = {
         let fm = FileManager.default
+        // Another build's binary (e.g. to watch a regression test fail on an older commit).
+        if let other = ProcessInfo.processInfo.environment["SEAFOLD_TEST_BINARY"], !other.isEmpty {
+            return URL(fileURLWithPath: other)
+        }
         var candidates: [URL] = []
         let bundle = Bundle.main.bundleURL
         candidates.append(bundle.appendingPathComponent("seafold"))

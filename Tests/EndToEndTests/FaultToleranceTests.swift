@@ -61,7 +61,7 @@ final class FaultToleranceTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = CLI.freePort()
         let run = dir.appendingPathComponent("run")
-        let coord = try CLI.start(["coordinator", "--config", Self.config.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)"],
+        let coord = try CLI.start(["coordinator", "--config", Self.config.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)", "--insecure"],
                                   log: dir.appendingPathComponent("coordinator.log"))
         let w1 = try worker("w1", port: port, dir: dir)
         let w2 = try worker("w2", port: port, dir: dir)
@@ -86,7 +86,7 @@ final class FaultToleranceTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = CLI.freePort()
         let run = dir.appendingPathComponent("run")
-        let args = ["coordinator", "--config", Self.config.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)"]
+        let args = ["coordinator", "--config", Self.config.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)", "--insecure"]
         let c1 = try CLI.start(args, log: dir.appendingPathComponent("coordinator1.log"))
         let w1 = try worker("w1", port: port, dir: dir)
         let w2 = try worker("w2", port: port, dir: dir)

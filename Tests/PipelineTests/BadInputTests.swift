@@ -161,3 +161,16 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(tensors["classifier.6.bias"]).scalars.allSatisfy(\.isFinite))
     }
 }
+
+/// A completed task whose result JSON does not decode used to vanish from the report (`try?`);
+/// it is now a gap that names the task.
+final class UnreadableResultTests: XCTestCase {
+    func testUndecodableResultIsAGapNamingTheTask() throws {
+        let ws = try Workspace(self, yaml: Tiny.yaml())
+        let ft = try ws.task(.finetune)
+        let results = ws.setup.results(completed: [CompletedTask(task: ft, result: Data("{\"not\": \"a result\"}".utf8), artifacts: [:])],
+                                       incomplete: [], timeline: [], softwareVersion: "test")
+        let gap = try XCTUnwrap(results.missing.first { $0.reason.contains(ft.id) }, "\(results.missing)")
+        XCTAssertTrue(gap.reason.contains("could not be read"), gap.reason)
+    }
+}

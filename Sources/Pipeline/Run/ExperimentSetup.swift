@@ -14,11 +14,45 @@ public struct ExperimentSetup {
 
     /// Freezes `yaml` as RUN/experiment.yaml (or checks it equals the frozen copy on resume),
     /// prepares the datasets and plans. `yaml` nil = resume from the frozen copy.
+    ///
+    /// A new config is parsed and checked (dataset folders, pretrained weights) before anything
+    /// is written: a bad `--config` must not overwrite an existing run's frozen config (report
+    /// and resume read it). A run directory this call created is removed again if it fails.
     public static func prepare(yaml: String?, runDirectory: URL, baseDirectory: URL? = nil,
                                progress: ((String) -> Void)? = nil) throws -> ExperimentSetup {
         let fm = FileManager.default
-        try fm.createDirectory(at: runDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let frozen = runDirectory.appendingPathComponent("experiment.yaml")
+        if let yaml {
+            let config = try ConfigLoader.parse(yaml, baseDirectory: baseDirectory)
+            try checkInputsExist(config)
+        }
+        let existed = fm.fileExists(atPath: runDirectory.path)
+        try fm.createDirectory(at: runDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            return try prepareChecked(yaml: yaml, runDirectory: runDirectory, frozen: frozen, baseDirectory: baseDirectory, progress: progress)
+        } catch {
+            if !existed { try? fm.removeItem(at: runDirectory) }
+            throw error
+        }
+    }
+
+    /// The paths a config names must exist (checked again while preparing; this is the early,
+    /// side-effect-free check).
+    static func checkInputsExist(_ config: ExperimentConfig) throws {
+        let fm = FileManager.default
+        for d in config.datasets {
+            if let p = d.path, !fm.fileExists(atPath: p) {
+                throw SeafoldError.config(key: "datasets[\(d.name)].path", reason: "folder '\(p)' does not exist")
+            }
+        }
+        if config.pretrained != "synthetic" && config.pretrained != "random" && !fm.fileExists(atPath: config.pretrained) {
+            throw SeafoldError.config(key: "pretrained", reason: "weights file '\(config.pretrained)' does not exist (or use 'synthetic' or 'random')")
+        }
+    }
+
+    private static func prepareChecked(yaml: String?, runDirectory: URL, frozen: URL, baseDirectory: URL?,
+                                       progress: ((String) -> Void)?) throws -> ExperimentSetup {
+        let fm = FileManager.default
         let text: String
         if let yaml {
             if let old = try? String(contentsOf: frozen, encoding: .utf8), old != yaml {
@@ -38,12 +72,10 @@ public struct ExperimentSetup {
         do { config = try ConfigLoader.parse(text, baseDirectory: baseDirectory) } catch let e as SeafoldError {
             throw SeafoldError.badInput(path: frozen.path, reason: e.description)
         }
+        try checkInputsExist(config)
         var packs: [DatasetPack.Prepared] = []
         var warnings: [String] = []
         for d in config.datasets {
-            if let p = d.path, !fm.fileExists(atPath: p) {
-                throw SeafoldError.config(key: "datasets[\(d.name)].path", reason: "folder '\(p)' does not exist")
-            }
             let seed = SeededGenerator.derivedSeed(config.seed, "dataset/\(d.name)")
             let p = try DatasetPack.prepare(d, inputSize: config.model.inputSize, seed: seed, folds: config.folds,
                                             into: runDirectory.appendingPathComponent("datasets/\(d.name)"), progress: progress)
@@ -52,11 +84,7 @@ public struct ExperimentSetup {
         }
         var fileHash: String?
         if config.pretrained != "synthetic" && config.pretrained != "random" {
-            let url = URL(fileURLWithPath: config.pretrained)
-            guard fm.fileExists(atPath: url.path) else {
-                throw SeafoldError.config(key: "pretrained", reason: "weights file '\(url.path)' does not exist (or use 'synthetic' or 'random')")
-            }
-            fileHash = try sha256Hex(of: url)
+            fileHash = try sha256Hex(of: URL(fileURLWithPath: config.pretrained))
         }
         let graph = try Planner.plan(config, datasets: packs.map(\.summary), pretrainedFileHash: fileHash)
         return ExperimentSetup(config: config, configYAML: text, runDirectory: runDirectory, datasets: packs, graph: graph, warnings: warnings)

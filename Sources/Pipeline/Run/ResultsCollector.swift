@@ -10,29 +10,35 @@ public enum ResultsCollector {
         var heads: [HeadResult] = [], divs: [DivergenceResult] = [], curves: [TrainingCurve] = [], expl: [ExplainedImage] = []
         var figures: [String: String] = [:]
         let dec = JSONDecoder()
+        // A result that does not decode is a gap with its reason (it used to vanish silently).
+        var unreadable: [IncompleteTask] = []
         for c in completed.sorted(by: { $0.task.id < $1.task.id }) {
-            switch c.task.kind {
-            case .finetune, .baseline:
-                if let r = try? dec.decode(NetworkResult.self, from: c.result) { heads.append(r.output); curves.append(r.curve) }
-            case .heads:
-                if let r = try? dec.decode(HeadsTaskResult.self, from: c.result) {
+            do {
+                switch c.task.kind {
+                case .finetune, .baseline:
+                    let r = try dec.decode(NetworkResult.self, from: c.result)
+                    heads.append(r.output); curves.append(r.curve)
+                case .heads:
+                    let r = try dec.decode(HeadsTaskResult.self, from: c.result)
                     heads.append(r.head)
                     if let cv = r.curve { curves.append(cv) }
-                }
-            case .divergence:
-                if let r = try? dec.decode(DivergenceResult.self, from: c.result) { divs.append(r) }
-            case .explain:
-                if let r = try? dec.decode([ExplainedImage].self, from: c.result) {
+                case .divergence:
+                    divs.append(try dec.decode(DivergenceResult.self, from: c.result))
+                case .explain:
+                    let r = try dec.decode([ExplainedImage].self, from: c.result)
                     expl.append(contentsOf: r)
                     for e in r {
                         if let f = e.figure, let url = c.artifacts[f] {
                             figures[f] = relativePath(url, to: runDirectory)
                         }
                     }
+                case .pretrain: break
                 }
-            case .pretrain: break
+            } catch {
+                unreadable.append(IncompleteTask(task: c.task, reason: "result of task \(c.task.label) (\(c.task.id)) could not be read: \(String("\(error)".prefix(300)))"))
             }
         }
+        let incomplete = incomplete + unreadable
         heads.sort { ($0.shard, $0.model.rawValue, $0.head.rawValue) < ($1.shard, $1.model.rawValue, $1.head.rawValue) }
         divs.sort { $0.shard < $1.shard }
         curves.sort { ($0.shard, $0.model.rawValue, $0.head?.rawValue ?? "") < ($1.shard, $1.model.rawValue, $1.head?.rawValue ?? "") }

@@ -251,26 +251,37 @@ struct BenchClusterCommand: ParsableCommand {
                 let keys = run.appendingPathComponent("keys"), allow = run.appendingPathComponent("allow")
                 o.curve = try KeyFiles.generate(directory: keys, name: "server")
                 wo.curve = try KeyFiles.generate(directory: allow, name: "worker")
+                wo.workerID = WorkerOptions.uniqueID(name: "worker")   // the key decides the id
                 wo.serverPublicKey = o.curve?.publicKey
                 o.allowedKeysDirectory = allow
             }
             let c = try Coordinator(runDirectory: run, bind: "tcp://127.0.0.1:*", options: o)
             let h = try c.importArtifact(src)
             try c.submit([TaskDescriptor(id: "x", kind: "fetch", label: "x", spec: Data(), inputs: ["blob": .hash(h)])])
-            var seconds = 0.0
+            var seconds = 0.0, upSeconds = 0.0
             // Every timed transfer starts with no dirty pages of earlier steps (the source file,
             // the import into the run's store, earlier copies): on ext4 an fsync can end up
             // flushing them too, which charged whichever transfer ran later for earlier writes.
             sync()
             let w = Worker(connect: c.endpoint, options: wo) { _, ctx in
                 let t0 = Date()
-                _ = try ctx.input("blob")
+                let fetched = try ctx.input("blob")
                 seconds = Date().timeIntervalSince(t0)
+                // The other direction: an upload of as many bytes the coordinator does not have
+                // yet (one byte changed), timed from the request to the acknowledged store.
+                var other = try Data(contentsOf: fetched)
+                other[0] ^= 0xFF
+                let up = ctx.scratchDirectory.appendingPathComponent("up")
+                try other.write(to: up)
+                let t1 = Date()
+                try ctx.saveCheckpoint(up)
+                upSeconds = Date().timeIntervalSince(t1)
                 return TaskOutcome(result: Data("{}".utf8))
             }
             Thread { try? w.run() }.start()
             _ = Self.serve(c, mode: .allSettled)()
             out[curve ? "curve_fetch_mib_s" : "plain_fetch_mib_s"] = mib / seconds
+            out[curve ? "curve_upload_mib_s" : "plain_upload_mib_s"] = mib / upSeconds
         }
         sync()
         out["raw_zmq_mib_s"] = try rawTransfer(blob)

@@ -15,10 +15,10 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "ZeroMQ endpoint to bind, e.g. tcp://*:5555.")
     var bind: String = "tcp://127.0.0.1:5555"
 
-    @Option(help: "CURVE key directory: coordinator.key, coordinator.pub and workers/*.pub (the allow-list).")
+    @Option(help: "CURVE key directory: coordinator.key, coordinator.pub and workers/*.pub (the allow-list). Without it the coordinator makes RUN/keys (0700) and accepts only workers given --keys RUN/keys --name worker.")
     var keys: String?
 
-    @Flag(help: "Allow binding a non-loopback address without CURVE keys.")
+    @Flag(help: "Accept workers without CURVE keys (anyone who can reach the endpoint can submit results).")
     var insecure = false
 
     @Option(help: "Attempts per task before it is marked failed.")
@@ -29,6 +29,9 @@ struct CoordinatorCommand: ParsableCommand {
 
     @Flag(help: "Keep serving after every task is settled (for workers joining later or retries).")
     var stay = false
+
+    @Flag(help: "Exit (status 3) as soon as every task is settled with some failed, instead of serving on so `seafold retry` can reach it.")
+    var exitOnFailure = false
 
     func run() throws {
         let (text, base) = try source.yaml()
@@ -43,22 +46,48 @@ struct CoordinatorCommand: ParsableCommand {
         options.heartbeatInterval = heartbeat
         options.insecure = insecure
         options.printProgress = Console.isTTY
-        options.dismissWorkersWhenFinished = !stay
+        // Workers are dismissed below, once this command knows it will not serve on.
+        options.dismissWorkersWhenFinished = false
         options.checkpointRoomBytes = disk.checkpointRoomBytes
+        var keyDir: URL?
         if let keys {
-            let dir = URL(fileURLWithPath: keys)
+            keyDir = URL(fileURLWithPath: keys)
+        } else if !insecure {
+            // Key-less still means authenticated: a stranger on this machine (or network)
+            // must not be able to submit results. The keys stay across restarts of this run.
+            keyDir = try RunKeys.ensure(runDir.appendingPathComponent("keys"), workerName: "worker")
+        }
+        if let dir = keyDir {
             options.curve = try KeyFiles.load(directory: dir, name: "coordinator")
             options.allowedKeysDirectory = dir.appendingPathComponent("workers")
         }
         let coordinator = try Coordinator(runDirectory: runDir, bind: bind, options: options)
         try coordinator.submit(try ClusterGlue.descriptors(for: setup, coordinator: coordinator))
         Console.info("seafold coordinator: \(setup.graph.tasks.count) tasks, serving at \(coordinator.endpoint), run directory \(runDir.path)")
-        installStopHandler { coordinator.stop() }
-        let status = try coordinator.run(until: stay ? .stopped : .allSettled)
+        if keys == nil, let dir = keyDir {
+            Console.info("workers join with: seafold worker --connect \(coordinator.endpoint) --keys \(dir.path) --name worker (copy that directory's worker.key, worker.pub and coordinator.pub to other machines)")
+        }
+        let stopping = StopFlag()
+        installStopHandler { stopping.set(); coordinator.stop() }
+        var status = try coordinator.run(until: stay ? .stopped : .allSettled)
         Console.endStatus()
-        let results = try ClusterGlue.results(setup: setup, ledger: coordinator.ledger, store: coordinator.store)
-        try ReportCommand.write(results, runDirectory: runDir, json: false)
+        // Exiting here with failed tasks made `restart: on-failure` (and a StatefulSet)
+        // restart the coordinator in a loop, and left `seafold retry` nobody to talk to.
+        while status.failed > 0 && !exitOnFailure && !stay && !stopping.isSet {
+            try writeReport(setup, coordinator)
+            Console.warn("\(status.failed) tasks failed; report written; still serving so `seafold retry --run-dir \(runDir.path) --failed` can queue them again (stop with SIGTERM, or start with --exit-on-failure to exit instead)")
+            status = try coordinator.run(until: .allDone)
+            Console.endStatus()
+        }
+        // Dismissed before the report is written, as before: the BYEs go out while it is.
+        if !stay { coordinator.dismissWorkers(reason: "run finished") }
+        try writeReport(setup, coordinator)
         if status.failed > 0 { throw ExitCode(3) }
+    }
+
+    private func writeReport(_ setup: ExperimentSetup, _ coordinator: Coordinator) throws {
+        let results = try ClusterGlue.results(setup: setup, ledger: coordinator.ledger, store: coordinator.store)
+        try ReportCommand.write(results, runDirectory: setup.runDirectory, json: false)
     }
 }
 
@@ -79,11 +108,16 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "CURVE key directory holding coordinator.pub and NAME.key/NAME.pub.")
     var keys: String?
 
-    @Option(help: "Worker name (also the key file name with --keys).")
+    @Option(help: "Worker name (also the key file name with --keys). The worker id is NAME-<random>, unique per start.")
     var name: String = ProcessInfo.processInfo.hostName
 
     @Option(help: "Share of a task's time that checkpoint uploads to the coordinator may take (0 keeps checkpoints on this worker only, 1 uploads every one).")
     var checkpointUploadShare: Double = 0.1
+
+    @Option(help: "Host or pod name shown in status and logs (default: $SEAFOLD_WORKER_HOST, else the host name).")
+    var host: String = ProcessInfo.processInfo.environment["SEAFOLD_WORKER_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
+
+    @Option(help: .hidden) var parentPid: Int32?
 
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -91,17 +125,22 @@ struct WorkerCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let parentPid { try ChildProcess.dieWithParent(parentPid) }
         BLASKernel.setThreads(threads)
         let cacheDir = cache.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/seafold/\(name)")
         var options = WorkerOptions(codeVersion: SeafoldVersion.string, cacheDirectory: cacheDir)
-        options.workerID = "\(name)-\(ProcessInfo.processInfo.processIdentifier)"
+        // NAME alone collides: every container replica runs as PID 1 with the same --name.
+        options.workerID = WorkerOptions.uniqueID(name: name)
+        options.host = host
+        options.kernel = "\(BLASKernel.corename) \(BLASKernel.isaLevel)"
         options.threads = threads
         options.checkpointUploadShare = checkpointUploadShare
         if let keys {
             let dir = URL(fileURLWithPath: keys)
             options.curve = try KeyFiles.load(directory: dir, name: name)
             options.serverPublicKey = try KeyFiles.readKey(dir.appendingPathComponent("coordinator.pub"))
+            options.keyFilesDescription = "\(dir.appendingPathComponent("\(name).key").path) (its \(name).pub must be in the coordinator's allow-list) and \(dir.appendingPathComponent("coordinator.pub").path)"
         }
         let worker = try Worker(connect: connect, options: options, runner: ClusterGlue.runner(threads: threads))
         installStopHandler { worker.stop() }
@@ -119,7 +158,7 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let dir = URL(fileURLWithPath: runDir)
+        let dir = try RunDirectory.requireExisting(runDir)
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("ledger.sqlite").path) else {
             throw ValidationError("no ledger.sqlite in \(dir.path): not a distributed run directory")
         }
@@ -127,9 +166,10 @@ struct StatusCommand: ParsableCommand {
         if json { try Console.printJSON(status); return }
         print(status.summaryLine)
         for r in status.runningTasks {
-            print(String(format: "  %-44@ %-14@ attempt %d  %3.0f%%  %@", r.label as NSString, r.worker as NSString, r.attempt, r.fraction * 100, r.message))
+            print(String(format: "  %-44@ %-14@ attempt %d  %3.0f%%  %@", r.label as NSString, LogText.escape(r.worker) as NSString, r.attempt, r.fraction * 100, LogText.escape(r.message) as NSString))
         }
-        for (id, err) in status.failures.sorted(by: { $0.key < $1.key }) { print("  failed \(id.prefix(12)): \(err)") }
+        // Full ids: these are what `seafold retry --task` takes.
+        for (id, err) in status.failures.sorted(by: { $0.key < $1.key }) { print("  failed \(id): \(LogText.escape(err))") }
     }
 }
 

@@ -16,7 +16,7 @@ struct ReportCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let dir = URL(fileURLWithPath: runDir).standardizedFileURL
+        let dir = try RunDirectory.requireExisting(runDir)
         try ReportCommand.write(try ReportCommand.results(runDirectory: dir), runDirectory: dir, json: json)
     }
 

@@ -25,9 +25,13 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the results as JSON instead of Markdown tables.")
     var json = false
 
+    @Option(help: "Times a local worker process that dies is started again before the run fails.")
+    var maxWorkerRestarts: Int = 3
+
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if maxWorkerRestarts < 0 { throw ValidationError("--max-worker-restarts must be at least 0") }
     }
 
     func run() throws {
@@ -39,54 +43,100 @@ struct RunCommand: ParsableCommand {
         for w in setup.warnings { Console.warn(w) }
         Console.info("seafold: \(setup.config.name): \(setup.graph.tasks.count) tasks in \(runDir.path)")
         let results: RunResults
+        var failed: [String] = []
         if local {
             let exec = LocalExecutor(runDirectory: runDir)
             exec.onProgress = { task, f, msg in Console.status(String(format: "[%3.0f%%] ", f * 100) + msg) }
             let (done, missing) = exec.run(setup.graph)
             Console.endStatus()
             for m in missing { Console.warn("\(m.task.label): \(m.reason)") }
+            failed = missing.map { "\($0.task.label) (\($0.task.id)): \($0.reason)" }
             results = setup.results(completed: done, incomplete: missing, timeline: [], softwareVersion: SeafoldVersion.string)
         } else {
-            results = try runDistributed(setup, checkpointRoom: disk.checkpointRoomBytes)
+            (results, failed) = try runDistributed(setup, checkpointRoom: disk.checkpointRoomBytes)
         }
         try ReportCommand.write(results, runDirectory: runDir, json: json)
+        // A run with gaps in its tables is not a success, whatever the report shows.
+        if !failed.isEmpty {
+            Console.warn("\(failed.count) tasks did not complete:")
+            for f in failed { Console.info("  \(f)") }
+            if !local { Console.info("retry them with `seafold retry --run-dir \(runDir.path) --failed`, then run this command again") }
+            throw ExitCode(3)
+        }
     }
 
-    private func runDistributed(_ setup: ExperimentSetup, checkpointRoom: Int64) throws -> RunResults {
+    /// Coordinator on a background thread, local workers supervised from the main thread (see
+    /// `LocalWorkers`); every peer authenticates with keys made for this run only.
+    private func runDistributed(_ setup: ExperimentSetup, checkpointRoom: Int64) throws -> (RunResults, failed: [String]) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let n = workers ?? max(1, cores)
         let t = threads ?? max(1, cores / n)
+        // Loopback TCP is open to every local user: without keys any process could send
+        // results (a forged DONE went into the tables). Keys made here live only as long as
+        // this run, in an owner-only directory.
+        let keyDir = try RunKeys.ephemeral(workerName: "local")
+        defer { try? FileManager.default.removeItem(at: keyDir) }
         var options = CoordinatorOptions(codeVersion: SeafoldVersion.string)
         options.printProgress = Console.isTTY
         options.checkpointRoomBytes = checkpointRoom
+        options.curve = try KeyFiles.load(directory: keyDir, name: "coordinator")
+        options.allowedKeysDirectory = keyDir.appendingPathComponent("workers")
         let coordinator = try Coordinator(runDirectory: setup.runDirectory, bind: "tcp://127.0.0.1:*", options: options)
         try coordinator.submit(try ClusterGlue.descriptors(for: setup, coordinator: coordinator))
         let logs = setup.runDirectory.appendingPathComponent("logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        var procs: [Process] = []
-        for i in 0..<n {
+        let me = getpid()
+        let pool = LocalWorkers(count: n, maxRestarts: maxWorkerRestarts) { i in
             let p = Process()
             p.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
-            p.arguments = ["worker", "--connect", coordinator.endpoint, "--threads", String(t), "--name", "local-\(i + 1)",
+            p.arguments = ["worker", "--connect", coordinator.endpoint, "--threads", String(t), "--name", "local", "--host", "local-\(i + 1)",
+                           "--keys", keyDir.path, "--parent-pid", String(me),
                            "--cache", setup.runDirectory.appendingPathComponent("cache/local-\(i + 1)").path]
             let log = logs.appendingPathComponent("worker-\(i + 1).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
             let h = try FileHandle(forWritingTo: log)
+            h.seekToEndOfFile()
             p.standardOutput = h
             p.standardError = h
-            try p.run()
-            procs.append(p)
+            return p
         }
-        defer {
-            for p in procs where p.isRunning { p.terminate() }
-            for p in procs { p.waitUntilExit() }
-        }
+        try pool.startAll()
+        defer { pool.terminateAll() }
         Console.info("seafold: coordinator at \(coordinator.endpoint), \(n) local workers × \(t) BLAS threads (logs in \(logs.path))")
-        let status = try coordinator.run(until: .allSettled)
+        let stopping = StopFlag()
+        installStopHandler { stopping.set(); coordinator.stop() }
+        let outcome = Box<Result<RunStatus, Error>>()
+        let finished = DispatchSemaphore(value: 0)
+        let serving = Thread { outcome.value = Result { try coordinator.run(until: .allSettled) }; finished.signal() }
+        serving.name = "seafold-coordinator"
+        serving.start()
+        var gaveUp: String?
+        while finished.wait(timeout: .now() + 0.2) == .timedOut {
+            if gaveUp == nil, let why = pool.supervise() { gaveUp = why; coordinator.stop() }
+        }
+        let status = try outcome.value!.get()
         Console.endStatus()
-        if status.failed > 0 { Console.warn("\(status.failed) tasks failed; the report shows what is missing (retry with `seafold retry --run-dir \(setup.runDirectory.path) --failed`)") }
-        return try ClusterGlue.results(setup: setup, ledger: coordinator.ledger, store: coordinator.store)
+        if stopping.isSet {
+            throw RunStopped(message: "stopped by a signal; the local workers were stopped too. Results so far are in the ledger: run the same command again to resume")
+        }
+        if let gaveUp { throw RunStopped(message: gaveUp) }
+        var failed: [String] = []
+        if status.failed > 0 {
+            for t in try coordinator.ledger.tasks() where t.state == .failed {
+                failed.append("\(t.label) (\(t.id)): \(t.lastError ?? "failed")")
+            }
+        }
+        return (try ClusterGlue.results(setup: setup, ledger: coordinator.ledger, store: coordinator.store), failed)
     }
+}
+
+/// A value handed from one thread to another across a semaphore (which orders the accesses).
+final class Box<T>: @unchecked Sendable { var value: T? }
+
+/// Why `seafold run` ended early (printed as the error; exit status 1).
+struct RunStopped: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 extension CommandLine {
