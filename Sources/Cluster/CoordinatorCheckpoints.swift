@@ -9,35 +9,25 @@ import GRDB
 /// this one died.
 extension Coordinator {
     /// Admits a checkpoint of `size` bytes for `lease` (sent by `peer`): nil when it may come in,
-    /// else the reason it is declined. Admitting may delete the task's previous checkpoint
-    /// first. A task replacing its own checkpoint keeps the old one until the new one is
-    /// durable when both fit; when only one fits, the old one goes first (the worker still has
-    /// the newer one, so only a crash during the upload would fall back further). A task that
-    /// holds none yet is let in only if, where the room could ever hold two, a replacement
-    /// would still fit after it: otherwise every holder would be stuck with its first one.
+    /// else the reason it is declined. A task replacing its own checkpoint keeps the old one
+    /// until the new one is durable when both fit; when they do not, the old one goes first (the
+    /// worker keeps the newer one, so only a worker dying during that upload would fall back
+    /// further), so a holder is never stuck with its first checkpoint once the room is shared
+    /// out. A task holding none is admitted while the room has space for it.
     func admitCheckpoint(size: Int64, lease: String?, peer: Data, now: Double) -> String? {
         guard let room = options.checkpointRoomBytes else { return nil }
         let held = Set(tasks.values.compactMap(\.checkpoint)).reduce(Int64(0)) { $0 + (store.size(of: $1) ?? 0) }
         let incoming = uploads.values.filter(\.checkpoint).reduce(Int64(0)) { $0 + $1.size } + committingCheckpointBytes
-        var task: TaskRecord?
-        if let lease, holds(peer, lease), let l = sched.lease(lease) { task = tasks[l.task] }
-        if let t = task, let own = t.checkpoint {
-            if held + incoming + size <= room { return nil }
-            let ownBytes = store.size(of: own) ?? 0
-            if held - ownBytes + incoming + size <= room {
-                var u = t
-                u.checkpoint = nil
-                tasks[u.id] = u
-                do { try ledger.commit(tasks: [u]) } catch { storageFailed(error, path: ledger.path, now: now) }
-                discardCheckpoint(own)
-                return nil
-            }
-        } else {
-            let reserve = room >= 2 * size ? size : 0
-            if held + incoming + size + reserve <= room { return nil }
+        if held + incoming + size <= room { return nil }
+        if let lease, holds(peer, lease), let l = sched.lease(lease), var t = tasks[l.task], let own = t.checkpoint,
+           held - (store.size(of: own) ?? 0) + incoming + size <= room {
+            t.checkpoint = nil
+            tasks[t.id] = t
+            do { try ledger.commit(tasks: [t]) } catch { storageFailed(error, path: ledger.path, now: now) }
+            discardCheckpoint(own)
+            return nil
         }
-        let after = held + incoming + size
-        return "checkpoints would take \(Coordinator.megabytes(after)) MB of the \(Coordinator.megabytes(room)) MB the run's disk budget leaves them; the checkpoint stays on the worker"
+        return "checkpoints would take \(Coordinator.megabytes(held + incoming + size)) MB of the \(Coordinator.megabytes(room)) MB the run's disk budget leaves them; the checkpoint stays on the worker"
     }
 
     /// Deletes a checkpoint that no task refers to any more (called after the ledger commit

@@ -27,6 +27,7 @@ struct InvalidateCommand: ParsableCommand {
 /// Requests from the CLI to the coordinator of a run, through the ledger.
 enum ControlRequests {
     static func openLedger(_ dir: URL) throws -> Ledger {
+        let dir = try RunDirectory.requireExisting(dir.path)
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("ledger.sqlite").path) else {
             throw ValidationError("no ledger.sqlite in \(dir.path): not a distributed run directory")
         }
