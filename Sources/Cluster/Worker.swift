@@ -126,7 +126,7 @@ public final class Worker: @unchecked Sendable {
                     nextHeartbeat = t + options.heartbeatInterval
                 }
                 let wait = Int32(max(1, min(100, (nextHeartbeat - t) * 1000)))
-                let sockets = [dealer!, inbox] + (monitor.map { [$0] } ?? [])
+                let sockets: [ZMQSocket] = [dealer!, inbox!] + (monitor.map { [$0] } ?? [])
                 let readable = try ZMQSocket.poll(sockets, fds: [mailbox.wakeDescriptor], timeoutMs: wait)
                 if readable[sockets.count] { for item in mailbox.take() { item() } }
                 if sockets.count > 2 && readable[2] { try drainMonitor() }
