@@ -36,7 +36,8 @@ say "reference: seafold run --preset smoke --local --run-dir $ref"
 declare -a wpid
 coord_pid=0
 start_coordinator() {
-    "$bin" coordinator --preset smoke --run-dir "$run" --bind "$endpoint" >>"$dir/coordinator-$round.out" 2>&1 &
+    # Loopback only, and about faults rather than keys: key-less workers are let in explicitly.
+    "$bin" coordinator --preset smoke --run-dir "$run" --bind "$endpoint" --insecure >>"$dir/coordinator-$round.out" 2>&1 &
     coord_pid=$!; say "[$round] coordinator started (pid $coord_pid)"
 }
 start_worker() {

@@ -28,7 +28,7 @@ public struct WorkerOptions {
     public var curve: CurveKeyPair?
     public var serverPublicKey: String?
     /// Names the key files in errors ("/keys/alice.key, /keys/coordinator.pub").
-    public var keyFilesDescription = "the worker's CURVE keys"
+    public var keyFilesDescription = "the worker's CURVE keys (none given: --keys)"
     /// Failed CURVE handshakes (key not on the allow-list, wrong coordinator key) before `run`
     /// throws: retrying cannot fix a wrong key, and a worker that only logs "silent" hides it.
     public var maxHandshakeFailures = 5
@@ -170,8 +170,10 @@ public final class Worker: @unchecked Sendable {
             try s.setString(ZMQ_CURVE_SERVERKEY, server)
             try s.setString(ZMQ_CURVE_PUBLICKEY, curve.publicKey)
             try s.setString(ZMQ_CURVE_SECRETKEY, curve.secretKey)
-            try watchHandshakes(s)
         }
+        // Also without keys: a coordinator that requires CURVE (the default) fails the handshake,
+        // and a key-less worker must say so instead of reconnecting in silence for ever.
+        try watchHandshakes(s)
         try s.connect(coordinatorEndpoint)
         dealer = s
         rejoin()
@@ -205,8 +207,13 @@ public final class Worker: @unchecked Sendable {
                 handshakeSucceeded = true; handshakeFailures = 0; continue
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                 why = "the coordinator refused this worker's key (ZAP status \(status)): its public key is not in the coordinator's allow-list"
+            case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL where options.curve == nil:
+                why = "the coordinator requires CURVE keys and this worker has none; give --keys DIR (for a coordinator started without --keys: its RUN/keys directory, with --name worker)"
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
                 why = "the CURVE handshake failed (\(event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol error \(status)" : "no detail"))"
+            case ZMQ_EVENT_DISCONNECTED where !handshakeSucceeded && options.curve == nil:
+                if failureReported { failureReported = false; continue }
+                why = "the coordinator closed the connection before any handshake (it may require CURVE keys; give --keys DIR)"
             case ZMQ_EVENT_DISCONNECTED where !handshakeSucceeded:
                 // After a reported failure the disconnect is the same failure, not another.
                 if failureReported { failureReported = false; continue }

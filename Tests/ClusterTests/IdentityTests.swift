@@ -171,6 +171,28 @@ final class IdentityTests: XCTestCase {
         XCTAssertTrue("\(e)".contains("KEYFILES-MARKER") && "\(e)".contains("allow-list"), "\(e)")
     }
 
+    /// A worker without keys against a coordinator that requires them (every coordinator does
+    /// unless --insecure) says so and gives up, instead of reporting a silent coordinator for ever.
+    func testKeylessWorkerAgainstACurveCoordinatorSaysItNeedsKeys() throws {
+        let dir = tempDir("nokey")
+        let (c, _, _) = try curveCoordinator(dir, keys: [], allowed: [])
+        let served = runInBackground(c)
+        defer { c.stop(); _ = served.wait(timeout: .now() + 5) }
+        var wo = workerOptions(dir, "plain")
+        wo.giveUpAfter = nil   // only the failed handshakes may end it
+        let w = Worker(connect: c.endpoint, options: wo, runner: fakeRunner(name: "p", log: ExecLog()))
+        final class Outcome: @unchecked Sendable { var error: Error? }   // ordered by the semaphore
+        let outcome = Outcome()
+        let ended = DispatchSemaphore(value: 0)
+        Thread { do { try w.run() } catch { outcome.error = error }; ended.signal() }.start()
+        if ended.wait(timeout: .now() + 60) == .timedOut {
+            w.stop(); _ = ended.wait(timeout: .now() + 5)
+            return XCTFail("the key-less worker kept reconnecting to a coordinator that requires keys")
+        }
+        let e = try XCTUnwrap(outcome.error, "run returned without an error")
+        XCTAssertTrue("\(e)".contains("requires CURVE keys") && "\(e)".contains("--keys"), "\(e)")
+    }
+
     /// Worker-supplied text reaches the ledger (and so status and logs) without control characters.
     func testPeerTextIsEscapedBeforeItIsStoredOrPrinted() throws {
         let (w, _) = try joinRaw(ReadyHeader(workerID: "evil\u{1B}[2J\r", codeVersion: testVersion, threads: 1, memoryBytes: 1,

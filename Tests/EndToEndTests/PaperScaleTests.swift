@@ -51,8 +51,12 @@ final class PaperScaleTests: XCTestCase {
                                         log: dir.appendingPathComponent("coordinator.log"))
         var workers: [Process] = []
         defer { for w in workers where w.isRunning { w.terminate() }; if coordinator.isRunning { coordinator.terminate() } }
+        // Authenticated as the manifests run it: the key-less coordinator makes RUN/keys, and
+        // every worker uses its `worker` key (ids stay unique: NAME-<random>).
+        let keys = run.appendingPathComponent("keys")
+        XCTAssertTrue(CLI.wait(timeout: 300) { FileManager.default.fileExists(atPath: keys.appendingPathComponent("worker.key").path) || !coordinator.isRunning })
         for n in ["w1", "w2"] {
-            workers.append(try CLI.start(["worker", "--connect", "tcp://127.0.0.1:\(port)", "--name", n, "--threads", "1",
+            workers.append(try CLI.start(["worker", "--connect", "tcp://127.0.0.1:\(port)", "--name", "worker", "--keys", keys.path, "--threads", "1",
                                           "--cache", dir.appendingPathComponent("cache-\(n)").path],
                                          log: dir.appendingPathComponent("\(n).log")))
         }
