@@ -41,7 +41,9 @@ let package = Package(
         // contraction, so every variant rounds exactly like the scalar definition.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
         .target(name: "Engine", dependencies: ["SeafoldCore", "COpenBLAS", "CKernels"], swiftSettings: fast),
-        .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG"], swiftSettings: fast),
+        // Not -Ounchecked either: it decodes untrusted image files (PNG through libpng, .npy)
+        // and scales their pixels; a bounds bug the fuzzer missed must trap, not corrupt memory.
+        .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG"], swiftSettings: v5),
         .target(name: "Classifiers", dependencies: ["SeafoldCore", "COpenBLAS"], swiftSettings: fast),
         .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Explain", dependencies: ["SeafoldCore"], swiftSettings: fast),
