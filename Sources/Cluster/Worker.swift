@@ -207,7 +207,7 @@ public final class Worker: @unchecked Sendable {
                 handshakeSucceeded = true; handshakeFailures = 0; continue
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                 why = "the coordinator refused this worker's key (ZAP status \(status)): its public key is not in the coordinator's allow-list"
-            case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL where options.curve == nil:
+            case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL where options.curve == nil, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL where options.curve == nil:
                 why = "the coordinator requires CURVE keys and this worker has none; give --keys DIR (for a coordinator started without --keys: its RUN/keys directory, with --name worker)"
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
                 why = "the CURVE handshake failed (\(event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol error \(status)" : "no detail"))"
