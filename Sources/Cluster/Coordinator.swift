@@ -36,6 +36,10 @@ public struct CoordinatorOptions {
     /// final size (results always arrive, so only the rest is checkpoints' room). A checkpoint
     /// upload that would pass it is declined (the worker keeps it); results are always taken.
     public var checkpointRoomBytes: Int64?
+    /// The run directory's disk budget. Results are always taken; if they alone carry the run
+    /// directory past it (the plan's size estimate was low), the coordinator says so once, in
+    /// its log and as a `budget-exceeded` event.
+    public var budgetBytes: Int64?
     public var logger = Logger(label: "seafold.coordinator")
 
     public init(codeVersion: String) { self.codeVersion = codeVersion }
@@ -98,6 +102,9 @@ public final class Coordinator: @unchecked Sendable {
     /// Bytes of finished uploads whose fsync and rename are still running.
     var committingBytes: Int64 = 0
     var committingCheckpointBytes: Int64 = 0
+    /// Bytes of the run directory outside the artifact store when serving began (packs, ledger).
+    var bytesOutsideStore: Int64 = 0
+    var budgetExceededReported = false
     /// Work posted by writer threads for the serving thread (see CoordinatorUploads).
     let mailbox: Mailbox
     /// When the serving loop last went round; a longer gap means this process was not
@@ -175,6 +182,7 @@ public final class Coordinator: @unchecked Sendable {
         }
         try recover()
         collectGarbage()
+        if options.budgetBytes != nil { bytesOutsideStore = Coordinator.bytesOutside(store: store.root, in: runDirectory) }
     }
 
     /// Before serving: removes from the store what no task needs any more (checkpoints of done

@@ -47,6 +47,33 @@ extension Coordinator {
     }
 
     static func megabytes(_ b: Int64) -> Int64 { (b + 999_999) / 1_000_000 }
+
+    /// After a result's upload: says once when the run directory has passed its budget, which
+    /// only results can do (checkpoints are admitted within it), so the estimate was low.
+    func checkBudget(now: Double) {
+        guard let budget = options.budgetBytes, !budgetExceededReported else { return }
+        let used = store.totalBytes + bytesOutsideStore
+        guard used > budget else { return }
+        budgetExceededReported = true
+        let detail = "the run directory \(runDirectory.path) holds \(Coordinator.megabytes(used)) MB, past its \(Coordinator.megabytes(budget)) MB budget: the plan's size estimate was low. Results are still taken; checkpoints keep to their room. Make sure the disk has space for the rest (`seafold plan` prints the estimate)"
+        log.warning("\(detail)")
+        do { try ledger.commit(events: [EventRecord(time: now, kind: "budget-exceeded", task: nil, worker: nil, detail: detail)]) } catch {
+            storageFailed(error, path: ledger.path, now: now)
+        }
+    }
+
+    /// The run directory's bytes outside the store (packs, ledger, keys, report), measured once.
+    static func bytesOutside(store: URL, in runDirectory: URL) -> Int64 {
+        var sum: Int64 = 0
+        let fm = FileManager.default
+        guard let e = fm.enumerator(at: runDirectory, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else { return 0 }
+        for case let u as URL in e {
+            if u.standardizedFileURL.path.hasPrefix(store.standardizedFileURL.path + "/") { e.skipDescendants(); continue }
+            guard let v = try? u.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]), v.isRegularFile == true else { continue }
+            sum += Int64(v.fileSize ?? 0)
+        }
+        return sum
+    }
 }
 
 extension Ledger {

@@ -130,6 +130,7 @@ extension Coordinator {
             } catch {
                 storageFailed(error, path: ledger.path, now: now)
             }
+            if !u.checkpoint { checkBudget(now: now) }
             // A restarted copy of the same bytes (the worker reconnected meanwhile) is moot now.
             for (tid, other) in uploads where other.sha256 == u.sha256 && other.peer == u.peer {
                 other.pending.abandon(); uploads[tid] = nil

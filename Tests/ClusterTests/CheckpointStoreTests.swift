@@ -103,6 +103,21 @@ final class CheckpointStoreTests: XCTestCase {
         XCTAssertLessThanOrEqual(peak.snapshot.map(\.start).max() ?? 0, 2500, "the checkpoints held stayed within the room")
     }
 
+    /// Results are always taken, but when they alone carry the run directory past its budget
+    /// (the estimate was low) the coordinator says so, once.
+    func testResultsPastTheBudgetAreTakenAndReportedOnce() throws {
+        let dir = tempDir("budget-exceeded")
+        var co = coordinatorOptions()
+        co.budgetBytes = 1 << 20
+        let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: co)
+        try c.submit((0..<2).map { TaskDescriptor(id: "t\($0)", kind: "fake", label: "t\($0)", spec: spec(FakeSpec(outputBytes: 2 << 20))) })
+        startWorker(c.endpoint, workerOptions(dir, "w"), runner: fakeRunner(name: "w", log: ExecLog()))
+        XCTAssertEqual(try runBounded(c).done, 2, "results are never declined")
+        let events = try c.ledger.events(kind: "budget-exceeded")
+        XCTAssertEqual(events.count, 1, "said once")
+        XCTAssertTrue(events.first?.detail.contains("past its 2 MB budget") == true, events.first?.detail ?? "")
+    }
+
     /// With a tenth of the time for uploads, a checkpoint that follows the last upload closely
     /// stays local; the worker still has the newest, the coordinator the first.
     func testUploadsAreSpacedByTheirMeasuredCost() throws {

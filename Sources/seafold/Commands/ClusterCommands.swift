@@ -49,6 +49,7 @@ struct CoordinatorCommand: ParsableCommand {
         // Workers are dismissed below, once this command knows it will not serve on.
         options.dismissWorkersWhenFinished = false
         options.checkpointRoomBytes = disk.checkpointRoomBytes
+        options.budgetBytes = disk.budgetBytes
         var keyDir: URL?
         if let keys {
             keyDir = URL(fileURLWithPath: keys)

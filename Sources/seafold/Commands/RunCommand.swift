@@ -53,7 +53,7 @@ struct RunCommand: ParsableCommand {
             failed = missing.map { "\($0.task.label) (\($0.task.id)): \($0.reason)" }
             results = setup.results(completed: done, incomplete: missing, timeline: [], softwareVersion: SeafoldVersion.string)
         } else {
-            (results, failed) = try runDistributed(setup, checkpointRoom: disk.checkpointRoomBytes)
+            (results, failed) = try runDistributed(setup, disk: disk)
         }
         try ReportCommand.write(results, runDirectory: runDir, json: json)
         // A run with gaps in its tables is not a success, whatever the report shows.
@@ -67,7 +67,7 @@ struct RunCommand: ParsableCommand {
 
     /// Coordinator on a background thread, local workers supervised from the main thread (see
     /// `LocalWorkers`); every peer authenticates with keys made for this run only.
-    private func runDistributed(_ setup: ExperimentSetup, checkpointRoom: Int64) throws -> (RunResults, failed: [String]) {
+    private func runDistributed(_ setup: ExperimentSetup, disk: DiskBudget) throws -> (RunResults, failed: [String]) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let n = workers ?? max(1, cores)
         let t = threads ?? max(1, cores / n)
@@ -78,7 +78,8 @@ struct RunCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: keyDir) }
         var options = CoordinatorOptions(codeVersion: SeafoldVersion.string)
         options.printProgress = Console.isTTY
-        options.checkpointRoomBytes = checkpointRoom
+        options.checkpointRoomBytes = disk.checkpointRoomBytes
+        options.budgetBytes = disk.budgetBytes
         options.curve = try KeyFiles.load(directory: keyDir, name: "coordinator")
         options.allowedKeysDirectory = keyDir.appendingPathComponent("workers")
         let coordinator = try Coordinator(runDirectory: setup.runDirectory, bind: "tcp://127.0.0.1:*", options: options)
