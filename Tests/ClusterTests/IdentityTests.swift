@@ -158,17 +158,24 @@ final class IdentityTests: XCTestCase {
         wo.curve = stranger; wo.serverPublicKey = server.publicKey
         wo.giveUpAfter = nil   // only the failed handshakes may end it
         wo.keyFilesDescription = "KEYFILES-MARKER"
-        let w = Worker(connect: c.endpoint, options: wo, runner: fakeRunner(name: "s", log: ExecLog()))
+        guard let e = try errorEndingRun(c.endpoint, wo, "the worker kept retrying a key the coordinator refuses") else { return }
+        XCTAssertTrue("\(e)".contains("KEYFILES-MARKER") && "\(e)".contains("allow-list"), "\(e)")
+    }
+
+    /// Runs a worker until `run` ends (at most 60 s) and returns the error it ended with; nil
+    /// (after recording `stuck` as a failure) if it did not end.
+    func errorEndingRun(_ endpoint: String, _ wo: WorkerOptions, _ stuck: String) throws -> Error? {
+        let w = Worker(connect: endpoint, options: wo, runner: fakeRunner(name: "w", log: ExecLog()))
         final class Outcome: @unchecked Sendable { var error: Error? }   // ordered by the semaphore
         let outcome = Outcome()
         let ended = DispatchSemaphore(value: 0)
         Thread { do { try w.run() } catch { outcome.error = error }; ended.signal() }.start()
         if ended.wait(timeout: .now() + 60) == .timedOut {
             w.stop(); _ = ended.wait(timeout: .now() + 5)
-            return XCTFail("the worker kept retrying a key the coordinator refuses")
+            XCTFail(stuck)
+            return nil
         }
-        let e = try XCTUnwrap(outcome.error, "run returned without an error")
-        XCTAssertTrue("\(e)".contains("KEYFILES-MARKER") && "\(e)".contains("allow-list"), "\(e)")
+        return try XCTUnwrap(outcome.error, "run returned without an error")
     }
 
     /// A worker without keys against a coordinator that requires them (every coordinator does
@@ -180,16 +187,7 @@ final class IdentityTests: XCTestCase {
         defer { c.stop(); _ = served.wait(timeout: .now() + 5) }
         var wo = workerOptions(dir, "plain")
         wo.giveUpAfter = nil   // only the failed handshakes may end it
-        let w = Worker(connect: c.endpoint, options: wo, runner: fakeRunner(name: "p", log: ExecLog()))
-        final class Outcome: @unchecked Sendable { var error: Error? }   // ordered by the semaphore
-        let outcome = Outcome()
-        let ended = DispatchSemaphore(value: 0)
-        Thread { do { try w.run() } catch { outcome.error = error }; ended.signal() }.start()
-        if ended.wait(timeout: .now() + 60) == .timedOut {
-            w.stop(); _ = ended.wait(timeout: .now() + 5)
-            return XCTFail("the key-less worker kept reconnecting to a coordinator that requires keys")
-        }
-        let e = try XCTUnwrap(outcome.error, "run returned without an error")
+        guard let e = try errorEndingRun(c.endpoint, wo, "the key-less worker kept reconnecting to a coordinator that requires keys") else { return }
         XCTAssertTrue("\(e)".contains("requires CURVE keys") && "\(e)".contains("--keys"), "\(e)")
     }
 
