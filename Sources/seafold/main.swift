@@ -11,9 +11,8 @@ import Glibc
 // (shared/MACHINE.md), and these are the settings of PyTorch's tuned run (MALLOC_MMAP_MAX_=0,
 // MALLOC_TRIM_THRESHOLD_=1e11). seafold's engine, though, allocates its big buffers once and
 // nothing large per step (AllocationTests), and measured interleaved on this machine the tuned
-// setting did not help its train step or inference (tuned/default 1.06-1.29 over 11 rounds of
-// `seafold bench engine --malloc-compare`; BENCHMARKS.md), so glibc's defaults stay the
-// default and the tuning is opt-in until a workload shows it pays.
+// setting did not help its train step or inference (`seafold bench engine --malloc-compare`),
+// so glibc's defaults stay the default and the tuning is opt-in until a workload shows it pays.
 #if canImport(Glibc)
 if ProcessInfo.processInfo.environment["SEAFOLD_MALLOC"] == "tuned",
    let sym = dlsym(dlopen(nil, RTLD_NOW), "mallopt") {
