@@ -38,11 +38,13 @@ final class PyTorchFixtureTests: XCTestCase {
         return net
     }
 
-    /// Runs `body` once per algorithm with that algorithm selected; restores the setting after.
+    /// Runs `body` once per algorithm with that algorithm selected; restores the three switches
+    /// after (exactly, also when `SEAFOLD_CONV_DIRECT` left them in a mix no setting selects).
     func forEachAlgorithm(_ body: (ConvAlgorithm) throws -> [FixtureComparison], file: StaticString = #filePath, line: UInt = #line) rethrows {
+        let saved = (Conv2d.forceDirect, Conv2d.winogradLargeTiles, ImplicitConvForward.enabled)
+        defer { (Conv2d.forceDirect, Conv2d.winogradLargeTiles, ImplicitConvForward.enabled) = saved }
         for alg in ConvAlgorithm.allCases {
-            let previous = alg.select()
-            defer { previous.select() }
+            alg.select()
             let results = try body(alg)
             for r in results { r.check(file: file, line: line) }
             if let w = results.max(by: { $0.worst / $0.tolerance < $1.worst / $1.tolerance }) {
