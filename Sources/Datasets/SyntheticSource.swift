@@ -2,25 +2,40 @@ import Foundation
 import SeafoldCore
 
 /// A generic many-class source task for pretraining (a stand-in for ImageNet when no
-/// pretrained weights are available): 24 classes of RGB images — six shapes, four oriented
-/// gratings, checkerboard, concentric rings, four textures, four blob counts, two gradients,
-/// random lines and a grid — each with random colours, position, scale, phase and pixel noise.
-/// Deterministic from the seed; classes balanced (count / 24, remainder to the first classes).
-/// The mask marks the structure's foreground (shapes, blobs, lines), else all zeros.
+/// pretrained weights are available): 32 classes of grey images in generic families —
+/// oriented gratings (4 orientations × 2 periods), crosshatch, checkerboards, grids, lines,
+/// bright and dark spots at several sizes, smooth random textures at three correlation lengths,
+/// streaks, shapes (disc, ring, square, triangle, cross, star), concentric rings and gradients.
+/// Each image draws its own grey levels (with a guaranteed contrast), position, scale, phase,
+/// multiplicative speckle (1–16 looks or none) and additive noise, so a class is defined by its
+/// structure only and the features it teaches (edges, orientation, frequency, blob size,
+/// texture scale) are generic, as ImageNet's are. It does not use the SAS generator or its
+/// classes: no class is a crater, rock field, ripple field or flat seafloor.
+///
+/// Deterministic from the seed; classes balanced (label = index mod classes). The order
+/// interleaves the families, so the first k classes of a smaller preset are still varied.
+/// The mask marks a structure's foreground (shapes, spots, lines), else all zeros.
 public enum SyntheticSource {
     public static let classes = [
-        "disc", "square", "triangle", "ring", "cross", "star",
-        "grating_0", "grating_45", "grating_90", "grating_135", "checkerboard", "concentric",
-        "texture_coarse", "texture_fine", "texture_streaks", "dots",
-        "blob_1", "blob_2", "blob_3", "blob_many",
-        "gradient_linear", "gradient_radial", "lines", "grid",
+        "grating_0_fine", "spots_small", "texture_coarse", "disc",
+        "grating_90_coarse", "checker_fine", "dark_spots_large", "lines",
+        "grating_45_fine", "spots_large", "texture_fine", "ring",
+        "grating_135_coarse", "crosshatch", "dark_spots_small", "square",
+        "grating_90_fine", "spots_medium", "texture_medium", "triangle",
+        "grating_0_coarse", "checker_coarse", "concentric", "grid",
+        "grating_135_fine", "star", "cross", "grating_45_coarse",
+        "gradient_linear", "gradient_radial", "streaks", "spots_mixed",
     ]
 
-    public static func generate(count: Int, size: Int = 64, seed: UInt64) throws -> [SyntheticSample] {
+    /// `count` images of the first `classes` classes (all by default), label = index mod classes.
+    public static func generate(count: Int, size: Int = 64, seed: UInt64, classes k: Int? = nil) throws -> [SyntheticSample] {
+        let k = k ?? classes.count
         guard count >= 1, (8...1024).contains(size) else {
             throw SeafoldError.config(key: "source", reason: "count \(count) must be ≥ 1 and size \(size) in 8…1024")
         }
-        let k = classes.count
+        guard (1...classes.count).contains(k) else {
+            throw SeafoldError.config(key: "pretraining.classes", reason: "\(k) is outside 1…\(classes.count) (the source task's classes)")
+        }
         let root = SeededGenerator.derive(seed: seed, "synthetic-source")
         return parallelMap(count, progress: nil) { i in
             var rng = root.derive("image-\(i)")
@@ -30,26 +45,36 @@ public enum SyntheticSource {
 
     public static func render(label: Int, size n: Int, rng: inout SeededGenerator) -> SyntheticSample {
         func u(_ a: Double, _ b: Double) -> Double { a + (b - a) * rng.nextDouble() }
+        let name = classes[label]
         let S = Double(n)
         let cx = u(0.3, 0.7) * S, cy = u(0.3, 0.7) * S, r = u(0.15, 0.3) * S, rot = u(0, 2 * .pi)
-        let freq = u(3, 10) / S, phase = u(0, 2 * .pi)
-        var f = [Float](repeating: 0, count: n * n)
-        var isShape = true
+        let phase = u(0, 2 * .pi)
+        // Periods in pixels relative to the image: fine 6–11 %, coarse 14–25 % of the side.
+        let period = (name.hasSuffix("_fine") ? u(0.06, 0.11) : u(0.14, 0.25)) * S
+        var isShape = false
         var field: [Float] = []
-        var blobs: [(Double, Double, Double)] = []
+        var spots: [(x: Double, y: Double, r: Double)] = []
         var segs: [(Double, Double, Double, Double)] = []
-        switch classes[label] {
-        case "texture_coarse": field = RandomFields.smooth(width: n, height: n, cell: S / 4, octaves: 2, rng: &rng)
-        case "texture_fine": field = RandomFields.smooth(width: n, height: n, cell: 3, octaves: 1, rng: &rng)
-        case "texture_streaks": field = RandomFields.smooth(width: n, height: n, cell: S / 6, octaves: 1, rng: &rng)
-        case "dots": blobs = (0..<(8 + rng.nextInt(below: 12))).map { _ in (u(0, S), u(0, S), u(0.02, 0.04) * S) }
-        case "blob_1", "blob_2", "blob_3", "blob_many":
-            let m = ["blob_1": 1, "blob_2": 2, "blob_3": 3, "blob_many": 6 + rng.nextInt(below: 4)][classes[label]]!
-            blobs = (0..<m).map { _ in (u(0.15, 0.85) * S, u(0.15, 0.85) * S, u(0.06, 0.12) * S) }
-        case "lines": segs = (0..<(3 + rng.nextInt(below: 3))).map { _ in (u(0, S), u(0, S), u(0, S), u(0, S)) }
+        func scatter(_ count: Int, _ lo: Double, _ hi: Double) -> [(x: Double, y: Double, r: Double)] {
+            (0..<count).map { _ in (x: u(0, S), y: u(0, S), r: u(lo, hi) * S) }
+        }
+        switch name {
+        case "texture_coarse": field = RandomFields.smooth(width: n, height: n, cell: S / 3, octaves: 2, rng: &rng)
+        case "texture_medium": field = RandomFields.smooth(width: n, height: n, cell: S / 8, octaves: 2, rng: &rng)
+        case "texture_fine": field = RandomFields.smooth(width: n, height: n, cell: max(2, S / 24), octaves: 1, rng: &rng)
+        case "streaks": field = RandomFields.smooth(width: n, height: n, cell: S / 6, octaves: 1, rng: &rng)
+        case "spots_small": spots = scatter(12 + rng.nextInt(below: 20), 0.015, 0.03)
+        case "spots_medium": spots = scatter(5 + rng.nextInt(below: 6), 0.04, 0.07)
+        case "spots_large": spots = scatter(1 + rng.nextInt(below: 3), 0.1, 0.18)
+        case "spots_mixed": spots = scatter(2, 0.1, 0.15) + scatter(10 + rng.nextInt(below: 10), 0.015, 0.03)
+        case "dark_spots_small": spots = scatter(10 + rng.nextInt(below: 15), 0.02, 0.04)
+        case "dark_spots_large": spots = scatter(1 + rng.nextInt(below: 3), 0.1, 0.18)
+        case "lines": segs = (0..<(3 + rng.nextInt(below: 4))).map { _ in (u(0, S), u(0, S), u(0, S), u(0, S)) }
         default: break
         }
         let cr = cos(rot), sr = sin(rot)
+        let lineWidth = u(0.012, 0.03) * S
+        var f = [Float](repeating: 0, count: n * n)
         for y in 0..<n {
             for x in 0..<n {
                 let px = Double(x) + 0.5, py = Double(y) + 0.5
@@ -57,62 +82,62 @@ public enum SyntheticSource {
                 let lx = dx * cr + dy * sr, ly = -dx * sr + dy * cr  // rotated frame
                 let d = (dx * dx + dy * dy).squareRoot()
                 var v = 0.0
-                switch classes[label] {
-                case "disc": v = d < r ? 1 : 0
-                case "square": v = max(abs(lx), abs(ly)) < r * 0.85 ? 1 : 0
-                case "triangle": v = (ly > -r * 0.5 && ly < r && abs(lx) < (r - ly) * 0.577) ? 1 : 0
-                case "ring": v = abs(d - r) < r * 0.25 ? 1 : 0
-                case "cross": v = (abs(lx) < r * 0.25 && abs(ly) < r) || (abs(ly) < r * 0.25 && abs(lx) < r) ? 1 : 0
-                case "star":
-                    let a = atan2(ly, lx)
-                    v = d < r * (0.55 + 0.45 * cos(5 * a)) ? 1 : 0
-                case "grating_0", "grating_45", "grating_90", "grating_135":
-                    isShape = false
-                    let deg = Double(classes[label].split(separator: "_")[1]) ?? 0
+                switch name {
+                case "disc": isShape = true; v = d < r ? 1 : 0
+                case "ring": isShape = true; v = abs(d - r) < r * 0.22 ? 1 : 0
+                case "square": isShape = true; v = max(abs(lx), abs(ly)) < r * 0.85 ? 1 : 0
+                case "triangle": isShape = true; v = (ly > -r * 0.5 && ly < r && abs(lx) < (r - ly) * 0.577) ? 1 : 0
+                case "cross": isShape = true; v = (abs(lx) < r * 0.25 && abs(ly) < r) || (abs(ly) < r * 0.25 && abs(lx) < r) ? 1 : 0
+                case "star": isShape = true; v = d < r * (0.55 + 0.45 * cos(5 * atan2(ly, lx))) ? 1 : 0
+                case _ where name.hasPrefix("grating_"):
+                    let deg = Double(name.split(separator: "_")[1]) ?? 0
                     let t = deg * .pi / 180
-                    v = 0.5 + 0.5 * sin(2 * .pi * freq * (px * cos(t) + py * sin(t)) + phase)
-                case "checkerboard":
-                    isShape = false
-                    let c = 1 / (freq * 2)
-                    v = (Int((lx + 1000 * c) / c) + Int((ly + 1000 * c) / c)) % 2 == 0 ? 1 : 0
-                case "concentric": isShape = false; v = 0.5 + 0.5 * sin(2 * .pi * freq * d + phase)
-                case "texture_coarse", "texture_fine": isShape = false; v = 0.5 + 0.5 * Double(field[y * n + x])
-                case "texture_streaks":
-                    isShape = false
-                    v = 0.5 + 0.5 * sin(lx * 0.9 + 4 * Double(field[y * n + x]))
-                case "gradient_linear": isShape = false; v = min(max(0.5 + lx / (S * 0.8), 0), 1)
-                case "gradient_radial": isShape = false; v = max(0, 1 - d / (S * 0.7))
+                    v = 0.5 + 0.5 * sin(2 * .pi * (px * cos(t) + py * sin(t)) / period + phase)
+                case "crosshatch":
+                    v = 0.5 + 0.25 * sin(2 * .pi * lx / (0.12 * S) + phase) + 0.25 * sin(2 * .pi * ly / (0.12 * S))
+                case "checker_fine", "checker_coarse":
+                    let c = name == "checker_fine" ? 0.08 * S : 0.2 * S
+                    v = (Int(floor(lx / c)) + Int(floor(ly / c))) & 1 == 0 ? 1 : 0
                 case "grid":
-                    isShape = false
-                    let c = 1 / (freq * 1.5)
-                    let gx = (lx + 1000 * c).truncatingRemainder(dividingBy: c), gy = (ly + 1000 * c).truncatingRemainder(dividingBy: c)
-                    v = (gx < c * 0.18 || gy < c * 0.18) ? 1 : 0
+                    let c = 0.16 * S
+                    let gx = lx - c * floor(lx / c), gy = ly - c * floor(ly / c)
+                    v = (gx < lineWidth || gy < lineWidth) ? 1 : 0
+                case "concentric": v = 0.5 + 0.5 * sin(2 * .pi * d / (0.1 * S) + phase)
+                case "texture_coarse", "texture_medium", "texture_fine": v = 0.5 + 0.5 * Double(field[y * n + x])
+                case "streaks": v = 0.5 + 0.5 * sin(lx * 0.9 + 4 * Double(field[y * n + x]))
+                case "gradient_linear": v = min(max(0.5 + lx / (S * 0.8), 0), 1)
+                case "gradient_radial": v = max(0, 1 - d / (S * 0.7))
                 case "lines":
-                    for s in segs where distanceToSegment(px, py, s) < S * 0.02 { v = 1 }
-                default:  // blobs and dots: soft Gaussian spots
-                    for b in blobs {
-                        let e = ((px - b.0) * (px - b.0) + (py - b.1) * (py - b.1)) / (b.2 * b.2)
+                    isShape = true
+                    for s in segs where distanceToSegment(px, py, s) < lineWidth { v = 1 }
+                default:  // spots: soft Gaussian discs (dark spots invert below)
+                    isShape = true
+                    for b in spots {
+                        let e = ((px - b.x) * (px - b.x) + (py - b.y) * (py - b.y)) / (b.r * b.r)
                         v = max(v, exp(-e))
                     }
                 }
                 f[y * n + x] = Float(v)
             }
         }
-        var bg = (Float(u(0, 1)), Float(u(0, 1)), Float(u(0, 1)))
-        let fg = (Float(u(0, 1)), Float(u(0, 1)), Float(u(0, 1)))
-        if abs(bg.0 - fg.0) + abs(bg.1 - fg.1) + abs(bg.2 - fg.2) < 0.6 { bg = (1 - fg.0, 1 - fg.1, 1 - fg.2) }
-        let noise = Float(u(0.01, 0.06))
-        var px = [Float](repeating: 0, count: n * n * 3)
+        // Grey levels: foreground and background at least 0.3 apart; dark spots sit below the ground.
+        var bg = u(0.05, 0.95), fg = u(0.05, 0.95)
+        if abs(fg - bg) < 0.3 { fg = bg < 0.5 ? bg + u(0.3, 0.9 - bg) : bg - u(0.3, bg - 0.05) }
+        if name.hasPrefix("dark_spots"), fg > bg { swap(&fg, &bg) }
+        if name.hasPrefix("spots"), fg < bg { swap(&fg, &bg) }
+        // Speckle (intensity, L looks) on a random half of the images, then additive noise.
+        let looks = rng.nextDouble() < 0.5 ? 0 : [1, 2, 4, 8, 16][rng.nextInt(below: 5)]
+        let noise = u(0.01, 0.06)
+        var px = [Float](repeating: 0, count: n * n)
         for i in 0..<(n * n) {
-            let t = f[i]
-            px[3 * i] = min(max(bg.0 + (fg.0 - bg.0) * t + noise * Float(rng.normal()), 0), 1)
-            px[3 * i + 1] = min(max(bg.1 + (fg.1 - bg.1) * t + noise * Float(rng.normal()), 0), 1)
-            px[3 * i + 2] = min(max(bg.2 + (fg.2 - bg.2) * t + noise * Float(rng.normal()), 0), 1)
+            var v = bg + (fg - bg) * Double(f[i])
+            if looks > 0 { v *= Double(RandomFields.speckle(looks: looks, rng: &rng)) }
+            px[i] = Float(min(max(v + noise * rng.normal(), 0), 1))
         }
         let mask: [UInt8] = isShape ? f.map { $0 >= 0.5 ? 1 : 0 } : [UInt8](repeating: 0, count: n * n)
-        return SyntheticSample(image: Image(width: n, height: n, channels: 3, pixels: px), label: label,
-                               className: classes[label], mask: mask, site: 0,
-                               parameters: ["cx": cx, "cy": cy, "radius": r, "rotation": rot, "frequency": freq])
+        return SyntheticSample(image: Image(width: n, height: n, channels: 1, pixels: px), label: label,
+                               className: name, mask: mask, site: 0,
+                               parameters: ["cx": cx, "cy": cy, "radius": r, "rotation": rot, "period": period, "looks": Double(looks)])
     }
 
     private static func distanceToSegment(_ px: Double, _ py: Double, _ s: (Double, Double, Double, Double)) -> Double {

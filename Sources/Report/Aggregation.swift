@@ -55,6 +55,8 @@ public struct Aggregate: Codable, Equatable, Sendable {
     public var perClass: [PerClassEntry]
     public var confusions: [ConfusionEntry]
     public var lime: [LimeEntry]
+    /// Which heads learned: pooled test accuracy against the majority-class rate (`ChanceLevel`).
+    public var chance: [ChanceEntry]
 
     public static let tableHeads: [HeadKind] = [.svm, .knn, .fc]
     public static let paperLayers = ["conv1", "conv2", "conv3", "conv4", "conv5", "fc1", "fc2"]
@@ -121,6 +123,7 @@ public struct Aggregate: Codable, Equatable, Sendable {
         perClass = PerClassEntry.build(results, index: index)
         confusions = ConfusionEntry.build(results, columns: columns)
         lime = LimeEntry.build(results, columns: columns)
+        chance = ChanceLevel.entries(results, columns: columns)
     }
 
     /// Best (largest mean) per dataset × metric × head among its rows (models × variants), as the

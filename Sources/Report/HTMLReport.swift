@@ -75,7 +75,7 @@ public enum HTMLReport {
             .map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined(separator: " ") + "</nav></header>\n<main>\n"
         s += "<section id=\"config\"><h2>Config</h2><details open><summary>Experiment config (YAML)</summary><pre>\(HTML.escape(results.configYAML))</pre></details></section>\n"
         s += "<section id=\"tables\"><h2>Tables 1–3</h2>\n"
-        s += HTML.table(TableGrids.table1(a)) + HTML.table(TableGrids.table2(a)) + HTML.table(TableGrids.table3(a))
+        s += HTML.table(TableGrids.table1(a)) + HTML.table(ChanceLevel.grid(a.chance)) + HTML.table(TableGrids.table2(a)) + HTML.table(TableGrids.table3(a))
         s += "</section>\n"
         s += "<section id=\"significance\"><h2>FT vs Base</h2>\n" + HTML.table(TableGrids.paired(a)) + "</section>\n"
         s += HTMLSections.perClassAndConfusion(a)

@@ -14,6 +14,7 @@ public enum MarkdownTables {
         out += "Software: \(inline(results.softwareVersion)). Columns: \(a.columns.map(inline).joined(separator: ", ")). "
         out += "Minority class: \(inline(results.minorityClass)).\n\n"
         out += grid(TableGrids.table1(a)) + "\n"
+        out += grid(ChanceLevel.grid(a.chance)) + "\n"
         out += grid(TableGrids.table2(a)) + "\n"
         out += grid(TableGrids.table3(a)) + "\n"
         out += grid(TableGrids.paired(a)) + "\n"

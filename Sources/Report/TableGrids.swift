@@ -105,7 +105,8 @@ public enum TableGrids {
         for e in a.paired where e.head != .output || a.hasOutputLayer {
             let t = e.test
             func plainItem(_ s: String, note: String? = nil) -> Grid.Item { Grid.Item(text: s, bold: false, note: note, isLabel: false) }
-            let diff = t.meanDifference.map { ($0 >= 0 ? "+" : "") + NumberFormat.fixed($0 * 100, 2) + " pp" } ?? NumberFormat.dash
+            var diff = t.meanDifference.map { ($0 >= 0 ? "+" : "") + NumberFormat.fixed($0 * 100, 2) + " pp" } ?? NumberFormat.dash
+            for m in [ModelKind.base, .ft] where ChanceLevel.atChance(a.chance, column: e.column, model: m, head: e.head) { diff += " (\(m.rawValue) at chance)" }
             var signs = "\(t.ftBetter) of \(t.n)"
             if t.ties > 0 { signs += " (\(t.ties) tied)" }
             rows.append([Grid.label(e.column), Grid.label(NumberFormat.headShort(e.head)),
@@ -117,7 +118,7 @@ public enum TableGrids {
         }
         let names = ["Column", "Head", "n", "mean FT−Base", "t", "df", "p (two-sided)", "FT > Base"]
         return Grid(id: "paired", title: "FT vs Base: paired t-test on per-fold test accuracy",
-                    notes: [pairedCaveat(a)],
+                    notes: [pairedCaveat(a)] + ChanceLevel.pairedNotes(a.chance, heads: a.hasOutputLayer ? Aggregate.tableHeads + [.output] : Aggregate.tableHeads),
                     header: [names.map { Grid.Header(text: $0, span: 1) }],
                     sections: [Grid.Section(title: nil, rows: rows)],
                     gaps: a.paired.filter { $0.head != .output || a.hasOutputLayer }

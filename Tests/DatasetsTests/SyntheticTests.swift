@@ -135,8 +135,11 @@ final class SyntheticSourceAndSheetTests: XCTestCase {
         let b = try SyntheticSource.generate(count: 2 * k, size: 16, seed: 4)
         XCTAssertEqual(a.map(\.image), b.map(\.image))
         XCTAssertEqual(a.map(\.label), (0..<(2 * k)).map { $0 % k })
+        let firstFour = try SyntheticSource.generate(count: 10, size: 16, seed: 4, classes: 4)
+        XCTAssertEqual(firstFour.map(\.label), [0, 1, 2, 3, 0, 1, 2, 3, 0, 1])
+        XCTAssertThrowsError(try SyntheticSource.generate(count: 10, size: 16, seed: 4, classes: k + 1))
         for s in a {
-            XCTAssertEqual(s.image.channels, 3)
+            XCTAssertEqual(s.image.channels, 1)
             let p = s.image.pixels
             let mean = p.reduce(0, +) / Float(p.count)
             XCTAssertGreaterThan(p.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(p.count), 1e-4, "\(s.className) image is blank")

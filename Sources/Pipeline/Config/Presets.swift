@@ -34,7 +34,7 @@ public enum Presets {
     seed: 2021
     folds: 3
     pretrained: synthetic
-    pretraining: {classes: 16, images_per_class: 60, epochs: 8, lr: 0.001, batch_size: 32}
+    pretraining: {classes: 32, images_per_class: 80, epochs: 10, lr: 0.001, batch_size: 32}
     model: {width_multiplier: 0.25, input_size: 64, hidden_width: 512}
     training: {lr: 0.0001, batch_size: 6, epochs: 20, head_epochs: 30, checkpoint_every: 5}
     datasets:
@@ -52,7 +52,7 @@ public enum Presets {
     seed: 2021
     folds: 3
     pretrained: synthetic
-    pretraining: {classes: 32, images_per_class: 300, epochs: 30, lr: 0.0005, batch_size: 32}
+    pretraining: {classes: 32, images_per_class: 225, epochs: 30, lr: 0.0005, batch_size: 32}
     model: {width_multiplier: 1.0, input_size: 224, hidden_width: 4096}
     training: {lr: 0.0001, batch_size: 6, epochs: 100, head_epochs: 30, checkpoint_every: 5}
     datasets:

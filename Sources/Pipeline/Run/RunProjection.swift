@@ -216,9 +216,9 @@ public enum RunProjection {
                     let kinds = min(p.classes, SyntheticSource.classes.count)
                     let n = kinds * p.imagesPerClass
                     let steps = p.epochs * ((n + p.batchSize - 1) / p.batchSize)
-                    let gen = Double(SyntheticSource.classes.count * p.imagesPerClass) * c.pretrainImageSeconds
+                    let gen = Double(n) * c.pretrainImageSeconds
                     sec = gen + Double(steps) * c.pretrainStepSeconds
-                    basis = "\(steps) steps × \(fmt(c.pretrainStepSeconds)) s + \(SyntheticSource.classes.count * p.imagesPerClass) images generated"
+                    basis = "\(steps) steps × \(fmt(c.pretrainStepSeconds)) s + \(n) images generated"
                 }
             case .finetune:
                 let steps = config.training.epochs * ((train.count + config.training.batchSize - 1) / config.training.batchSize)

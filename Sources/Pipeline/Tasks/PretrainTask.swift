@@ -23,8 +23,7 @@ enum PretrainTask {
         io.progress(0, "pretrain: generating the synthetic source task (\(p.classes) classes)")
         // The source task has SyntheticSource.classes.count kinds of image; use the first `classes`.
         let kinds = min(p.classes, SyntheticSource.classes.count)
-        let samples = try SyntheticSource.generate(count: SyntheticSource.classes.count * p.imagesPerClass, size: network.inputSize, seed: spec.seed)
-            .filter { $0.label < kinds }
+        let samples = try SyntheticSource.generate(count: kinds * p.imagesPerClass, size: network.inputSize, seed: spec.seed, classes: kinds)
         // Images kept as 8-bit grey to bound memory; normalised per batch like the SAS packs.
         let plane = network.inputSize * network.inputSize
         let pre = Preprocessor(inputSize: network.inputSize)
