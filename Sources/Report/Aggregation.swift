@@ -55,6 +55,8 @@ public struct Aggregate: Codable, Equatable, Sendable {
     public var perClass: [PerClassEntry]
     public var confusions: [ConfusionEntry]
     public var lime: [LimeEntry]
+    /// Per-layer significance of the weight change and the conv1-changes-most test.
+    public var weightSignificance: WeightSignificance
 
     public static let tableHeads: [HeadKind] = [.svm, .knn, .fc]
     public static let paperLayers = ["conv1", "conv2", "conv3", "conv4", "conv5", "fc1", "fc2"]
@@ -118,6 +120,7 @@ public struct Aggregate: Codable, Equatable, Sendable {
         }
         Aggregate.markLargest(&t3)
         table3 = t3
+        weightSignificance = WeightSignificance(results, columns: columns, layerOrder: layers)
         perClass = PerClassEntry.build(results, index: index)
         confusions = ConfusionEntry.build(results, columns: columns)
         lime = LimeEntry.build(results, columns: columns)

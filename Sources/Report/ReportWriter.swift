@@ -62,6 +62,7 @@ public enum ReportWriter {
         let pairedCSV = tablesDir.appendingPathComponent("paired.csv")
         try put(CSVTables.paired(a), pairedCSV)
         tables += [perClass, pairedMD, pairedCSV]
+        tables += try WeightSignificanceFiles.write(a, to: tablesDir)
 
         let summary = directory.appendingPathComponent("summary.md")
         try put(MarkdownTables.render(results, aggregate: a), summary)
