@@ -14,6 +14,7 @@ public final class AlexNet {
     public private(set) var layers: [Layer] = []
     private let input = FloatBuffer()
     private let gradLogits = FloatBuffer()
+    private let tailInput = FloatBuffer()
     /// Largest batch pushed through at once in eval helpers (bounds activation memory).
     public var evalBatchSize = 64
 
@@ -173,6 +174,38 @@ public final class AlexNet {
     public func penultimateFeatures(_ x: Tensor) throws -> Tensor {
         var rng = SeededGenerator(seed: 0)
         return try evaluate(x, through: layerIndex("classifier.5") ?? layers.count - 2, training: false, rng: &rng)
+    }
+
+    /// The flattened pooled features, the input of classifier.0, in eval mode: [N, 256·6·6]
+    /// (scaled by the width multiplier). Features layers have no dropout, so this is also what
+    /// training mode computes.
+    public func pooledFeatures(_ x: Tensor) throws -> Tensor {
+        var rng = SeededGenerator(seed: 0)
+        guard let c0 = layerIndex("classifier.0"), c0 > 0 else {
+            throw SeafoldError.message("the model has no classifier.0 layer")
+        }
+        return try evaluate(x, through: c0 - 1, training: false, rng: &rng)
+    }
+
+    /// classifier.0 … classifier.5 on pooled features (`pooledFeatures`): [N, hiddenWidth]. In
+    /// training mode the two dropout layers draw from `rng` exactly as `forward` does for the
+    /// same batch (classifier.0's mask for the whole batch, then classifier.3's), so a loop on
+    /// cached pooled features sees the features the full network would.
+    public func penultimate(fromPooled x: Tensor, training: Bool, rng: inout SeededGenerator) throws -> Tensor {
+        guard let c0 = layerIndex("classifier.0"), let c5 = layerIndex("classifier.5"), c0 <= c5 else {
+            throw SeafoldError.message("the model has no classifier.0 … classifier.5 layers")
+        }
+        let per = layers[c0].inShape.reduce(1, *)
+        guard x.shape.count == 2, x.shape[1] == per, x.shape[0] >= 1 else {
+            throw SeafoldError.mismatch(what: "pooled features", expected: "[N, \(per)]", found: Tensor.describe(x.shape))
+        }
+        let n = x.shape[0]
+        tailInput.ensure(n * per)
+        x.data.withUnsafeBufferPointer { tailInput.ptr.update(from: $0.baseAddress!, count: n * per) }
+        var p = tailInput.ptr
+        for l in layers[c0...c5] { p = l.forward(p, batch: n, training: training, rng: &rng) }
+        let outPer = layers[c5].outShape.reduce(1, *)
+        return Tensor(shape: [n, outPer], data: Array(UnsafeBufferPointer(start: p, count: n * outPer)))
     }
 
     /// Class probabilities (softmax of the logits) in eval mode: [N, numClasses].

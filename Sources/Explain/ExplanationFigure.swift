@@ -70,8 +70,15 @@ public enum ExplanationFigure {
     /// The paper's Figure 3 row: image | Base | FT for one explained label.
     public static func comparison(image: RGBImage, base: Explanation, fineTuned: Explanation, label: Int,
                                   numFeatures: Int = 5, titles: Bool = true) throws -> (width: Int, height: Int, rgb: [UInt8]) {
-        try render(image: image, panels: [.image(), .explanation("Base", base, label: label, numFeatures: numFeatures),
-                                          .explanation("FT", fineTuned, label: label, numFeatures: numFeatures)], titles: titles)
+        try comparison(image: image, base: base, baseLabel: label, fineTuned: fineTuned, fineTunedLabel: label,
+                       numFeatures: numFeatures, titles: titles)
+    }
+
+    /// The same with each model's own explained class (e.g. each model's top prediction).
+    public static func comparison(image: RGBImage, base: Explanation, baseLabel: Int, fineTuned: Explanation, fineTunedLabel: Int,
+                                  numFeatures: Int = 5, titles: Bool = true) throws -> (width: Int, height: Int, rgb: [UInt8]) {
+        try render(image: image, panels: [.image(), .explanation("Base", base, label: baseLabel, numFeatures: numFeatures),
+                                          .explanation("FT", fineTuned, label: fineTunedLabel, numFeatures: numFeatures)], titles: titles)
     }
 
     /// The image with the overlay applied, as HWC floats.

@@ -78,9 +78,15 @@ public struct LayerDivergenceRow: Codable, Equatable, Sendable {
     public var parameters: [String]
     public var kl: Double
     public var euclidean: Double
+    /// Number of compared values (nil in results written before it was recorded).
+    public var count: Int?
+    /// The swap test's null draws of KL for this layer and fold (`WeightStats.SwapNull`);
+    /// nil when the test was off.
+    public var nullKL: [Double]?
 
-    public init(layer: String, parameters: [String], kl: Double, euclidean: Double) {
+    public init(layer: String, parameters: [String], kl: Double, euclidean: Double, count: Int? = nil, nullKL: [Double]? = nil) {
         self.layer = layer; self.parameters = parameters; self.kl = kl; self.euclidean = euclidean
+        self.count = count; self.nullKL = nullKL
     }
 }
 
@@ -90,10 +96,17 @@ public struct DivergenceResult: Codable, Equatable, Sendable {
     public var layers: [LayerDivergenceRow]
     public var bins: Int
     public var epsilon: Double
+    /// "probabilities" or "counts"; nil in results written before the option existed (then
+    /// it was "probabilities").
+    public var epsilonOn: String?
     public var includeBiases: Bool
+    /// Seed of the swap test's draws (nil when the test was off).
+    public var permutationSeed: UInt64?
 
-    public init(shard: ShardKey, layers: [LayerDivergenceRow], bins: Int, epsilon: Double, includeBiases: Bool) {
+    public init(shard: ShardKey, layers: [LayerDivergenceRow], bins: Int, epsilon: Double, includeBiases: Bool,
+                epsilonOn: String? = nil, permutationSeed: UInt64? = nil) {
         self.shard = shard; self.layers = layers; self.bins = bins; self.epsilon = epsilon; self.includeBiases = includeBiases
+        self.epsilonOn = epsilonOn; self.permutationSeed = permutationSeed
     }
 }
 
@@ -135,12 +148,15 @@ public struct ExplanationScore: Codable, Equatable, Sendable {
     /// Wall-clock seconds of the explanation. The explain task leaves it nil: a timing in the
     /// result would make equal specs give unequal bytes (it goes to the task's progress log).
     public var seconds: Double?
+    /// How `explainedClass` was chosen: "top_prediction" (this model's most probable class) or
+    /// "true_class"; nil in results from before the option (then it was the true class).
+    public var explainedBy: String?
 
     public init(model: ModelKind, explainedClass: Int, probability: Double, stability: Double?, deletionAUC: Double?,
-                pointing: Double?, localR2: Double, segments: Int, seconds: Double? = nil) {
+                pointing: Double?, localR2: Double, segments: Int, seconds: Double? = nil, explainedBy: String? = nil) {
         self.model = model; self.explainedClass = explainedClass; self.probability = probability
         self.stability = stability; self.deletionAUC = deletionAUC; self.pointing = pointing
-        self.localR2 = localR2; self.segments = segments; self.seconds = seconds
+        self.localR2 = localR2; self.segments = segments; self.seconds = seconds; self.explainedBy = explainedBy
     }
 }
 
@@ -153,9 +169,18 @@ public struct ExplainedImage: Codable, Equatable, Sendable {
     public var scores: [ExplanationScore]
     /// File name of the figure (image | Base | FT) among the task's artifacts.
     public var figure: String?
+    /// The dataset's class names (index = class), for captions.
+    public var classNames: [String]?
+    /// The segmenter that made the superpixels, with its parameters (e.g.
+    /// "quickshift(kernel_size=4, max_dist=200, ratio=0.2, seed=…)"), and why it replaced the
+    /// configured one if it did.
+    public var segmenter: String?
+    public var segmenterWarnings: [String]?
 
-    public init(shard: ShardKey, imageIndex: Int, trueClass: Int, scores: [ExplanationScore], figure: String?) {
+    public init(shard: ShardKey, imageIndex: Int, trueClass: Int, scores: [ExplanationScore], figure: String?,
+                classNames: [String]? = nil, segmenter: String? = nil, segmenterWarnings: [String]? = nil) {
         self.shard = shard; self.imageIndex = imageIndex; self.trueClass = trueClass; self.scores = scores; self.figure = figure
+        self.classNames = classNames; self.segmenter = segmenter; self.segmenterWarnings = segmenterWarnings
     }
 }
 

@@ -57,6 +57,8 @@ public struct Aggregate: Codable, Equatable, Sendable {
     public var lime: [LimeEntry]
     /// Which heads learned: pooled test accuracy against the majority-class rate (`ChanceLevel`).
     public var chance: [ChanceEntry]
+    /// Per-layer significance of the weight change and the conv1-changes-most test.
+    public var weightSignificance: WeightSignificance
 
     public static let tableHeads: [HeadKind] = [.svm, .knn, .fc]
     public static let paperLayers = ["conv1", "conv2", "conv3", "conv4", "conv5", "fc1", "fc2"]
@@ -120,6 +122,7 @@ public struct Aggregate: Codable, Equatable, Sendable {
         }
         Aggregate.markLargest(&t3)
         table3 = t3
+        weightSignificance = WeightSignificance(results, columns: columns, layerOrder: layers)
         perClass = PerClassEntry.build(results, index: index)
         confusions = ConfusionEntry.build(results, columns: columns)
         lime = LimeEntry.build(results, columns: columns)

@@ -81,7 +81,7 @@ public enum HTMLReport {
         s += HTMLSections.perClassAndConfusion(a)
         s += HTMLSections.foldDistributions(results)
         s += HTMLSections.contactSheets(results, runDirectory: runDirectory)
-        s += HTMLSections.divergenceCharts(a)
+        s += HTMLSections.divergenceCharts(a) + WeightSignificanceFiles.html(a)
         s += HTMLSections.lime(results, aggregate: a, runDirectory: runDirectory)
         s += HTMLSections.curves(results, columns: a.columns)
         s += "<section id=\"timeline\"><h2>Timeline</h2>\n" + TimelineChart.svg(results.timeline) + "\n</section>\n"

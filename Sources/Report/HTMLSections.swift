@@ -42,8 +42,11 @@ enum HTMLSections {
         var s = "<section id=\"figure2\"><h2>Figure 2: class distribution of each fold's test set</h2>\n"
         if r.foldDistributions.isEmpty { s += "<p class=\"gap\">No fold distributions recorded.</p>" }
         for d in r.foldDistributions.sorted(by: { $0.dataset < $1.dataset }) {
-            let groups = d.counts.indices.map { "Fold \($0 + 1)" }
-            let values = d.counts.map { row in d.classes.indices.map { k in SVGCharts.Bar(value: k < row.count ? Double(row[k]) : nil) } }
+            // The paper's panels (a)–(c) per fold and (d) all folds together (the whole dataset).
+            let groups = d.counts.indices.map { "Fold \($0 + 1)" } + ["All folds"]
+            let values = (d.counts + [FigureTwo.allFolds(d)]).map { row in
+                d.classes.indices.map { k in SVGCharts.Bar(value: k < row.count ? Double(row[k]) : nil) }
+            }
             s += SVGCharts.groupedBars(title: "\(d.dataset): images per class and fold", groups: groups, series: d.classes,
                                        values: values, yLabel: "images")
         }
@@ -89,7 +92,7 @@ enum HTMLSections {
                 if let v = sc.pointing { parts.append("pointing \(NumberFormat.fixed(v, 3))") }
                 return parts.joined(separator: ", ")
             }.joined(separator: "; ")
-            let caption = "\(e.shard), image \(e.imageIndex), true class \(e.trueClass). \(scores)"
+            let caption = LimeCaption.text(e) + " " + scores
             guard let name = e.figure else {
                 s += "<figure><p class=\"gap\">No figure for this image.</p><figcaption>\(HTML.escape(caption))</figcaption></figure>"
                 continue

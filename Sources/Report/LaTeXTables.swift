@@ -68,6 +68,8 @@ public enum LaTeXTables {
             case "↑": out += "$\\uparrow$"
             case "↓": out += "$\\downarrow$"
             case "²": out += "$^2$"
+            case "ε": out += "$\\varepsilon$"
+            case "…": out += "\\ldots{}"
             default: out.append(ch)
             }
         }

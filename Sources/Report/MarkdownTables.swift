@@ -18,6 +18,7 @@ public enum MarkdownTables {
         out += grid(TableGrids.table2(a)) + "\n"
         out += grid(TableGrids.table3(a)) + "\n"
         out += grid(TableGrids.paired(a)) + "\n"
+        out += WeightSignificanceFiles.markdown(a)
         if !a.lime.isEmpty { out += grid(TableGrids.lime(a)) + "\n" }
         out += missing(results)
         return out

@@ -8,14 +8,16 @@ public struct ReportFiles: Equatable, Sendable {
     public var index: URL
     public var summary: URL
     public var json: URL
-    /// tables/table1.md … table3.tex, plus tables/perclass.csv and tables/paired.md.
+    /// tables/table1.md … table3.tex, plus tables/perclass.csv, tables/paired.md and the
+    /// weight-significance tables (weightsig.{md,csv,tex}, conv1.md).
     public var tables: [URL]
     /// All files written, in a fixed order.
     public var all: [URL] { [index, summary, json] + tables }
 }
 
 /// Writes a whole report from a `RunResults`: `index.html`, `summary.md`, `results.json` and
-/// `tables/table{1,2,3}.{md,csv,tex}` (+ `tables/perclass.csv`, `tables/paired.{md,csv}`).
+/// `tables/table{1,2,3}.{md,csv,tex}` (+ `tables/perclass.csv`, `tables/paired.{md,csv}`,
+/// `tables/weightsig.{md,csv,tex}`, `tables/conv1.md`).
 /// Deterministic: the same RunResults (and the same PNG files) give byte-identical files; only
 /// the HTML header carries `generatedAt`, and only when given.
 public enum ReportWriter {
@@ -62,6 +64,7 @@ public enum ReportWriter {
         let pairedCSV = tablesDir.appendingPathComponent("paired.csv")
         try put(CSVTables.paired(a), pairedCSV)
         tables += [perClass, pairedMD, pairedCSV]
+        tables += try WeightSignificanceFiles.write(a, to: tablesDir)
 
         let summary = directory.appendingPathComponent("summary.md")
         try put(MarkdownTables.render(results, aggregate: a), summary)

@@ -92,7 +92,8 @@ public enum TableGrids {
         let n = a.columns.count
         let cols = a.columns.map { Grid.Header(text: $0, span: 1) }
         return Grid(id: "table3",
-                    title: "Table 3: KL divergence D_KL(FT||Base) and Euclidean distance D_ED per layer (largest per column in bold)",
+                    title: ["Table 3: KL divergence D_KL(FT||Base) and Euclidean distance D_ED per layer (largest per column in bold).",
+                            a.weightSignificance.conventions.caption].filter { !$0.isEmpty }.joined(separator: " "),
                     notes: [a.stdNote],
                     header: [[Grid.Header(text: "", span: 1), Grid.Header(text: "D_KL(FT||Base)", span: n), Grid.Header(text: "D_ED", span: n)],
                              [Grid.Header(text: "Layer", span: 1)] + cols + cols],

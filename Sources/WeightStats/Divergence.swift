@@ -1,15 +1,27 @@
 import Foundation
 import SeafoldCore
 
+/// Where the KL divergence's ε goes (`divergence.epsilon_on`).
+///
+/// - `probabilities` (seafold's default): ε is added to each bin's **probability**
+///   (count / N), then renormalised: p'_i = (p_i + ε) / (1 + B·ε).
+/// - `counts`: ε is added to each bin's **count**, then renormalised: p'_i = (c_i + ε) / (N + B·ε),
+///   as code that smooths `np.histogram` counts before normalising does (e.g.
+///   `scipy.stats.entropy(counts_ft + eps, counts_pre + eps)`). Equivalent to ε/N on
+///   probabilities, so a bin that holds FT mass but no pretrained mass weighs more (KL larger).
+public enum EpsilonPlacement: String, Codable, CaseIterable, Sendable {
+    case probabilities, counts
+}
+
 /// Kullback–Leibler divergence of two discrete distributions (paper eq. 1), natural log (nats,
 /// like `scipy.stats.entropy`):
 ///
 ///     D(p‖q) = Σ_i p'_i · ln(p'_i / q'_i),   p'_i = (p_i + ε) / Σ_j (p_j + ε),   q'_i likewise.
 ///
-/// ε is added to every bin of **both** histograms, which are then renormalised to sum to 1, so
-/// a bin empty in q stays finite. ε = 0 gives the plain definition (terms with p_i = 0 add 0; a
-/// bin with p_i > 0 = q_i gives +∞, as scipy does). Default ε = 1e-10: with 100 bins it moves
-/// each probability by at most 1e-8, far below the precision of a histogram of ≥ 1,000 weights.
+/// ε is added to every bin of **both** inputs, which are then renormalised to sum to 1, so
+/// a bin empty in q stays finite. The inputs may be probabilities or raw counts (that choice is
+/// `EpsilonPlacement`); ε = 0 gives the plain definition (terms with p_i = 0 add 0; a
+/// bin with p_i > 0 = q_i gives +∞, as scipy does). Default ε = 1e-10.
 public enum KLDivergence {
     public static let defaultEpsilon = 1e-10
 
@@ -60,9 +72,22 @@ public enum WeightComparison {
 
     /// KL(fine-tuned ‖ pretrained) of their histograms on shared edges, and their Euclidean distance.
     public static func compare(fineTuned: [Float], pretrained: [Float], bins: Int = defaultBins,
-                               epsilon: Double = KLDivergence.defaultEpsilon) throws -> (kl: Double, euclidean: Double) {
+                               epsilon: Double = KLDivergence.defaultEpsilon,
+                               epsilonOn: EpsilonPlacement = .probabilities) throws -> (kl: Double, euclidean: Double) {
         let ed = try euclidean(fineTuned, pretrained)
         let (p, q) = try WeightHistogram.pair(fineTuned, pretrained, bins: bins)
-        return (try KLDivergence.divergence(p: p.probabilities, q: q.probabilities, epsilon: epsilon), ed)
+        return (try kl(p.counts, q.counts, epsilon: epsilon, epsilonOn: epsilonOn), ed)
+    }
+
+    /// KL of two count vectors with ε placed as `epsilonOn` says.
+    public static func kl(_ p: [Int], _ q: [Int], epsilon: Double, epsilonOn: EpsilonPlacement) throws -> Double {
+        switch epsilonOn {
+        case .counts:
+            return try KLDivergence.divergence(p: p.map(Double.init), q: q.map(Double.init), epsilon: epsilon)
+        case .probabilities:
+            let np = Double(p.reduce(0, +)), nq = Double(q.reduce(0, +))
+            return try KLDivergence.divergence(p: p.map { np > 0 ? Double($0) / np : 0 }, q: q.map { nq > 0 ? Double($0) / nq : 0 },
+                                               epsilon: epsilon)
+        }
     }
 }

@@ -39,6 +39,8 @@ public struct LayerDivergence: Codable, Equatable, Sendable {
     public var parameters: [String]
     public var kl: Double
     public var euclidean: Double
+    /// Number of compared values (weights, plus biases when included); ED/√count is the RMS change.
+    public var count: Int
 }
 
 /// Table 3 for one fine-tuned model: per paper layer, the parameters (weight, and bias when
@@ -47,26 +49,35 @@ public enum LayerComparison {
     public static func compare(fineTuned: [String: [Float]], pretrained: [String: [Float]],
                                bins: Int = WeightComparison.defaultBins,
                                epsilon: Double = KLDivergence.defaultEpsilon,
+                               epsilonOn: EpsilonPlacement = .probabilities,
                                includeBiases: Bool = true,
                                layers: [PaperLayer] = PaperLayers.all) throws -> [LayerDivergence] {
         try layers.map { layer in
             let keys = layer.parameterKeys(includeBiases: includeBiases)
-            var ft: [Float] = [], base: [Float] = []
-            for key in keys {
-                guard let a = fineTuned[key] else {
-                    throw SeafoldError.mismatch(what: "fine-tuned weights", expected: "parameter '\(key)' (\(layer.name))", found: "no such key")
-                }
-                guard let b = pretrained[key] else {
-                    throw SeafoldError.mismatch(what: "pretrained weights", expected: "parameter '\(key)' (\(layer.name))", found: "no such key")
-                }
-                guard a.count == b.count else {
-                    throw SeafoldError.mismatch(what: "parameter '\(key)' size (fine-tuned vs pretrained)",
-                                                expected: "\(b.count) values", found: "\(a.count) values")
-                }
-                ft += a; base += b
-            }
-            let r = try WeightComparison.compare(fineTuned: ft, pretrained: base, bins: bins, epsilon: epsilon)
-            return LayerDivergence(layer: layer.name, parameters: keys, kl: r.kl, euclidean: r.euclidean)
+            let (ft, base) = try values(layer, fineTuned: fineTuned, pretrained: pretrained, includeBiases: includeBiases)
+            let r = try WeightComparison.compare(fineTuned: ft, pretrained: base, bins: bins, epsilon: epsilon, epsilonOn: epsilonOn)
+            return LayerDivergence(layer: layer.name, parameters: keys, kl: r.kl, euclidean: r.euclidean, count: ft.count)
         }
+    }
+
+    /// The layer's fine-tuned and pretrained parameters, flattened and concatenated in key order.
+    public static func values(_ layer: PaperLayer, fineTuned: [String: [Float]], pretrained: [String: [Float]],
+                              includeBiases: Bool) throws -> (fineTuned: [Float], pretrained: [Float]) {
+        let keys = layer.parameterKeys(includeBiases: includeBiases)
+        var ft: [Float] = [], base: [Float] = []
+        for key in keys {
+            guard let a = fineTuned[key] else {
+                throw SeafoldError.mismatch(what: "fine-tuned weights", expected: "parameter '\(key)' (\(layer.name))", found: "no such key")
+            }
+            guard let b = pretrained[key] else {
+                throw SeafoldError.mismatch(what: "pretrained weights", expected: "parameter '\(key)' (\(layer.name))", found: "no such key")
+            }
+            guard a.count == b.count else {
+                throw SeafoldError.mismatch(what: "parameter '\(key)' size (fine-tuned vs pretrained)",
+                                            expected: "\(b.count) values", found: "\(a.count) values")
+            }
+            ft += a; base += b
+        }
+        return (ft, base)
     }
 }

@@ -27,24 +27,30 @@ public struct WeightHistogram: Equatable, Sendable {
             throw SeafoldError.badInput(path: "WeightHistogram", reason: "edges must be finite and strictly increasing")
         }
         let bins = edges.count - 1
-        let lo = edges[0], hi = edges[bins]
         var counts = [Int](repeating: 0, count: bins)
         var total = 0
-        let denom = hi - lo
         for v in values {
-            let x = Double(v)
-            guard x >= lo && x <= hi else { continue }
-            // numpy's uniform-bin index computation, then the correction against the edges.
-            var i = Int((x - lo) / denom * Double(bins))
-            if i >= bins { i = bins - 1 }
-            if x < edges[i] { i -= 1 }
-            if i < bins - 1 && x >= edges[i + 1] { i += 1 }
+            guard let i = WeightHistogram.binIndex(Double(v), edges: edges) else { continue }
             counts[i] += 1
             total += 1
         }
         self.edges = edges
         self.counts = counts
         probabilities = counts.map { total > 0 ? Double($0) / Double(total) : 0 }
+    }
+
+    /// The bin of `x` on valid `edges` (numpy's uniform-bin index computation, then the
+    /// correction against the edges), or nil outside them.
+    @inline(__always)
+    public static func binIndex(_ x: Double, edges: [Double]) -> Int? {
+        let bins = edges.count - 1
+        let lo = edges[0], hi = edges[bins]
+        guard x >= lo && x <= hi else { return nil }
+        var i = Int((x - lo) / (hi - lo) * Double(bins))
+        if i >= bins { i = bins - 1 }
+        if x < edges[i] { i -= 1 }
+        if i < bins - 1 && x >= edges[i + 1] { i += 1 }
+        return i
     }
 
     /// numpy's edges for the range lo…hi (widened by ±0.5 when lo == hi).
@@ -65,6 +71,12 @@ public struct WeightHistogram: Equatable, Sendable {
 
     /// Histograms of two arrays on shared edges spanning their joint minimum…maximum.
     public static func pair(_ a: [Float], _ b: [Float], bins: Int) throws -> (WeightHistogram, WeightHistogram) {
+        let e = try jointEdges(a, b, bins: bins)
+        return (try WeightHistogram(a, edges: e), try WeightHistogram(b, edges: e))
+    }
+
+    /// The shared edges of `pair`: the joint minimum…maximum of both arrays.
+    public static func jointEdges(_ a: [Float], _ b: [Float], bins: Int) throws -> [Double] {
         guard !a.isEmpty, !b.isEmpty else {
             throw SeafoldError.badInput(path: "WeightHistogram", reason: "cannot histogram an empty parameter array")
         }
@@ -74,7 +86,6 @@ public struct WeightHistogram: Equatable, Sendable {
         if (a + b).contains(where: { $0.isNaN }) {
             throw SeafoldError.badInput(path: "WeightHistogram", reason: "parameters contain NaN")
         }
-        let e = try edges(lo: lo, hi: hi, bins: bins)
-        return (try WeightHistogram(a, edges: e), try WeightHistogram(b, edges: e))
+        return try edges(lo: lo, hi: hi, bins: bins)
     }
 }

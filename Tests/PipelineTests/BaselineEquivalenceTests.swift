@@ -5,61 +5,83 @@ import Foundation
 import SeafoldCore
 import XCTest
 
-/// Issue 4, Evidence: the baseline trained on cached penultimate features (BaselineTask +
-/// LinearHead) equals the naive loop — the whole AlexNet run forward on every batch with only
-/// classifier.6 trainable (`Trainer(trainable:)`), Adam — given the same initial output layer,
-/// the same sample order (the sampler on the same seeded stream) and frozen layers that behave
-/// as in eval mode. The naive loop uses dropout 0, so its training-mode forward *is* the
-/// eval-mode forward the cached features come from.
-///
-/// The semantics this pins down: the frozen layers are in eval mode. A naive PyTorch loop that
-/// calls `model.train()` with the lower layers merely frozen (requires_grad False) keeps
-/// dropout active in classifier.0 and classifier.3 and so trains on different, noisy features;
-/// the last part of the test shows that such a loop (dropout 0.5) does *not* match.
+/// The baseline trained on cached features (BaselineTask + LinearHead) equals the naive loop —
+/// the whole AlexNet run forward on every batch with only classifier.6 trainable
+/// (`Trainer(trainable:)`), Adam — given the same initial output layer, the same sample order
+/// (the sampler on the same seeded stream) and the same dropout:
+/// - `base_dropout: true` (the default, PyTorch's `model.train()` with frozen lower layers):
+///   the naive loop runs with dropout 0.5 on the stream "base-dropout/<shard>";
+/// - `base_dropout: false`: the frozen layers in eval mode; the naive loop with dropout 0.
+/// Each setting also differs from the naive loop of the other, so the option matters.
 final class BaselineEquivalenceTests: XCTestCase {
     func testCachedFeatureBaselineEqualsNaiveLoop() throws {
         let ws = try Workspace(self, yaml: Tiny.yaml(variant: "balanced, imbalanced", hidden: 48, lr: 0.001, epochs: 5))
-        for variant in ["balanced", "imbalanced"] {
-            let task = try ws.task(.baseline, variant: variant)
+        for (variant, baseDropout) in [("balanced", true), ("imbalanced", true), ("balanced", false), ("imbalanced", false)] {
+            var task = try ws.task(.baseline, variant: variant)
+            XCTAssertEqual(task.spec.training?.baseDropout, true, "dropout on is the default")
+            task.spec.training?.baseDropout = baseDropout
             try ws.runDependencies(of: task)
             let io = try ws.io(for: task, self)
             let out = try TaskRunner.run(spec: task.spec, io: io)
             let trained = try Safetensors.read(from: try XCTUnwrap(out.artifacts["output_layer.safetensors"])).tensors
             let result = try JSONDecoder().decode(NetworkResult.self, from: out.result)
+            let shard = try XCTUnwrap(task.spec.shard)
 
-            let naive = try naiveBaseline(task, io: io, dropout: 0)
+            let dropout = baseDropout ? 0.5 : 0
+            let naive = try naiveBaseline(task, io: io, dropout: dropout,
+                                          dropoutRNG: SeededGenerator.derive(seed: task.spec.seed, "base-dropout/\(shard)"))
+            let label = "\(variant), base_dropout \(baseDropout)"
             let w = try XCTUnwrap(trained["classifier.6.weight"]), b = try XCTUnwrap(trained["classifier.6.bias"])
             XCTAssertEqual(w.shape, naive.weight.shape)
             XCTAssertEqual(b.shape, naive.bias.shape)
             let dw = maxAbsDifference(w.scalars, naive.weight.scalars), db = maxAbsDifference(b.scalars, naive.bias.scalars)
-            XCTAssertLessThan(dw, 1e-5, "\(variant): max |Δweight| between cached-feature and naive baselines")
-            XCTAssertLessThan(db, 1e-5, "\(variant): max |Δbias| between cached-feature and naive baselines")
+            XCTAssertLessThan(dw, 1e-5, "\(label): max |Δweight| between cached-feature and naive baselines")
+            XCTAssertLessThan(db, 1e-5, "\(label): max |Δbias| between cached-feature and naive baselines")
 
             // Same per-epoch training loss and accuracy (loss before each update, as both report it).
             XCTAssertEqual(result.curve.epochs.count, naive.curve.count)
             for (e, n) in zip(result.curve.epochs, naive.curve) {
-                XCTAssertEqual(e.loss, n.loss, accuracy: 1e-5 * max(1, abs(n.loss)), "\(variant) epoch \(e.epoch) loss")
-                XCTAssertEqual(e.accuracy, n.accuracy, "\(variant) epoch \(e.epoch) accuracy")
+                XCTAssertEqual(e.epoch, n.epoch)
+                XCTAssertEqual(e.loss, n.loss, accuracy: 1e-5 * max(1, abs(n.loss)), "\(label) epoch \(e.epoch) loss")
+                XCTAssertEqual(e.accuracy, n.accuracy, "\(label) epoch \(e.epoch) accuracy")
             }
 
             // Not trivially equal: training moved the layer far beyond the tolerance.
-            XCTAssertGreaterThan(maxAbsDifference(w.scalars, naive.initialWeight), 1e-3, "\(variant): the output layer was trained")
+            XCTAssertGreaterThan(maxAbsDifference(w.scalars, naive.initialWeight), 1e-3, "\(label): the output layer was trained")
 
-            // With dropout active in the frozen layers (PyTorch's model.train() + frozen layers)
-            // the naive loop trains on other features and ends elsewhere.
+            // The other dropout setting trains on other features and ends elsewhere.
             if variant == "balanced" {
-                let noisy = try naiveBaseline(task, io: io, dropout: 0.5)
-                XCTAssertGreaterThan(maxAbsDifference(w.scalars, noisy.weight.scalars), 1e-4,
-                                     "a training-mode (dropout 0.5) naive loop is expected to differ")
+                let other = try naiveBaseline(task, io: io, dropout: 0.5 - dropout, dropoutRNG: SeededGenerator(seed: 5))
+                XCTAssertGreaterThan(maxAbsDifference(w.scalars, other.weight.scalars), 1e-4,
+                                     "\(label): the naive loop with dropout \(0.5 - dropout) is expected to differ")
             }
         }
     }
 
+    /// FT and Base of one shard start from the same output layer: with a learning rate so small
+    /// that training cannot move it (Adam's step is about lr), both end where they started.
+    func testFineTuneAndBaseStartFromTheSameOutputLayer() throws {
+        let ws = try Workspace(self, yaml: Tiny.yaml(hidden: 48, lr: 1e-12, epochs: 1, checkpointEvery: 0))
+        var layers: [[Float]] = []
+        for kind in [TaskKind.finetune, .baseline] {
+            let task = try ws.task(kind)
+            try ws.runDependencies(of: task)
+            let out = try TaskRunner.run(spec: task.spec, io: try ws.io(for: task, self))
+            let name = kind == .finetune ? "weights.safetensors" : "output_layer.safetensors"
+            let t = try Safetensors.read(from: try XCTUnwrap(out.artifacts[name])).tensors
+            layers.append(try XCTUnwrap(t["classifier.6.weight"]).scalars)
+        }
+        XCTAssertEqual(layers[0].count, layers[1].count)
+        XCTAssertLessThan(maxAbsDifference(layers[0], layers[1]), 1e-8, "FT and Base start from one output layer")
+        // Not vacuous: a fresh layer's weights are of order 1/√48.
+        XCTAssertGreaterThan(layers[0].map(abs).max() ?? 0, 0.05)
+    }
+
     /// The naive loop, reproducing BaselineTask's order and initialisation: the same network
-    /// builder (pretrained body, output layer seeded from "<shard>/base"), the same fold split,
+    /// builder (pretrained body, the shard's output-layer seed), the same fold split,
     /// the variant's sampler on the stream "sampler/<shard>", consecutive batches of the epoch's
     /// order (last one partial), Adam with the configured lr and weight decay.
-    private func naiveBaseline(_ task: PlannedTask, io: TaskIO, dropout: Double)
+    private func naiveBaseline(_ task: PlannedTask, io: TaskIO, dropout: Double, dropoutRNG: SeededGenerator)
         throws -> (weight: Tensor, bias: Tensor, initialWeight: [Float], curve: [EpochStats]) {
         let shard = try XCTUnwrap(task.spec.shard), training = try XCTUnwrap(task.spec.training)
         var spec = task.spec
@@ -67,14 +89,14 @@ final class BaselineEquivalenceTests: XCTestCase {
         let pack = try PackData(io: io)
         let (trainIdx, _) = try pack.split(folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed)
         let labels = trainIdx.map { pack.labels[$0] }
-        let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: "\(shard)/base")
+        let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: TaskSupport.outputLayerSeedLabel(shard))
         XCTAssertEqual(model.config.dropout, Float(dropout))
         let initialWeight = try XCTUnwrap(model.stateDict()["classifier.6.weight"]).scalars
         let adam = Adam(lr: Float(training.lr), weightDecay: Float(training.weightDecay))
         let trainer = try Trainer(model: model, optimizer: adam, trainable: ["classifier.6.weight", "classifier.6.bias"])
         var sampler = try TaskSupport.sampler(variant: shard.variant, labels: labels)
         var samplerRNG = SeededGenerator.derive(seed: spec.seed, "sampler/\(shard)")
-        var dropoutRNG = SeededGenerator(seed: 5)
+        var dropoutRNG = dropoutRNG
         var curve: [EpochStats] = []
         for epoch in 0..<training.epochs {
             let order = sampler.epoch(rng: &samplerRNG)

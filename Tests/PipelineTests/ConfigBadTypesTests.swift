@@ -35,13 +35,15 @@ final class ConfigBadTypesTests: XCTestCase {
         "model": [("architecture", .choice), ("width_multiplier", .double), ("input_size", .int), ("hidden_width", .int), ("dropout", .double)],
         "pretraining": [("classes", .int), ("images_per_class", .int), ("epochs", .int), ("lr", .double), ("batch_size", .int)],
         "training": [("optimizer", .choice), ("lr", .double), ("momentum", .double), ("weight_decay", .double), ("batch_size", .int),
-                     ("epochs", .int), ("head_epochs", .int), ("checkpoint_every", .int), ("threads", .int)],
+                     ("epochs", .int), ("head_epochs", .int), ("base_dropout", .bool), ("checkpoint_every", .int), ("threads", .int)],
         "knn": [("k", .int)],
         "svm": [("c", .double), ("tolerance", .double)],
-        "divergence": [("bins", .int), ("epsilon", .double), ("include_biases", .bool), ("ddof", .int)],
+        "divergence": [("bins", .int), ("epsilon", .double), ("epsilon_on", .choice), ("include_biases", .bool), ("ddof", .int),
+                       ("permutations", .int)],
         "lime": [("enabled", .bool), ("num_samples", .int), ("kernel_width", .double), ("batch_size", .int), ("segmentation", .choice),
                  ("kernel_size", .double), ("max_dist", .double), ("ratio", .double), ("slic_segments", .int),
-                 ("slic_compactness", .double), ("images_per_class", .int), ("folds", .intList), ("stability_runs", .int), ("top_k", .int)],
+                 ("slic_compactness", .double), ("images_per_class", .int), ("folds", .intList), ("explain", .choice),
+                 ("stability_runs", .int), ("top_k", .int)],
         "report": [("minority_class", .text)],
     ]
 
@@ -120,6 +122,8 @@ final class ConfigBadTypesTests: XCTestCase {
             ("model: {width_multiplier: 0}", "model.width_multiplier"), ("training: {lr: -1}", "training.lr"),
             ("training: {batch_size: 0}", "training.batch_size"), ("knn: {k: 0}", "knn.k"), ("svm: {c: 0}", "svm.c"),
             ("lime: {num_samples: 1}", "lime.num_samples"), ("divergence: {ddof: -1}", "divergence.ddof"),
+            ("divergence: {epsilon: -1e-10}", "divergence.epsilon"), ("divergence: {epsilon_on: bins}", "divergence.epsilon_on"),
+            ("divergence: {permutations: -1}", "divergence.permutations"), ("lime: {explain: predicted}", "lime.explain"),
         ]
         for (c, k) in cases { expectKeyError(c + "\n" + Self.dataset, key: k) }
     }

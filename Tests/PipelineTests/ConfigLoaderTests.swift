@@ -23,6 +23,26 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(c.lime.numSamples, 1000)
         XCTAssertEqual(c.lime.kernelWidth, 0.25)
         XCTAssertEqual(c.datasets[0].variants, ["balanced", "imbalanced"])
+        // Reference semantics: Base trains with dropout active (model.train()), LIME explains the
+        // top prediction (lime_image), KL's ε on probabilities (seafold's convention, unchanged).
+        XCTAssertTrue(c.training.baseDropout)
+        XCTAssertEqual(c.lime.explain, "top_prediction")
+        XCTAssertEqual(c.divergence.epsilonOn, "probabilities")
+        XCTAssertEqual(c.divergence.permutations, 999)
+    }
+
+    func testWeightAndLimeOptions() throws {
+        let c = try ConfigLoader.parse(minimal + """
+
+        training: {base_dropout: false}
+        divergence: {epsilon_on: counts, permutations: 0, include_biases: false}
+        lime: {explain: true_class}
+        """)
+        XCTAssertFalse(c.training.baseDropout)
+        XCTAssertEqual(c.divergence.epsilonOn, "counts")
+        XCTAssertEqual(c.divergence.permutations, 0)
+        XCTAssertFalse(c.divergence.includeBiases)
+        XCTAssertEqual(c.lime.explain, "true_class")
     }
 
     func testUnknownKeyNamesKeyAndLine() {

@@ -11,7 +11,8 @@ import Pipeline
 //   conv1 KL 0.1, 0.3 → 0.200±0.100 ties fc1 KL 0.2, 0.2 → 0.200±0.000 (both bold);
 //   ED conv1 1, 2 → 1.500±0.500, fc1 3, 5 → 4.000±1.000 (bold); other layers "—";
 //   paired SVM d = 0.1, 0.3 → t = 0.2/(0.1414/√2) = 2.000, df 1, p = 1 − (2/π)·atan 2 = 0.2952;
-//   two-sided 5% critical t for df 1 = 12.71 (tables).
+//   two-sided 5% critical t for df 1 = 12.71 (tables);
+//   Table 3's caption names the fixture's conventions: 10 bins, ε = 1e-10 on probabilities, no biases.
 final class GoldenTests: XCTestCase {
     let a = Aggregate(GoldenFixture.results())
 
@@ -99,7 +100,7 @@ Gaps:
 """#
 
 static let table3Markdown = #"""
-## Table 3: KL divergence D\_KL(FT||Base) and Euclidean distance D\_ED per layer (largest per column in bold)
+## Table 3: KL divergence D\_KL(FT||Base) and Euclidean distance D\_ED per layer (largest per column in bold). Histograms of the weights only (no biases): 10 equal-width bins over the joint min…max of FT and pretrained values (numpy.histogram edges); ε = 1e-10 added to each bin's probability of both histograms, then renormalised; natural log.
 
 _mean ± std over 2 folds per column; std with ddof=0 (numpy np.std, ddof=0 is the population std). "—" = no fold has a result; "(k/n)" = only k of n folds have results (missing folds are left out, never counted as zero)._
 
@@ -274,11 +275,11 @@ FT & ms/bal & \textbf{20.00$\pm$0.00\% (1/2)} & \textbf{37.50$\pm$12.50\%} & ---
 """#
 
 static let table3LaTeX = #"""
-% Table 3: KL divergence D_KL(FT||Base) and Euclidean distance D_ED per layer (largest per column in bold)
+% Table 3: KL divergence D_KL(FT||Base) and Euclidean distance D_ED per layer (largest per column in bold). Histograms of the weights only (no biases): 10 equal-width bins over the joint min…max of FT and pretrained values (numpy.histogram edges); ε = 1e-10 added to each bin's probability of both histograms, then renormalised; natural log.
 % mean ± std over 2 folds per column; std with ddof=0 (numpy np.std, ddof=0 is the population std). "—" = no fold has a result; "(k/n)" = only k of n folds have results (missing folds are left out, never counted as zero).
 \begin{table}[t]
 \centering
-\caption{Table 3: KL divergence D\_KL(FT\textbar{}\textbar{}Base) and Euclidean distance D\_ED per layer (largest per column in bold)}
+\caption{Table 3: KL divergence D\_KL(FT\textbar{}\textbar{}Base) and Euclidean distance D\_ED per layer (largest per column in bold). Histograms of the weights only (no biases): 10 equal-width bins over the joint min\ldots{}max of FT and pretrained values (numpy.histogram edges); $\varepsilon$ = 1e-10 added to each bin's probability of both histograms, then renormalised; natural log.}
 \label{tab:seafold-table3}
 \begin{tabular}{lrr}
 \toprule

@@ -59,6 +59,7 @@ public enum ConfigLoader {
             c.training.batchSize = try t.int("batch_size", c.training.batchSize, min: 1)
             c.training.epochs = try t.int("epochs", c.training.epochs, min: 1)
             c.training.headEpochs = try t.int("head_epochs", c.training.headEpochs, min: 1)
+            c.training.baseDropout = try t.bool("base_dropout", c.training.baseDropout)
             c.training.checkpointEvery = try t.int("checkpoint_every", c.training.checkpointEvery, min: 0)
             c.training.threads = try t.int("threads", c.training.threads, min: 0)
             try t.finish()
@@ -73,6 +74,11 @@ public enum ConfigLoader {
         if var d = try r.child("divergence") {
             c.divergence.bins = try d.int("bins", c.divergence.bins, min: 1)
             c.divergence.epsilon = try d.double("epsilon", c.divergence.epsilon)
+            guard c.divergence.epsilon >= 0, c.divergence.epsilon.isFinite else {
+                throw SeafoldError.config(key: "divergence.epsilon", reason: "must be finite and ≥ 0, found \(c.divergence.epsilon)")
+            }
+            c.divergence.epsilonOn = try d.string("epsilon_on", c.divergence.epsilonOn, oneOf: ["probabilities", "counts"])
+            c.divergence.permutations = try d.int("permutations", c.divergence.permutations, min: 0)
             c.divergence.includeBiases = try d.bool("include_biases", c.divergence.includeBiases)
             c.divergence.ddof = try d.int("ddof", c.divergence.ddof, min: 0)
             try d.finish()
@@ -90,6 +96,7 @@ public enum ConfigLoader {
             c.lime.slicCompactness = try l.double("slic_compactness", c.lime.slicCompactness, positive: true)
             c.lime.imagesPerClass = try l.int("images_per_class", c.lime.imagesPerClass, min: 0)
             c.lime.folds = try l.intList("folds", c.lime.folds)
+            c.lime.explain = try l.string("explain", c.lime.explain, oneOf: ["top_prediction", "true_class"])
             c.lime.stabilityRuns = try l.int("stability_runs", c.lime.stabilityRuns, min: 0)
             c.lime.topK = try l.int("top_k", c.lime.topK, min: 1)
             try l.finish()

@@ -80,6 +80,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var batchSize: Int = 6
     public var epochs: Int = 100
     public var headEpochs: Int = 30
+    /// Base (output layer only) trains with the dropout of classifier.0 and classifier.3
+    /// active, as PyTorch's `model.train()` loop with frozen lower layers does (the reference);
+    /// false trains on the eval-mode (dropout-free) penultimate features.
+    public var baseDropout: Bool = true
     /// Write a resumable checkpoint every N epochs (0 = never).
     public var checkpointEvery: Int = 5
     /// BLAS threads per worker; 0 = the worker's own setting.
@@ -99,10 +103,21 @@ public struct SVMConfig: Codable, Equatable, Sendable {
 }
 
 /// Weight divergence between fine-tuned and pretrained layers (paper §2.1, Table 3).
+///
+/// Conventions (stated in Table 3's caption and `results.json`): `bins` equal-width bins over
+/// the joint min…max of the fine-tuned and pretrained values (numpy.histogram edges); ε added
+/// to each bin of both histograms, to the probabilities (`epsilon_on: probabilities`, the
+/// default) or to the counts (`counts`) before renormalising; biases joined to the weights when
+/// `include_biases`. `permutations` draws of the paired swap test give each layer's null
+/// distribution of KL (0 = no significance test); see docs/STATISTICS.md.
 public struct DivergenceConfig: Codable, Equatable, Sendable {
     public var bins: Int = 100
     public var epsilon: Double = 1e-10
+    /// "probabilities" or "counts" (`WeightStats.EpsilonPlacement`).
+    public var epsilonOn: String = "probabilities"
     public var includeBiases: Bool = true
+    /// Draws of the swap test's null distribution per layer and fold (0 = off).
+    public var permutations: Int = 999
     /// Standard-deviation degrees of freedom in the tables (numpy default 0).
     public var ddof: Int = 0
     public init() {}
@@ -124,6 +139,9 @@ public struct LimeConfig: Codable, Equatable, Sendable {
     public var imagesPerClass: Int = 2
     /// Which folds get explained (0-based); empty = all.
     public var folds: [Int] = [0]
+    /// Which class each explanation is for: "top_prediction" (lime_image with top_labels=1:
+    /// the model's most probable class, each model its own) or "true_class".
+    public var explain: String = "top_prediction"
     /// Extra reruns with other seeds for the stability score (0 = skip).
     public var stabilityRuns: Int = 2
     public var topK: Int = 5

@@ -346,7 +346,8 @@ private struct Model {
                 let test = spec.shard.map { rows(spec, $0).test } ?? 0
                 resultBytes += Int64(1024 + 12 * test + 80 * (spec.training?.headEpochs ?? 0))
             case .divergence:
-                resultBytes += 2048
+                // Rows, plus the swap test's null draws: ~22 bytes of JSON per draw and layer.
+                resultBytes += Int64(2048 + 22 * 7 * (spec.divergence?.permutations ?? 0))
             }
             outputs[t.id] = out
             for case let .file(path, _) in t.inputs.values where !fileInputs.contains(path) {

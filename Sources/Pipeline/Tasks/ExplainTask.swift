@@ -5,7 +5,9 @@ import Foundation
 import SeafoldCore
 
 /// `explain(dataset, variant, fold)`: LIME (lime_image semantics) for chosen test images with
-/// both Base and FT, on the same superpixels, explaining each image's true class. Writes the
+/// both Base and FT, on the same superpixels. Each model's explanation is for the class
+/// `lime.explain` names: "top_prediction" (default; lime_image's `top_labels` order, whose
+/// first label users show, i.e. that model's most probable class) or "true_class". Writes the
 /// paper's Figure 3 rows (image | Base | FT) as PNG, the explanations as JSON and masks as .npy,
 /// and scores each explanation: stability over seeds, deletion AUC, and — on synthetic data
 /// with ground-truth evidence masks — the pointing score.
@@ -34,8 +36,9 @@ public enum ExplainTask {
         var results: [ExplainedImage] = []
         var artifacts: [String: URL] = [:]
         var records: [String: Explanation] = [:]
+        let explainTrueClass = lime.explain == "true_class"
         for (n, index) in chosen.enumerated() {
-            let label = pack.labels[index]
+            let trueLabel = pack.labels[index]
             let image = try RGBImage(width: pack.size, height: pack.size, pixels: pack.rgb(index))
             let seed = SeededGenerator.derivedSeed(spec.seed, "lime/\(shard)/\(index)")
             // Fewer than 8 superpixels explain little (lime's quickshift defaults suit 224 px
@@ -47,12 +50,15 @@ public enum ExplainTask {
             let seg = try explainer.segment(image)
             var scores: [ExplanationScore] = []
             var explanations: [ModelKind: Explanation] = [:]
+            var explained: [ModelKind: Int] = [:]
             for (kind, model) in [(ModelKind.base, baseModel), (ModelKind.ft, ftModel)] {
                 io.progress(Double(n) / Double(max(chosen.count, 1)), "explain \(shard): image \(n + 1)/\(chosen.count) with \(kind.rawValue)")
                 let classify = classifier(model, size: pack.size)
                 let t0 = Date()
                 let e = try explainer.explain(image, classifier: classify, labels: nil, segmentation: seg)
                 let seconds = Date().timeIntervalSince(t0)
+                let label = explainTrueClass ? trueLabel : (e.topLabels.first ?? trueLabel)
+                explained[kind] = label
                 let le = try e.explanation(for: label)
                 let deletion = try ExplanationScores.deletionCurve(image: image, explanation: e, label: label, classifier: classify, batchSize: lime.batchSize)
                 var stability: Double?
@@ -69,7 +75,7 @@ public enum ExplainTask {
                 }
                 scores.append(ExplanationScore(model: kind, explainedClass: label, probability: Double(e.originalPrediction[label]),
                                                stability: stability, deletionAUC: deletion.auc, pointing: pointing, localR2: le.score,
-                                               segments: seg.count))
+                                               segments: seg.count, explainedBy: lime.explain))
                 io.progress(Double(n) / Double(max(chosen.count, 1)),
                             String(format: "explain %@: image %d/%d with %@ took %.2f s", shard.description, n + 1, chosen.count, kind.rawValue, seconds))
                 explanations[kind] = e
@@ -78,13 +84,15 @@ public enum ExplainTask {
                 try NpyArray(shape: [pack.size, pack.size], uint8: try e.mask(label: label, numFeatures: lime.topK).map { $0 > 0 ? 1 : 0 }).write(to: maskURL)
                 artifacts[maskURL.lastPathComponent] = maskURL
             }
-            let fig = ExplainTask.enlarged(try ExplanationFigure.comparison(image: image, base: explanations[.base]!, fineTuned: explanations[.ft]!,
-                                                                            label: label, numFeatures: lime.topK), imageSize: pack.size)
+            let fig = ExplainTask.enlarged(try ExplanationFigure.comparison(image: image, base: explanations[.base]!, baseLabel: explained[.base]!,
+                                                                            fineTuned: explanations[.ft]!, fineTunedLabel: explained[.ft]!,
+                                                                            numFeatures: lime.topK), imageSize: pack.size)
             let name = "lime_\(shard.dataset)_\(shard.variant)_fold\(shard.fold + 1)_image\(index).png"
             let url = io.scratchDirectory.appendingPathComponent(name)
             try PNGWriter.writeRGB8(width: fig.width, height: fig.height, rgb: fig.rgb, to: url)
             artifacts[name] = url
-            results.append(ExplainedImage(shard: shard, imageIndex: index, trueClass: label, scores: scores, figure: name))
+            results.append(ExplainedImage(shard: shard, imageIndex: index, trueClass: trueLabel, scores: scores, figure: name,
+                                          classNames: pack.classes, segmenter: seg.method, segmenterWarnings: seg.warnings))
         }
         let recordsURL = io.scratchDirectory.appendingPathComponent("explanations.json")
         try TaskRunner.encode(records).write(to: recordsURL)
@@ -138,7 +146,7 @@ public enum ExplainTask {
 
     /// Base = pretrained layers + the baseline's trained output layer.
     static func loadBase(_ spec: TaskSpec, shard: ShardKey, classes: Int, io: TaskIO) throws -> AlexNet {
-        let model = try TaskSupport.networkFromPretrained(spec, classes: classes, io: io, seedLabel: "\(shard)/base")
+        let model = try TaskSupport.networkFromPretrained(spec, classes: classes, io: io, seedLabel: TaskSupport.outputLayerSeedLabel(shard))
         var state = model.stateDict()
         let head = try Safetensors.read(from: try io.input("base_head")).tensors
         for (k, v) in head { state[k] = v }

@@ -16,7 +16,7 @@ enum FineTuneTask {
         let pack = try PackData(io: io)
         let (trainIdx, testIdx) = try pack.split(folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed)
         let trainLabels = trainIdx.map { pack.labels[$0] }
-        let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: "\(shard)/ft")
+        let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: TaskSupport.outputLayerSeedLabel(shard))
         let opt: Optimizer = training.optimizer == "sgd"
             ? SGD(lr: Float(training.lr), momentum: Float(training.momentum), weightDecay: Float(training.weightDecay))
             : Adam(lr: Float(training.lr), weightDecay: Float(training.weightDecay))

@@ -22,6 +22,12 @@ enum TaskSupport {
 
     /// Builds the network for `classes`, starting from the `pretrained` input (all layers but
     /// the output layer, which is replaced by a fresh one seeded from `seedLabel`).
+    /// The seed label of a shard's fresh output layer, shared by its fine-tune and its baseline
+    /// so both start from the same classifier.6 (the comparison FT vs Base then differs only in
+    /// what trains). It depends on the shard (dataset, variant, fold), never on the task kind;
+    /// the text is the one fine-tunes always used, so fine-tune results keep their bytes.
+    static func outputLayerSeedLabel(_ shard: ShardKey) -> String { "\(shard)/ft" }
+
     static func networkFromPretrained(_ spec: TaskSpec, classes: Int, io: TaskIO, seedLabel: String) throws -> AlexNet {
         let network = try require(spec.network, "network", spec.kind)
         let model = try AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: SeededGenerator.derivedSeed(spec.seed, "init/" + seedLabel))
