@@ -3,8 +3,8 @@
 
     python3 scripts/check_folds_against_sklearn.py ROOT [--folds 3] [--seeds 0 1 42] [--seafold .build/release/seafold]
 
-Lists ROOT as torchvision's ImageFolder does (class folders sorted, files found recursively and
-sorted; only .png/.npy here, as seafold reads), runs StratifiedKFold(folds, shuffle=True,
+Lists ROOT as torchvision's ImageFolder does (class folders sorted; `sorted(os.walk(class_dir))`
+then `sorted(fnames)`; only .png/.npy, no hidden files, as seafold reads), runs StratifiedKFold(folds, shuffle=True,
 random_state=seed) and `seafold data inspect ROOT --folds K --seed S --json`, and compares the
 test fold of every path. Exit status 1 on any difference.
 """
@@ -23,12 +23,14 @@ def image_folder(root):
     paths, labels = [], []
     for label, c in enumerate(classes):
         found = []
-        for dirpath, dirnames, filenames in os.walk(os.path.join(root, c)):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for f in filenames:
+        # torchvision.datasets.folder.make_dataset: sorted(os.walk(...)), then sorted(fnames).
+        for dirpath, _, filenames in sorted(os.walk(os.path.join(root, c), followlinks=True)):
+            if any(part.startswith(".") for part in os.path.relpath(dirpath, os.path.join(root, c)).split(os.sep) if part != "."):
+                continue
+            for f in sorted(filenames):
                 if not f.startswith(".") and f.lower().endswith((".png", ".npy")):
                     found.append(os.path.relpath(os.path.join(dirpath, f), os.path.join(root, c)))
-        for rel in sorted(found):
+        for rel in found:
             paths.append(c + "/" + rel.replace(os.sep, "/"))
             labels.append(label)
     return paths, np.asarray(labels)
