@@ -3,7 +3,9 @@ import SeafoldCore
 
 /// A labelled image collection laid out as `ROOT/<class>/<file>`, like torchvision's
 /// `ImageFolder`: class names are the sub-folder names sorted, label = index in that order,
-/// files are found recursively inside each class folder and listed in sorted path order.
+/// files are found recursively inside each class folder and listed in torchvision's order
+/// (`make_dataset`: `sorted(os.walk(class_dir))`, then `sorted(fnames)` — by folder, then name,
+/// so `c/top.png` comes before `c/sub/a.png`). That order is the one folds are computed on.
 ///
 /// Only `.png` and `.npy` files are images. Other files are skipped and counted (or, with
 /// `strict`, rejected). Hidden files and folders (leading '.') are ignored. Errors: no class
@@ -74,7 +76,7 @@ public struct ImageFolder: Sendable {
                 }
             }
             var found = 0
-            for rel in files.sorted() {
+            for rel in files.sorted(by: ImageFolder.torchvisionOrder) {
                 let relPath = name + "/" + rel
                 if ImageLoader.extensions.contains((rel as NSString).pathExtension.lowercased()) {
                     samples.append(Sample(url: dir.appendingPathComponent(rel), label: label, relativePath: relPath))
@@ -109,6 +111,13 @@ public struct ImageFolder: Sendable {
         self.skipped = skipped
         self.duplicates = dups
         self.warnings = warnings
+    }
+
+    /// torchvision's file order inside a class folder: by containing folder, then file name.
+    static func torchvisionOrder(_ a: String, _ b: String) -> Bool {
+        let da = (a as NSString).deletingLastPathComponent, db = (b as NSString).deletingLastPathComponent
+        if da != db { return da < db }
+        return (a as NSString).lastPathComponent < (b as NSString).lastPathComponent
     }
 
     /// Groups of identical files: bucket by size and content hash, then compare bytes.

@@ -1,15 +1,18 @@
 import Foundation
 import SeafoldCore
 
-/// Stratified K-fold cross-validation with scikit-learn's `StratifiedKFold` assignment rule.
+/// Stratified K-fold cross-validation, exactly scikit-learn's
+/// `StratifiedKFold(n_splits, shuffle, random_state=seed)` (`_make_test_folds`).
 ///
 /// Classes are encoded in order of first appearance; `y_order = sort(y_encoded)`; fold `i`
 /// receives `bincount(y_order[i::k])` members of each class; within a class the fold ids
-/// `repeat(0..<k, allocation[:, c])` are given to its samples in data order — after shuffling
-/// them per class (classes in encoded order, one generator seeded with `seed`) when `shuffle`
-/// is on. The generator is seafold's, so shuffled folds differ from NumPy's bit stream but
-/// follow the same rule. Fewer members than folds in some class: a warning (as scikit-learn's
-/// UserWarning); in every class: an error.
+/// `repeat(0..<k, allocation[:, c])` are given to its samples in data order — after
+/// `rng.shuffle` of that id array per class (classes in encoded order, one
+/// `np.random.RandomState(seed)` for all classes, see `NumpyRandomState`) when `shuffle` is on.
+/// So the same labels in the same order give the same folds as scikit-learn, bit for bit.
+/// `repeatedTestFolds` is `RepeatedStratifiedKFold`: repeat r continues the same RandomState.
+/// Fewer members than folds in some class: a warning (scikit-learn's UserWarning); in every
+/// class: an error (scikit-learn's ValueError).
 public struct StratifiedKFold: Sendable {
     public let nSplits: Int
     public let shuffle: Bool
@@ -23,11 +26,26 @@ public struct StratifiedKFold: Sendable {
 
     /// The test fold of every sample, plus warnings.
     public func testFolds(labels: [Int]) throws -> (folds: [Int], warnings: [String]) {
+        var rng = try NumpyRandomState(seed: shuffle ? seed : 0)
+        return try testFolds(labels: labels, rng: &rng)
+    }
+
+    /// The test folds of `repeats` repetitions, as `RepeatedStratifiedKFold(n_splits, n_repeats,
+    /// random_state=seed)` yields them: one RandomState, each repetition shuffling after the
+    /// previous one. Repetition 0 equals `testFolds(labels:)`.
+    public func repeatedTestFolds(labels: [Int], repeats: Int) throws -> [[Int]] {
+        guard repeats >= 1 else { throw SeafoldError.config(key: "repeats", reason: "\(repeats) repeats; use at least 1") }
+        var rng = try NumpyRandomState(seed: shuffle ? seed : 0)
+        return try (0..<repeats).map { _ in try testFolds(labels: labels, rng: &rng).folds }
+    }
+
+    /// One `_make_test_folds` with a given RandomState (advanced by the shuffles).
+    public func testFolds(labels: [Int], rng: inout NumpyRandomState) throws -> (folds: [Int], warnings: [String]) {
         guard nSplits >= 2 else {
             throw SeafoldError.config(key: "folds", reason: "\(nSplits) folds; cross-validation needs at least 2")
         }
         guard labels.count >= nSplits else {
-            throw SeafoldError.config(key: "folds", reason: "cannot make \(nSplits) folds from \(labels.count) samples; use fewer folds or more images")
+            throw SeafoldError.config(key: "folds", reason: "cannot make \(nSplits) folds from \(labels.count) samples (scikit-learn: n_splits greater than the number of samples); use fewer folds or more images")
         }
         var code: [Int: Int] = [:]
         var encoded: [Int] = []
@@ -39,17 +57,16 @@ public struct StratifiedKFold: Sendable {
         var counts = [Int](repeating: 0, count: nClasses)
         for e in encoded { counts[e] += 1 }
         if counts.allSatisfy({ $0 < nSplits }) {
-            throw SeafoldError.config(key: "folds", reason: "\(nSplits) folds is more than the number of members in every class (largest class has \(counts.max() ?? 0)); use fewer folds")
+            throw SeafoldError.config(key: "folds", reason: "n_splits=\(nSplits) cannot be greater than the number of members in each class (scikit-learn's ValueError): every class has fewer than \(nSplits) members (the largest has \(counts.max() ?? 0)); use fewer folds")
         }
         var warnings: [String] = []
         if let least = counts.min(), least < nSplits {
             let originalLabel = code.first(where: { $0.value == counts.firstIndex(of: least)! })!.key
-            warnings.append("the least populated class in y (label \(originalLabel)) has only \(least) members, which is less than n_splits=\(nSplits)")
+            warnings.append("the least populated class in y (label \(originalLabel)) has only \(least) members, which is less than n_splits=\(nSplits) (scikit-learn warns the same)")
         }
         let order = encoded.sorted()
         var allocation = [[Int]](repeating: [Int](repeating: 0, count: nClasses), count: nSplits)
         for (pos, c) in order.enumerated() { allocation[pos % nSplits][c] += 1 }
-        var rng = SeededGenerator(seed: seed)
         var folds = [Int](repeating: 0, count: labels.count)
         for c in 0..<nClasses {
             var ids: [Int] = []

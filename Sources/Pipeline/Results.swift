@@ -5,7 +5,7 @@ import Foundation
 // together with both. Every value is a plain Codable record so a result JSON written on one
 // worker decodes identically on the coordinator.
 
-/// Identifies one cross-validation shard: a dataset, a sampling variant and a fold.
+/// Identifies one cross-validation shard: a dataset, a sampling variant, a repeat and a fold.
 public struct ShardKey: Codable, Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Dataset name as configured (e.g. "multi-site", "single-site").
     public var dataset: String
@@ -13,17 +13,41 @@ public struct ShardKey: Codable, Hashable, Comparable, Sendable, CustomStringCon
     public var variant: String
     /// Fold index, 0-based (the report prints it 1-based as the paper does).
     public var fold: Int
+    /// Repeat of repeated cross-validation, 0-based. Repeat 0 is encoded by leaving the key out,
+    /// so a single cross-validation's shards, task ids and seeds are the same with or without
+    /// `repeats:`, and going from 1 to N repeats reuses repeat 0.
+    public var `repeat`: Int
 
-    public init(dataset: String, variant: String, fold: Int) {
-        self.dataset = dataset; self.variant = variant; self.fold = fold
+    public init(dataset: String, variant: String, fold: Int, repeat: Int = 0) {
+        self.dataset = dataset; self.variant = variant; self.fold = fold; self.repeat = `repeat`
     }
 
     /// The column a shard belongs to in the paper's tables, e.g. "multi-site/balanced".
     public var column: String { "\(dataset)/\(variant)" }
-    public var description: String { "\(dataset)/\(variant)/fold\(fold + 1)" }
+    public var description: String {
+        `repeat` == 0 ? "\(dataset)/\(variant)/fold\(fold + 1)" : "\(dataset)/\(variant)/repeat\(`repeat` + 1)/fold\(fold + 1)"
+    }
 
     public static func < (a: ShardKey, b: ShardKey) -> Bool {
-        (a.dataset, a.variant, a.fold) < (b.dataset, b.variant, b.fold)
+        (a.dataset, a.variant, a.repeat, a.fold) < (b.dataset, b.variant, b.repeat, b.fold)
+    }
+
+    private enum CodingKeys: String, CodingKey { case dataset, variant, fold, `repeat` }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dataset = try c.decode(String.self, forKey: .dataset)
+        variant = try c.decode(String.self, forKey: .variant)
+        fold = try c.decode(Int.self, forKey: .fold)
+        self.repeat = try c.decodeIfPresent(Int.self, forKey: .repeat) ?? 0
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dataset, forKey: .dataset)
+        try c.encode(variant, forKey: .variant)
+        try c.encode(fold, forKey: .fold)
+        if `repeat` != 0 { try c.encode(`repeat`, forKey: .repeat) }
     }
 }
 

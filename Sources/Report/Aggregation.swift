@@ -64,6 +64,8 @@ public struct Aggregate: Codable, Equatable, Sendable {
     public static let paperLayers = ["conv1", "conv2", "conv3", "conv4", "conv5", "fc1", "fc2"]
 
     public init(_ results: RunResults) {
+        // The paper's tables are one cross-validation; repeats > 0 go to `RepeatedCV`.
+        let results = results.firstRepeat
         let ddof = results.ddof
         self.ddof = ddof
         minorityClass = results.minorityClass

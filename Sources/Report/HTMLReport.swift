@@ -78,12 +78,17 @@ public enum HTMLReport {
         s += HTML.table(TableGrids.table1(a)) + HTML.table(ChanceLevel.grid(a.chance)) + HTML.table(TableGrids.table2(a)) + HTML.table(TableGrids.table3(a))
         s += "</section>\n"
         s += "<section id=\"significance\"><h2>FT vs Base</h2>\n" + HTML.table(TableGrids.paired(a)) + "</section>\n"
+        let repeated = RepeatedCV.entries(results)
+        if !repeated.isEmpty {
+            s += "<section id=\"repeated-cv\"><h2>Repeated cross-validation</h2>\n"
+                + HTML.table(RepeatedCV.grid(repeated, ddof: results.ddof, minorityClass: results.minorityClass)) + "</section>\n"
+        }
         s += HTMLSections.perClassAndConfusion(a)
         s += HTMLSections.foldDistributions(results)
         s += HTMLSections.contactSheets(results, runDirectory: runDirectory)
         s += HTMLSections.divergenceCharts(a) + WeightSignificanceFiles.html(a)
         s += HTMLSections.lime(results, aggregate: a, runDirectory: runDirectory)
-        s += HTMLSections.curves(results, columns: a.columns)
+        s += HTMLSections.curves(results.firstRepeat, columns: a.columns)
         s += "<section id=\"timeline\"><h2>Timeline</h2>\n" + TimelineChart.svg(results.timeline) + "\n</section>\n"
         s += HTMLSections.missing(results)
         s += "</main>\n<footer>seafold · \(HTML.escape(results.softwareVersion))</footer>\n</body>\n</html>\n"

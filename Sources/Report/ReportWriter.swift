@@ -65,9 +65,22 @@ public enum ReportWriter {
         try put(CSVTables.paired(a), pairedCSV)
         tables += [perClass, pairedMD, pairedCSV]
         tables += try WeightSignificanceFiles.write(a, to: tablesDir)
+        let repeated = RepeatedCV.entries(results)
+        var repeatedMarkdown = ""
+        if !repeated.isEmpty {
+            let g = RepeatedCV.grid(repeated, ddof: results.ddof, minorityClass: results.minorityClass)
+            repeatedMarkdown = MarkdownTables.grid(g)
+            let files = [("repeated_cv.md", repeatedMarkdown), ("repeated_cv.csv", RepeatedCV.csv(repeated, minorityClass: results.minorityClass)),
+                         ("repeated_cv_tests.csv", RepeatedCV.testsCSV(repeated))]
+            for (name, text) in files {
+                let url = tablesDir.appendingPathComponent(name)
+                try put(text, url)
+                tables.append(url)
+            }
+        }
 
         let summary = directory.appendingPathComponent("summary.md")
-        try put(MarkdownTables.render(results, aggregate: a), summary)
+        try put(MarkdownTables.render(results, aggregate: a) + (repeatedMarkdown.isEmpty ? "" : "\n" + repeatedMarkdown), summary)
         let json = directory.appendingPathComponent("results.json")
         do { try put(try JSONReport(results, aggregate: a).encoded(), json) } catch let e as SeafoldError { throw e } catch {
             throw SeafoldError.message("cannot encode results.json: \(error)")

@@ -135,12 +135,14 @@ public enum TableGrids {
         let crit = NumberFormat.fixed(StudentT.criticalValue(alpha: 0.05, df: Double(n - 1)), 2)
         guard n < 10 else {
             return "With \(n) folds (df = \(n - 1)) p < 0.05 needs |t| > \(crit). The folds share training data, so the "
-                + "p-values are optimistic; repeated cross-validation with different seeds gives a fairer picture."
+                + "p-values are optimistic; repeated cross-validation (repeats: N in the experiment config) adds a table with the "
+                + "corrected resampled t-test, a fairer picture."
         }
         return "With only \(n) folds (df = \(n - 1)) a paired t-test can show very little: p < 0.05 needs |t| > \(crit), "
             + "i.e. a large and very consistent difference, and because the folds share training data the p-values are optimistic. "
             + "A non-significant p here is not evidence of no difference. For significance, run more folds or repeated "
-            + "cross-validation with different seeds; the sign count says in how many folds FT beat Base."
+            + "cross-validation (repeats: N in the experiment config; the report then adds the corrected resampled t-test over "
+            + "repeats × folds); the sign count says in how many folds FT beat Base."
     }
 
     /// LIME explanation scores per column × model.

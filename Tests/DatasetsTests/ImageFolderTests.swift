@@ -26,6 +26,20 @@ final class ImageFolderTests: XCTestCase {
         assertThrowsMentioning("readme.txt") { _ = try ImageFolder(root: root, strict: true) }
     }
 
+    func testNestedFilesInTorchvisionOrder() throws {
+        // torchvision: sorted(os.walk(class_dir)) then sorted(fnames) — by folder, then name.
+        // Python: sorted(["flat", "flat/a", "flat/a/b", "flat/a-b", "flat/b"]) ==
+        // ["flat", "flat/a", "flat/a-b", "flat/a/b", "flat/b"] ('-' < '/'); a plain path sort
+        // would put flat/a/b/x.png before flat/a/y.png and flat/z.png last.
+        let root = try makeTempDir(self)
+        for (i, p) in ["flat/z.png", "flat/a/b/x.png", "flat/a/y.png", "flat/a-b/w.png", "flat/b/c.png", "rocky/r.png"].enumerated() {
+            try png(root.appendingPathComponent(p), Float(i) / 10)
+        }
+        let f = try ImageFolder(root: root)
+        XCTAssertEqual(f.samples.map(\.relativePath),
+                       ["flat/z.png", "flat/a/y.png", "flat/a-b/w.png", "flat/a/b/x.png", "flat/b/c.png", "rocky/r.png"])
+    }
+
     func testEmptyClassOneClassAndMissingRoot() throws {
         let root = try makeTempDir(self)
         try png(root.appendingPathComponent("flat/x.png"), 0.1)

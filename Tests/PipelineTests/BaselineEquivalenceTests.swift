@@ -87,7 +87,7 @@ final class BaselineEquivalenceTests: XCTestCase {
         var spec = task.spec
         spec.network?.dropout = dropout
         let pack = try PackData(io: io)
-        let (trainIdx, _) = try pack.split(folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed)
+        let (trainIdx, _) = try pack.split(spec: spec, shard: shard)
         let labels = trainIdx.map { pack.labels[$0] }
         let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: TaskSupport.outputLayerSeedLabel(shard))
         XCTAssertEqual(model.config.dropout, Float(dropout))

@@ -124,7 +124,7 @@ Gaps:
 static let pairedMarkdown = #"""
 ## FT vs Base: paired t-test on per-fold test accuracy
 
-_With only 2 folds (df = 1) a paired t-test can show very little: p \< 0.05 needs |t| \> 12.71, i.e. a large and very consistent difference, and because the folds share training data the p-values are optimistic. A non-significant p here is not evidence of no difference. For significance, run more folds or repeated cross-validation with different seeds; the sign count says in how many folds FT beat Base._
+_With only 2 folds (df = 1) a paired t-test can show very little: p \< 0.05 needs |t| \> 12.71, i.e. a large and very consistent difference, and because the folds share training data the p-values are optimistic. A non-significant p here is not evidence of no difference. For significance, run more folds or repeated cross-validation (repeats: N in the experiment config; the report then adds the corrected resampled t-test over repeats × folds); the sign count says in how many folds FT beat Base._
 
 | Column | Head | n | mean FT−Base | t | df | p (two-sided) | FT \> Base |
 |---|---|---:|---:|---:|---:|---:|---:|

@@ -33,6 +33,8 @@ public enum ConfigLoader {
         c.name = try r.string("name", c.name)
         c.seed = try r.uint64("seed", c.seed)
         c.folds = try r.int("folds", c.folds, min: 2)
+        c.shuffle = try r.bool("shuffle", c.shuffle)
+        c.repeats = try r.int("repeats", c.repeats, min: 1)
         c.pretrained = try r.string("pretrained", c.pretrained)
         if var m = try r.child("model") {
             c.model.architecture = try m.string("architecture", "alexnet", oneOf: ["alexnet"])
@@ -123,12 +125,27 @@ public enum ConfigLoader {
             dc.difficulty = try d.optionalDouble("difficulty")
             dc.variants = try d.stringList("variants", dc.variants, oneOf: ExperimentConfig.knownVariants)
             dc.scaling = try d.string("scaling", dc.scaling, oneOf: ["percentile", "none"])
+            if let f = try d.optionalString("folds") {
+                dc.foldsFile = baseDirectory.map { URL(fileURLWithPath: f, relativeTo: $0).standardizedFileURL.path } ?? f
+                guard dc.path != nil else {
+                    throw SeafoldError.config(key: "\(d.path).folds", reason: "a folds file names image paths, so it needs a `path:` dataset (synthetic data has none)\(YAMLReader.at(d.node))")
+                }
+            }
             if (dc.path == nil) == (dc.synthetic == nil) {
                 throw SeafoldError.config(key: "\(d.path)", reason: "give exactly one of `path:` (an image folder) or `synthetic:` (multi-site or single-site)\(YAMLReader.at(d.node))")
             }
             if dc.variants.isEmpty { throw SeafoldError.config(key: "\(d.path).variants", reason: "list at least one of balanced, imbalanced") }
             try d.finish()
             c.datasets.append(dc)
+        }
+        if c.repeats > 1 && !c.shuffle {
+            throw SeafoldError.config(key: "repeats", reason: "repeats: \(c.repeats) with shuffle: false would repeat the same folds; set shuffle: true (the default) or repeats: 1")
+        }
+        if c.repeats > 1, let d = c.datasets.first(where: { $0.foldsFile != nil }) {
+            throw SeafoldError.config(key: "repeats", reason: "repeats: \(c.repeats) needs seeded folds, but dataset '\(d.name)' has a folds file (one fixed split); drop `folds:` from it or use repeats: 1")
+        }
+        if c.shuffle && c.seed > UInt64(UInt32.max) && c.datasets.contains(where: { $0.foldsFile == nil }) {
+            throw SeafoldError.config(key: "seed", reason: "\(c.seed) is larger than 4294967295 (2^32 - 1), the largest random_state scikit-learn's seeded folds accept; use a smaller seed")
         }
         let names = c.datasets.map(\.name)
         if Set(names).count != names.count { throw SeafoldError.config(key: "datasets", reason: "dataset names must be unique, found \(names)") }

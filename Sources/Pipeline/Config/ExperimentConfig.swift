@@ -7,6 +7,13 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public var name: String = "experiment"
     public var seed: UInt64 = 0
     public var folds: Int = 3
+    /// scikit-learn `StratifiedKFold(shuffle=...)`: true shuffles each class's fold ids with
+    /// `np.random.RandomState(seed)` (bit for bit); false assigns them in file order.
+    public var shuffle: Bool = true
+    /// Repeated cross-validation: repeat r has the folds of repetition r of scikit-learn's
+    /// `RepeatedStratifiedKFold(n_splits: folds, n_repeats: repeats, random_state: seed)`;
+    /// repeat 0 is `StratifiedKFold(folds, shuffle=True, random_state=seed)` itself.
+    public var repeats: Int = 1
     public var datasets: [DatasetConfig] = []
     public var model: ModelConfig = .init()
     /// "synthetic" (pretrain on the built-in source task), "random" (seeded init), or a path to
@@ -43,6 +50,9 @@ public struct DatasetConfig: Codable, Equatable, Sendable {
     public var variants: [String] = ["balanced", "imbalanced"]
     /// Scaling of float/.npy images: "percentile" (1st–99th per image) or "none".
     public var scaling: String = "percentile"
+    /// A folds file (`FoldsFile`: CSV `path,fold`) fixing each image's test fold instead of a
+    /// seeded split; absolute, or relative to the config file.
+    public var foldsFile: String?
 
     public init(name: String, path: String? = nil, synthetic: String? = nil, count: Int? = nil, size: Int? = nil,
                 difficulty: Double? = nil, variants: [String] = ["balanced", "imbalanced"]) {

@@ -230,15 +230,15 @@ private struct Model {
         Int64(Safetensors.fileSize(shapes: DiskBudget.stateShapes(network, classes: classes), metadata: meta))
     }
 
-    func split(_ dataset: String, folds: Int, fold: Int, seed: UInt64) -> (train: [Int], test: [Int])? {
-        guard let labels = datasets[dataset]?.labels,
-              let s = try? StratifiedKFold(nSplits: folds, shuffle: true, seed: seed).split(labels: labels), fold < s.count else { return nil }
-        return (s[fold].train.map { labels[$0] }, s[fold].test.map { labels[$0] })
+    func split(_ spec: TaskSpec, _ shard: ShardKey) -> (train: [Int], test: [Int])? {
+        guard let ds = datasets[shard.dataset], let s = try? FoldSplits.split(config: config, dataset: ds, shard: shard) else { return nil }
+        let labels = ds.labels
+        return (s.train.map { labels[$0] }, s.test.map { labels[$0] })
     }
 
     /// Train and test rows of a shard (the fold's split when the labels are known).
     func rows(_ spec: TaskSpec, _ shard: ShardKey) -> (train: Int, test: Int) {
-        if let s = split(shard.dataset, folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed) { return (s.train.count, s.test.count) }
+        if let s = split(spec, shard) { return (s.train.count, s.test.count) }
         let n = imageCount(shard.dataset), test = n / max(1, spec.folds ?? 3)
         return (n - test, test)
     }
@@ -251,7 +251,7 @@ private struct Model {
         let lime = spec.lime ?? LimeConfig()
         let classes = spec.classes?.count ?? datasets[shard.dataset]?.classes.count ?? 4
         var images = classes * lime.imagesPerClass
-        if let s = split(shard.dataset, folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed) {
+        if let s = split(spec, shard) {
             images = (0..<classes).reduce(0) { n, c in n + min(lime.imagesPerClass, s.test.filter { $0 == c }.count) }
         }
         let size = config.model.inputSize
@@ -308,7 +308,8 @@ private struct Model {
                 out["features_test.npy"] = fTest
                 out["labels_train.npy"] = npy(.int64, [r.train])
                 out["labels_test.npy"] = npy(.int64, [r.test])
-                let foldKey = "\(shard.dataset)/fold\(shard.fold)"
+                // Labels are stored once per split (content-addressed): variants share them, repeats do not.
+                let foldKey = "\(shard.dataset)/" + (shard.repeat > 0 ? "repeat\(shard.repeat)/" : "") + "fold\(shard.fold)"
                 addShared("labels", key: "labels_train/\(foldKey)", out["labels_train.npy"]!)
                 addShared("labels", key: "labels_test/\(foldKey)", out["labels_test.npy"]!)
                 let epochs = spec.training?.epochs ?? 0

@@ -8,8 +8,10 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
     public var labels: [Int]
     /// sha256 identifying the pack's contents.
     public var hash: String
-    public init(name: String, classes: [String], labels: [Int], hash: String) {
-        self.name = name; self.classes = classes; self.labels = labels; self.hash = hash
+    /// The test fold of each image when the dataset has a folds file.
+    public var foldAssignment: [Int]?
+    public init(name: String, classes: [String], labels: [Int], hash: String, foldAssignment: [Int]? = nil) {
+        self.name = name; self.classes = classes; self.labels = labels; self.hash = hash; self.foldAssignment = foldAssignment
     }
 }
 
@@ -20,8 +22,8 @@ public struct TaskGraph: Codable, Equatable, Sendable {
 }
 
 /// Turns an experiment config into its task graph: pretrain (unless weights are given), then per
-/// dataset × variant × fold a fine-tune, a baseline, heads for each model, a divergence and
-/// (for the configured folds) an explanation. Task ids derive from content (`PlannedTask`).
+/// dataset × variant × repeat × fold a fine-tune, a baseline, heads for each model, a divergence and
+/// (for the configured folds of repeat 0) an explanation. Task ids derive from content (`PlannedTask`).
 public enum Planner {
     public static func plan(_ config: ExperimentConfig, datasets: [DatasetSummary], pretrainedFileHash: String? = nil) throws -> TaskGraph {
         var tasks: [PlannedTask] = []
@@ -56,12 +58,18 @@ public enum Planner {
                 "images": .dataset(name: ds.name, file: "images.npy"),
                 "meta": .dataset(name: ds.name, file: "meta.json"),
             ]
+            let rule = FoldSplits.rule(config, dataset: dc)
+            if rule == FoldSplits.file && ds.foldAssignment == nil {
+                throw SeafoldError.config(key: "datasets", reason: "dataset '\(dc.name)' has a folds file that was not read")
+            }
             for variant in dc.variants {
-                for fold in 0..<config.folds {
-                    let shard = ShardKey(dataset: ds.name, variant: variant, fold: fold)
+                for (rep, fold) in (0..<config.repeats).flatMap({ r in (0..<config.folds).map { (r, $0) } }) {
+                    let shard = ShardKey(dataset: ds.name, variant: variant, fold: fold, repeat: rep)
                     var base = TaskSpec(kind: .finetune, seed: config.seed)
                     base.shard = shard
                     base.folds = config.folds
+                    base.foldRule = rule
+                    base.foldAssignment = rule == FoldSplits.file ? ds.foldAssignment : nil
                     base.network = config.model
                     base.classes = ds.classes
                     base.training = config.training
@@ -111,7 +119,7 @@ public enum Planner {
                                              inputs: ["ft_weights": .task(id: ft.id, name: "weights.safetensors"), "pretrained": pretrainedInput],
                                              priority: 20, datasetHashes: hashes))
 
-                    if config.lime.enabled, config.lime.imagesPerClass > 0, config.lime.folds.isEmpty || config.lime.folds.contains(fold) {
+                    if config.lime.enabled, config.lime.imagesPerClass > 0, rep == 0, config.lime.folds.isEmpty || config.lime.folds.contains(fold) {
                         var ex = base
                         ex.kind = .explain
                         ex.training = nil

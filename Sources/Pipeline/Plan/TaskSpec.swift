@@ -15,6 +15,10 @@ public struct TaskSpec: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var shard: ShardKey?
     public var folds: Int?
+    /// How the folds are made (`FoldSplits`): "sklearn", "sklearn-unshuffled" or "file".
+    public var foldRule: String?
+    /// With the "file" rule: the test fold of every image of the pack, from the folds file.
+    public var foldAssignment: [Int]?
     public var model: ModelKind?
     public var head: HeadKind?
     public var network: ModelConfig?

@@ -44,6 +44,9 @@ public struct ExperimentSetup {
             if let p = d.path, !fm.fileExists(atPath: p) {
                 throw SeafoldError.config(key: "datasets[\(d.name)].path", reason: "folder '\(p)' does not exist")
             }
+            if let f = d.foldsFile, !fm.fileExists(atPath: f) {
+                throw SeafoldError.config(key: "datasets[\(d.name)].folds", reason: "folds file '\(f)' does not exist (write one with `seafold data folds`)")
+            }
         }
         if config.pretrained != "synthetic" && config.pretrained != "random" && !fm.fileExists(atPath: config.pretrained) {
             throw SeafoldError.config(key: "pretrained", reason: "weights file '\(config.pretrained)' does not exist (or use 'synthetic' or 'random')")
@@ -77,9 +80,16 @@ public struct ExperimentSetup {
         var warnings: [String] = []
         for d in config.datasets {
             let seed = SeededGenerator.derivedSeed(config.seed, "dataset/\(d.name)")
-            let p = try DatasetPack.prepare(d, inputSize: config.model.inputSize, seed: seed, folds: config.folds,
+            var p = try DatasetPack.prepare(d, inputSize: config.model.inputSize, seed: seed, folds: config.folds,
                                             into: runDirectory.appendingPathComponent("datasets/\(d.name)"), progress: progress)
             warnings += p.warnings
+            if d.foldsFile != nil, let metaURL = p.files["meta.json"] {
+                let meta = try JSONDecoder().decode(PackMeta.self, from: Data(contentsOf: metaURL))
+                if let a = try FoldSplits.assignment(d, files: meta.files, labels: meta.labels, classes: meta.classes, folds: config.folds) {
+                    p.summary.foldAssignment = a.folds
+                    warnings += a.warnings
+                }
+            }
             packs.append(p)
         }
         var fileHash: String?

@@ -49,7 +49,7 @@ public enum ResultsCollector {
 
         var dists: [FoldDistribution] = []
         for d in datasets {
-            if let splits = try? StratifiedSplits.splits(labels: d.labels, folds: config.folds, seed: config.seed) {
+            if let splits = try? StratifiedSplits.splits(config: config, dataset: d) {
                 let counts = splits.map { test in (0..<d.classes.count).map { c in test.filter { d.labels[$0] == c }.count } }
                 dists.append(FoldDistribution(dataset: d.name, classes: d.classes, counts: counts))
             }
@@ -84,9 +84,9 @@ public enum ResultsCollector {
 
 import Datasets
 
-/// The test indices of each fold, as the tasks compute them.
+/// The test indices of each fold (of repeat 0), as the tasks compute them.
 enum StratifiedSplits {
-    static func splits(labels: [Int], folds: Int, seed: UInt64) throws -> [[Int]] {
-        try StratifiedKFold(nSplits: folds, shuffle: true, seed: seed).split(labels: labels).map { $0.test }
+    static func splits(config: ExperimentConfig, dataset: DatasetSummary) throws -> [[Int]] {
+        try (0..<config.folds).map { try FoldSplits.split(config: config, dataset: dataset, shard: ShardKey(dataset: dataset.name, variant: "", fold: $0)).test }
     }
 }

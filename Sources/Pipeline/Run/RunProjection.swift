@@ -165,7 +165,7 @@ public enum RunProjection {
         var heads: [String: Double] = [:]
         for ds in datasets {
             guard let shard0 = graph.tasks.first(where: { $0.kind == .heads && $0.spec.shard?.dataset == ds.name })?.spec.shard else { continue }
-            let (train, test) = try foldSizes(ds, folds: config.folds, fold: shard0.fold, seed: config.seed)
+            let (train, test) = try foldSizes(ds, config: config, shard: shard0)
             let io = try BenchmarkIO()
             defer { io.remove() }
             var frng = SeededGenerator(seed: 8)
@@ -192,9 +192,9 @@ public enum RunProjection {
     }
 
     /// Train and test labels of one fold (the split every task of the shard uses).
-    static func foldSizes(_ ds: DatasetSummary, folds: Int, fold: Int, seed: UInt64) throws -> (train: [Int], test: [Int]) {
-        let splits = try StratifiedKFold(nSplits: folds, shuffle: true, seed: seed).split(labels: ds.labels)
-        return (splits[fold].train.map { ds.labels[$0] }, splits[fold].test.map { ds.labels[$0] })
+    static func foldSizes(_ ds: DatasetSummary, config: ExperimentConfig, shard: ShardKey) throws -> (train: [Int], test: [Int]) {
+        let s = try FoldSplits.split(config: config, dataset: ds, shard: shard)
+        return (s.train.map { ds.labels[$0] }, s.test.map { ds.labels[$0] })
     }
 
     // MARK: projection
@@ -206,7 +206,7 @@ public enum RunProjection {
             var sec = 0.0, basis = ""
             var train: [Int] = [], test: [Int] = []
             if let shard = t.spec.shard, let ds = byName[shard.dataset] {
-                (train, test) = try foldSizes(ds, folds: config.folds, fold: shard.fold, seed: config.seed)
+                (train, test) = try foldSizes(ds, config: config, shard: shard)
             }
             let nTr = Double(train.count), nTe = Double(test.count)
             switch t.kind {

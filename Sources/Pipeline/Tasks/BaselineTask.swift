@@ -22,7 +22,7 @@ enum BaselineTask {
         let shard = try TaskSupport.require(spec.shard, "shard", .baseline)
         let training = try TaskSupport.require(spec.training, "training", .baseline)
         let pack = try PackData(io: io)
-        let (trainIdx, testIdx) = try pack.split(folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed)
+        let (trainIdx, testIdx) = try pack.split(spec: spec, shard: shard)
         let trainLabels = trainIdx.map { pack.labels[$0] }
         let testLabels = testIdx.map { pack.labels[$0] }
         let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: TaskSupport.outputLayerSeedLabel(shard))

@@ -16,7 +16,7 @@ public enum ExplainTask {
         let shard = try TaskSupport.require(spec.shard, "shard", .explain)
         let lime = spec.lime ?? LimeConfig()
         let pack = try PackData(io: io)
-        let (_, testIdx) = try pack.split(folds: spec.folds ?? 3, fold: shard.fold, seed: spec.seed)
+        let (_, testIdx) = try pack.split(spec: spec, shard: shard)
 
         // Which images: `imagesPerClass` test images per class, the rarest class first.
         let counts = (0..<pack.classes.count).map { c in pack.labels.filter { $0 == c }.count }

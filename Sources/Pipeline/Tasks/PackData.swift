@@ -38,11 +38,9 @@ struct PackData {
     var labels: [Int] { meta.labels }
     var classes: [String] { meta.classes }
 
-    /// The fold's train and test indices (scikit-learn StratifiedKFold, shuffle, seeded).
-    func split(folds: Int, fold: Int, seed: UInt64) throws -> (train: [Int], test: [Int]) {
-        let splits = try StratifiedKFold(nSplits: folds, shuffle: true, seed: seed).split(labels: labels)
-        guard fold >= 0, fold < splits.count else { throw SeafoldError.config(key: "folds", reason: "fold \(fold) does not exist among \(splits.count)") }
-        return (splits[fold].train, splits[fold].test)
+    /// The shard's train and test indices (`FoldSplits`: scikit-learn's folds or a folds file).
+    func split(spec: TaskSpec, shard: ShardKey) throws -> (train: [Int], test: [Int]) {
+        try FoldSplits.split(labels: labels, spec: spec, shard: shard)
     }
 
     /// Writes image `index`, normalised to 3 channels, into `out` (3·S·S floats).

@@ -8,7 +8,7 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Generate synthetic SAS data or inspect an image folder.",
-        subcommands: [DataSynthCommand.self, DataInspectCommand.self]
+        subcommands: [DataSynthCommand.self, DataInspectCommand.self, DataFoldsCommand.self]
     )
 }
 
@@ -85,10 +85,12 @@ struct DataInspectCommand: ParsableCommand {
     var root: String
     @Option(help: "Number of stratified folds.")
     var folds: Int = 3
-    @Option(help: "Fold shuffle seed.")
+    @Option(help: "Fold shuffle seed: scikit-learn's random_state (0 ... 4294967295).")
     var seed: UInt64 = 0
     @Flag(help: "Assign folds in data order without shuffling (scikit-learn shuffle=False).")
     var noShuffle = false
+    @Option(name: .customLong("folds-file"), help: "Check and show a folds file (CSV path,fold) instead of a seeded split.")
+    var foldsFile: String?
     @Flag(help: "Fail on files that are not images instead of skipping them.")
     var strict = false
     @Flag(help: "Print JSON.")
@@ -110,8 +112,13 @@ struct DataInspectCommand: ParsableCommand {
                 depths["\(info.format) \(info.bitDepth)-bit", default: 0] += 1
             } catch { unreadable.append("\(error)") }
         }
-        let kf = StratifiedKFold(nSplits: folds, shuffle: !noShuffle, seed: seed)
-        let result = try kf.testFolds(labels: folder.labels)
+        let result: (folds: [Int], warnings: [String])
+        if let f = foldsFile {
+            result = try FoldsFile.read(URL(fileURLWithPath: f), paths: folder.samples.map(\.relativePath), labels: folder.labels,
+                                        classes: folder.classes, folds: folds)
+        } else {
+            result = try StratifiedKFold(nSplits: folds, shuffle: !noShuffle, seed: seed).testFolds(labels: folder.labels)
+        }
         var table = [[Int]](repeating: [Int](repeating: 0, count: folder.classes.count), count: folds)
         for (i, f) in result.folds.enumerated() { table[f][folder.labels[i]] += 1 }
         let warnings = folder.warnings + result.warnings
@@ -120,6 +127,9 @@ struct DataInspectCommand: ParsableCommand {
                 "root": url.path, "classes": folder.classes, "counts": folder.classCounts, "images": folder.count,
                 "sizes": sizes, "bitDepths": depths, "skipped": folder.skipped, "duplicates": folder.duplicates,
                 "unreadable": unreadable, "folds": folds, "seed": seed, "foldTestCounts": table, "warnings": warnings,
+                "shuffle": !noShuffle, "foldsFile": foldsFile.map { $0 as Any } ?? NSNull(),
+                // Membership in ImageFolder order (sorted paths): the test fold of every image.
+                "membership": zip(folder.samples, result.folds).map { s, f in ["path": s.relativePath, "label": s.label, "fold": f] as [String: Any] },
             ]
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -136,7 +146,7 @@ struct DataInspectCommand: ParsableCommand {
         print("skipped (not images): \(folder.skipped.count); duplicate groups: \(folder.duplicates.count); unreadable: \(unreadable.count)")
         for u in unreadable.prefix(10) { print("  unreadable: \(u)") }
         for g in folder.duplicates.prefix(10) { print("  duplicates: \(g.joined(separator: " = "))") }
-        print("\ntest-fold class distribution (stratified \(folds)-fold, " + (noShuffle ? "no shuffle" : "shuffle seed \(seed)") + "):")
+        print("\ntest-fold class distribution (stratified \(folds)-fold, " + (foldsFile.map { "folds file \($0)" } ?? (noShuffle ? "no shuffle" : "shuffle seed \(seed)")) + "):")
         print(pad("fold") + folder.classes.map { $0.padding(toLength: max($0.count, 6) + 2, withPad: " ", startingAt: 0) }.joined() + "total")
         for f in 0..<folds {
             let cells = zip(folder.classes, table[f]).map { c, n in String(n).padding(toLength: max(c.count, 6) + 2, withPad: " ", startingAt: 0) }
