@@ -46,8 +46,7 @@ public enum HTML {
                     if item.bold { cls.append("best") }
                     let classAttr = cls.isEmpty ? "" : " class=\"\(cls.joined(separator: " "))\""
                     let title = item.note.map { " title=\"\(escape($0))\"" } ?? ""
-                    // A narrow window may break a value after "±" (and before "(2/3)"), never elsewhere.
-                    let shown = item.isLabel ? escape(item.text) : escape(item.text).replacingOccurrences(of: "±", with: "±<wbr>")
+                    let shown = item.isLabel ? escape(item.text) : breakable(escape(item.text))
                     let text = item.bold ? "<strong>\(shown)</strong>" : shown
                     s += "<\(tag)\(classAttr)\(title)>\(text)</\(tag)>"
                 }
@@ -60,6 +59,13 @@ public enum HTML {
             s += g.gaps.map { "<li>\(escape($0))</li>" }.joined() + "</ul></details>"
         }
         return s + "</section>\n"
+    }
+
+    /// A narrow window may break a value after "±" and before "(2/3)", never inside a number
+    /// (Chrome would otherwise break "1.30e-02" at its minus sign).
+    static func breakable(_ escaped: String) -> String {
+        "<span class=\"nw\">" + escaped.replacingOccurrences(of: "±", with: "±</span><wbr><span class=\"nw\">")
+            .replacingOccurrences(of: " (", with: "</span> <span class=\"nw\">(") + "</span>"
     }
 }
 
@@ -116,6 +122,7 @@ public enum HTMLReport {
     table { border-collapse: collapse; margin: 6px 0 10px; font-variant-numeric: tabular-nums; }
     th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: right; white-space: nowrap; }
     td { white-space: normal; }
+    .nw { white-space: nowrap; }
     thead th { border-bottom: 2px solid var(--fg); text-align: center; white-space: normal; }
     tbody th { text-align: left; font-weight: 600; }
     tr.block th { text-align: left; background: var(--soft); font-style: italic; }
