@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // librsvg + cairo: the report's SVG figures rasterised to PNG with real fonts.
+        .systemLibrary(name: "CRSVG", path: "Sources/CRSVG", pkgConfig: "librsvg-2.0"),
 
         // The scheduling policy as a pure state machine (no dependencies, no I/O): the
         // coordinator, the local executor and the schedule simulation all drive it.
@@ -59,7 +61,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
-        .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline"], swiftSettings: v5),
+        .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline", "CRSVG"], swiftSettings: v5),
         .executableTarget(name: "seafold", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
             "Pipeline", "Cluster", "Report", "CProcess",

@@ -5,6 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# Test-only: headless Chromium lays the HTML report out and measures it (ReportTests.ChromiumTests).
+if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "seafold test: installing chromium (test-only, for the report's browser check)" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 bash scripts/check-deploy.sh --install
 swift build -c release -Xswiftc -enable-testing --build-tests "$@"
 log=$(mktemp)

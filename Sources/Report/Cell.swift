@@ -69,9 +69,14 @@ public enum NumberFormat {
 
     /// "0.148±0.030".
     public static func plain(_ cell: Cell, decimals: Int = 3, pm: String = "±") -> String {
+        plain(cell, style: .fixed(decimals), pm: pm)
+    }
+
+    /// A cell in a column's style: "0.148±0.030", or "3.50e-04±1.20e-05" in a scientific column.
+    public static func plain(_ cell: Cell, style: NumberStyle, pm: String = "±") -> String {
         guard let s = cell.summary else { return dash }
-        var text = fixed(s.mean, decimals)
-        if let sd = s.std { text += pm + fixed(sd, decimals) }
+        var text = style.format(s.mean)
+        if let sd = s.std { text += pm + style.format(sd) }
         return text + partialSuffix(cell)
     }
 
@@ -113,5 +118,49 @@ public enum NumberFormat {
     public static func pValue(_ p: Double) -> String {
         if p < 0.0001 { return String(format: "%.2e", p) }
         return fixed(p, 4)
+    }
+}
+
+/// How one table column prints its numbers, chosen from the magnitudes of all its cells so that
+/// a column of small values (KL divergences around 1e-4) does not print as "0.000±0.000" and
+/// all rows of a column line up in one notation.
+public enum NumberStyle: Equatable, Sendable {
+    /// Fixed decimals ("0.148").
+    case fixed(Int)
+    /// Scientific notation with this many mantissa decimals ("3.50e-04").
+    case scientific(Int)
+
+    /// The fewest decimals a column is printed with (the paper's 3).
+    public static let minimumDecimals = 3
+    /// Above this many decimals a column switches to scientific notation.
+    public static let maximumFixedDecimals = 4
+
+    public func format(_ v: Double) -> String {
+        switch self {
+        case .fixed(let d): return NumberFormat.fixed(v, d)
+        case .scientific(let d):
+            guard v.isFinite else { return NumberFormat.fixed(v, 0) }
+            return v == 0 ? NumberFormat.fixed(0, d) : String(format: "%.\(d)e", v)
+        }
+    }
+
+    /// The style for a column whose cells have these means and stds: enough decimals for two
+    /// significant digits of the smallest non-zero mean and one of the smallest std that is
+    /// not negligible (≥ 1e-3 of its column's largest mean), at least `minimumDecimals`; more
+    /// than `maximumFixedDecimals` switches the column to scientific notation.
+    public static func forColumn(means: [Double], stds: [Double]) -> NumberStyle {
+        let m = means.filter { $0.isFinite && $0 != 0 }.map(abs)
+        let largest = m.max() ?? 0
+        let sd = stds.filter { $0.isFinite && $0 > 0 && $0 >= largest * 1e-3 }
+        var decimals = minimumDecimals
+        if let small = m.min() { decimals = max(decimals, 1 - Int(floor(log10(small)))) }
+        if let small = sd.min() { decimals = max(decimals, -Int(floor(log10(small)))) }
+        return decimals > maximumFixedDecimals ? .scientific(2) : .fixed(decimals)
+    }
+
+    /// The style for a column of cells (empty cells are ignored).
+    public static func forColumn(_ cells: [Cell?]) -> NumberStyle {
+        let s = cells.compactMap { $0?.summary }
+        return forColumn(means: s.map(\.mean), stds: s.compactMap(\.std))
     }
 }

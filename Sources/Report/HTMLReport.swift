@@ -24,9 +24,13 @@ public enum HTML {
     public static func table(_ g: Grid) -> String {
         var s = "<section class=\"table\" id=\"\(escape(g.id))\"><h3>\(escape(g.title))</h3>"
         for note in g.notes { s += "<p class=\"note\">\(escape(note))</p>" }
-        s += "<table><thead>"
+        // A wide table scrolls inside its own box instead of widening the page.
+        s += "<div class=\"tablewrap\"><table><thead>"
         for row in g.header {
-            s += "<tr>" + row.map { h in "<th\(h.span > 1 ? " colspan=\"\(h.span)\"" : "")>\(escape(h.text))</th>" }.joined() + "</tr>"
+            // Column names like "single-site/imbalanced" may wrap after the slash.
+            s += "<tr>" + row.map { h in
+                "<th\(h.span > 1 ? " colspan=\"\(h.span)\"" : "")>\(escape(h.text).replacingOccurrences(of: "/", with: "/<wbr>"))</th>"
+            }.joined() + "</tr>"
         }
         s += "</thead><tbody>"
         for section in g.sections {
@@ -42,18 +46,26 @@ public enum HTML {
                     if item.bold { cls.append("best") }
                     let classAttr = cls.isEmpty ? "" : " class=\"\(cls.joined(separator: " "))\""
                     let title = item.note.map { " title=\"\(escape($0))\"" } ?? ""
-                    let text = item.bold ? "<strong>\(escape(item.text))</strong>" : escape(item.text)
+                    let shown = item.isLabel ? escape(item.text) : breakable(escape(item.text))
+                    let text = item.bold ? "<strong>\(shown)</strong>" : shown
                     s += "<\(tag)\(classAttr)\(title)>\(text)</\(tag)>"
                 }
                 s += "</tr>"
             }
         }
-        s += "</tbody></table>"
+        s += "</tbody></table></div>"
         if !g.gaps.isEmpty {
             s += "<details class=\"gaps\"><summary>\(g.gaps.count) cell(s) with missing folds</summary><ul>"
             s += g.gaps.map { "<li>\(escape($0))</li>" }.joined() + "</ul></details>"
         }
         return s + "</section>\n"
+    }
+
+    /// A narrow window may break a value after "±" and before "(2/3)", never inside a number
+    /// (Chrome would otherwise break "1.30e-02" at its minus sign).
+    static func breakable(_ escaped: String) -> String {
+        "<span class=\"nw\">" + escaped.replacingOccurrences(of: "±", with: "±</span><wbr><span class=\"nw\">")
+            .replacingOccurrences(of: " (", with: "</span> <span class=\"nw\">(") + "</span>"
     }
 }
 
@@ -104,12 +116,19 @@ public enum HTMLReport {
     header p { margin: 0 0 6px; color: var(--muted); }
     nav a { margin-right: 12px; color: var(--accent); text-decoration: none; }
     main { padding: 8px 32px 32px; max-width: 1280px; }
+    header p, .note, figcaption, pre { overflow-wrap: anywhere; }
+    .tablewrap { max-width: 100%; overflow-x: auto; }
+    svg.chart { max-width: 100%; height: auto; }
+    .limelegend { font-size: 12px; }
+    .swatch { display: inline-block; width: 12px; height: 12px; vertical-align: -2px; margin: 0 4px 0 6px; border: 1px solid #888; }
     h2 { margin-top: 32px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
     h3 { font-size: 15px; margin: 20px 0 6px; }
     .note { color: var(--muted); font-size: 12px; margin: 2px 0 8px; }
     table { border-collapse: collapse; margin: 6px 0 10px; font-variant-numeric: tabular-nums; }
-    th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: right; white-space: nowrap; }
-    thead th { border-bottom: 2px solid var(--fg); text-align: center; }
+    th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: right; white-space: nowrap; }
+    td { white-space: normal; }
+    .nw { white-space: nowrap; }
+    thead th { border-bottom: 2px solid var(--fg); text-align: center; white-space: normal; }
     tbody th { text-align: left; font-weight: 600; }
     tr.block th { text-align: left; background: var(--soft); font-style: italic; }
     td.best strong { color: #0a3069; }
@@ -118,9 +137,10 @@ public enum HTMLReport {
     .gap { color: #cf222e; }
     .warn { color: #cf222e; font-weight: 600; }
     details.gaps { font-size: 12px; color: var(--muted); margin-bottom: 12px; }
-    pre { background: var(--soft); border: 1px solid var(--line); padding: 10px; overflow: auto; font-size: 12px; }
+    pre { background: var(--soft); border: 1px solid var(--line); padding: 10px; overflow: auto; font-size: 12px; white-space: pre-wrap; }
     .figures { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
     figure { margin: 0; border: 1px solid var(--line); padding: 8px; background: var(--bg); }
+    figure { max-width: 100%; }
     figure img { max-width: 100%; image-rendering: pixelated; display: block; }
     figcaption { font-size: 12px; color: var(--muted); margin-top: 4px; max-width: 520px; }
     svg.chart { font-size: 11px; background: #fff; border: 1px solid var(--line); margin: 4px 8px 8px 0; }

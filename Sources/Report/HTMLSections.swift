@@ -41,15 +41,7 @@ enum HTMLSections {
     static func foldDistributions(_ r: RunResults) -> String {
         var s = "<section id=\"figure2\"><h2>Figure 2: class distribution of each fold's test set</h2>\n"
         if r.foldDistributions.isEmpty { s += "<p class=\"gap\">No fold distributions recorded.</p>" }
-        for d in r.foldDistributions.sorted(by: { $0.dataset < $1.dataset }) {
-            // The paper's panels (a)–(c) per fold and (d) all folds together (the whole dataset).
-            let groups = d.counts.indices.map { "Fold \($0 + 1)" } + ["All folds"]
-            let values = (d.counts + [FigureTwo.allFolds(d)]).map { row in
-                d.classes.indices.map { k in SVGCharts.Bar(value: k < row.count ? Double(row[k]) : nil) }
-            }
-            s += SVGCharts.groupedBars(title: "\(d.dataset): images per class and fold", groups: groups, series: d.classes,
-                                       values: values, yLabel: "images")
-        }
+        for d in r.foldDistributions.sorted(by: { $0.dataset < $1.dataset }) { s += FigureFiles.foldDistribution(d).svg }
         return s + "</section>\n"
     }
 
@@ -65,34 +57,21 @@ enum HTMLSections {
     static func divergenceCharts(_ a: Aggregate) -> String {
         var s = "<section id=\"divergence\"><h2>Weight change per layer (Table 3)</h2>\n"
         s += "<p class=\"note\">Bars: mean over folds; whiskers: ± std (ddof=\(a.ddof)); a dashed outline marks a column without a value.</p>\n"
-        for (metric, name) in [("kl", "KL divergence D_KL(FT||Base)"), ("euclidean", "Euclidean distance D_ED")] {
-            let groups = a.layers.map(NumberFormat.layerLabel)
-            let values = a.layers.map { layer in
-                a.columns.map { c -> SVGCharts.Bar in
-                    let cell = a.divergence(c, layer, metric)
-                    return SVGCharts.Bar(value: cell?.summary?.mean, error: cell?.summary?.std)
-                }
-            }
-            s += SVGCharts.groupedBars(title: name, groups: groups, series: a.columns, values: values, yLabel: name, width: 720)
-        }
+        for fig in FigureFiles.divergence(a) { s += fig.svg }
         return s + "</section>\n"
     }
 
     static func lime(_ r: RunResults, aggregate a: Aggregate, runDirectory: URL?) -> String {
         var s = "<section id=\"lime\"><h2>Figure 3: LIME explanations</h2>\n"
         if !a.lime.isEmpty { s += HTML.table(TableGrids.lime(a)) }
+
+        let settings = LimeCaption.settings(r)
+        if !r.explanations.isEmpty || !r.figures.isEmpty { s += LimeCaption.legendHTML(topK: settings?.topK ?? LimeConfig().topK) }
         s += "<div class=\"figures\">"
         var shown = Set<String>()
         let images = r.explanations.sorted { ($0.shard, $0.imageIndex) < ($1.shard, $1.imageIndex) }
         for e in images {
-            let scores = e.scores.map { sc in
-                var parts = ["\(sc.model.rawValue): p=\(NumberFormat.fixed(sc.probability, 3))"]
-                if let v = sc.stability { parts.append("stability \(NumberFormat.fixed(v, 3))") }
-                if let v = sc.deletionAUC { parts.append("deletion AUC \(NumberFormat.fixed(v, 3))") }
-                if let v = sc.pointing { parts.append("pointing \(NumberFormat.fixed(v, 3))") }
-                return parts.joined(separator: ", ")
-            }.joined(separator: "; ")
-            let caption = LimeCaption.text(e) + " " + scores
+            let caption = LimeCaption.text(e, classes: LimeCaption.classNames(r, dataset: e.shard.dataset), lime: settings)
             guard let name = e.figure else {
                 s += "<figure><p class=\"gap\">No figure for this image.</p><figcaption>\(HTML.escape(caption))</figcaption></figure>"
                 continue
@@ -115,18 +94,9 @@ enum HTMLSections {
         var s = "<section id=\"curves\"><h2>Training curves</h2>\n"
         if r.curves.isEmpty { s += "<p class=\"gap\">No training curves recorded.</p>" }
         for column in columns {
-            let cs = r.curves.filter { $0.shard.column == column }
-                .sorted { ($0.shard.fold, $0.model.rawValue, $0.head?.rawValue ?? "") < ($1.shard.fold, $1.model.rawValue, $1.head?.rawValue ?? "") }
-            guard !cs.isEmpty else { continue }
-            func name(_ c: TrainingCurve) -> String {
-                "fold \(c.shard.fold + 1) \(c.model.rawValue)" + (c.head.map { " \(NumberFormat.headShort($0)) head" } ?? "")
-            }
-            let loss = cs.map { c in SVGCharts.Line(name: name(c), points: c.epochs.map { (Double($0.epoch), $0.loss) }) }
-            let acc = cs.map { c in SVGCharts.Line(name: name(c), points: c.epochs.map { (Double($0.epoch), $0.accuracy * 100) }) }
-            s += "<h3>\(HTML.escape(column))</h3>\n"
-            s += SVGCharts.lines(title: "\(column): training loss", lines: loss, xLabel: "epoch", yLabel: "loss", width: 560)
-            s += SVGCharts.lines(title: "\(column): training accuracy (%)", lines: acc, xLabel: "epoch", yLabel: "accuracy %", width: 560)
-            s += "\n"
+            let figs = FigureFiles.curves(r, column: column)
+            guard !figs.isEmpty else { continue }
+            s += "<h3>\(HTML.escape(column))</h3>\n" + figs.map(\.svg).joined() + "\n"
         }
         return s + "</section>\n"
     }
@@ -160,6 +130,11 @@ enum PNGEmbed {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     static func dataURI(path: String, runDirectory: URL?) -> Result<String, Failure> {
+        data(path: path, runDirectory: runDirectory).map { "data:image/png;base64," + $0.base64EncodedString() }
+    }
+
+    /// The PNG file's bytes.
+    static func data(path: String, runDirectory: URL?) -> Result<Data, Failure> {
         guard !path.isEmpty else { return .failure(Failure(message: "no path given")) }
         let url: URL
         if path.hasPrefix("/") { url = URL(fileURLWithPath: path) }
@@ -172,6 +147,6 @@ enum PNGEmbed {
         guard data.count >= 8, Array(data.prefix(8)) == signature else {
             return .failure(Failure(message: "not a PNG file (bad signature)"))
         }
-        return .success("data:image/png;base64," + data.base64EncodedString())
+        return .success(data)
     }
 }

@@ -9,7 +9,7 @@ public enum LaTeXTables {
         let labelCols = g.sections.first?.rows.first?.prefix { $0.isLabel }.count ?? 1
         let spec = String(repeating: "l", count: max(labelCols, 1)) + String(repeating: "r", count: max(n - labelCols, 0))
         var out = "% \(oneLine(g.title))\n% \(oneLine(g.notes.joined(separator: " ")))\n"
-        out += "\\begin{table}[t]\n\\centering\n\\caption{\(escape(g.title))}\n\\label{tab:seafold-\(g.id)}\n"
+        out += "\\begin{table}[t]\n\\centering\n\\caption{\(escape(captionText(g.title)))}\n\\label{tab:seafold-\(g.id)}\n"
         out += "\\begin{tabular}{\(spec)}\n\\toprule\n"
         for (r, row) in g.header.enumerated() {
             out += row.map { h in
@@ -74,6 +74,13 @@ public enum LaTeXTables {
             }
         }
         return out
+    }
+
+    /// The title without its leading "Table 1: ", which LaTeX's \\caption prints itself.
+    static func captionText(_ title: String) -> String {
+        guard title.hasPrefix("Table "), let colon = title.firstIndex(of: ":"),
+              Int(title[title.index(title.startIndex, offsetBy: 6)..<colon]) != nil else { return title }
+        return title[title.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
 
     static func oneLine(_ s: String) -> String {

@@ -11,13 +11,18 @@ public struct ReportFiles: Equatable, Sendable {
     /// tables/table1.md … table3.tex, plus tables/perclass.csv, tables/paired.md and the
     /// weight-significance tables (weightsig.{md,csv,tex}, conv1.md).
     public var tables: [URL]
+    /// figures/NAME.svg and NAME.png of every chart and image figure.
+    public var figures: [URL] = []
+    /// Image figures whose PNG could not be read, with the reason (the HTML shows them as gaps).
+    public var skippedFigures: [String] = []
     /// All files written, in a fixed order.
-    public var all: [URL] { [index, summary, json] + tables }
+    public var all: [URL] { [index, summary, json] + tables + figures }
 }
 
 /// Writes a whole report from a `RunResults`: `index.html`, `summary.md`, `results.json` and
 /// `tables/table{1,2,3}.{md,csv,tex}` (+ `tables/perclass.csv`, `tables/paired.{md,csv}`,
-/// `tables/weightsig.{md,csv,tex}`, `tables/conv1.md`).
+/// `tables/weightsig.{md,csv,tex}`, `tables/conv1.md`) and `figures/` (every figure as SVG and
+/// PNG, see `FigureFiles`).
 /// Deterministic: the same RunResults (and the same PNG files) give byte-identical files; only
 /// the HTML header carries `generatedAt`, and only when given.
 public enum ReportWriter {
@@ -88,6 +93,9 @@ public enum ReportWriter {
         let index = directory.appendingPathComponent("index.html")
         try put(HTMLReport.render(results, aggregate: a, runDirectory: runDirectory ?? directory.deletingLastPathComponent(),
                                   generatedAt: generatedAt), index)
-        return ReportFiles(directory: directory, index: index, summary: summary, json: json, tables: tables)
+        let figures = try FigureFiles.write(results, aggregate: a, to: directory.appendingPathComponent("figures", isDirectory: true),
+                                            runDirectory: runDirectory ?? directory.deletingLastPathComponent())
+        return ReportFiles(directory: directory, index: index, summary: summary, json: json, tables: tables,
+                           figures: figures.files, skippedFigures: figures.skipped)
     }
 }

@@ -60,12 +60,20 @@ public enum TableGrids {
 
     public static func table3(_ a: Aggregate) -> Grid {
         var rows: [[Grid.Item]] = []
+        // Each printed column (metric × dataset column) gets one number style from all its layers.
+        var styles: [String: NumberStyle] = [:]
+        for metric in ["kl", "euclidean"] {
+            for column in a.columns {
+                styles[metric + "|" + column] = NumberStyle.forColumn(a.layers.map { a.divergence(column, $0, metric) })
+            }
+        }
         for layer in a.layers {
             var row = [Grid.label(NumberFormat.layerLabel(layer))]
             for metric in ["kl", "euclidean"] {
                 for column in a.columns {
                     let cell = a.divergence(column, layer, metric)
-                    row.append(Grid.value(cell) { NumberFormat.plain($0) })
+                    let style = styles[metric + "|" + column] ?? .fixed(NumberStyle.minimumDecimals)
+                    row.append(Grid.value(cell) { NumberFormat.plain($0, style: style) })
                 }
             }
             rows.append(row)

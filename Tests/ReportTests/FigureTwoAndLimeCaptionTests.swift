@@ -26,12 +26,13 @@ final class FigureTwoAndLimeCaptionTests: XCTestCase {
         let e = ExplainedImage(shard: shard, imageIndex: 7, trueClass: 0, scores: scores, figure: nil,
                                classNames: ["crater", "flat", "sand ripple"], segmenter: "quickshift(kernel_size=4.0, max_dist=200.0, ratio=0.2, seed=1)",
                                segmenterWarnings: ["quickshift gave 3 segment(s) (< 8); fell back to slic"])
-        let c = LimeCaption.text(e)
-        XCTAssertEqual(c, "ms/balanced fold 1, test image 7 (true class 'crater'). Base explains its top prediction 'sand ripple' (p=0.613); "
-                       + "FT explains its top prediction 'crater' (p=0.480). Superpixels: quickshift(kernel_size=4.0, max_dist=200.0, ratio=0.2, seed=1). "
-                       + "quickshift gave 3 segment(s) (< 8); fell back to slic.")
+        let c = LimeCaption.text(e, classes: [], lime: nil)
+        XCTAssertEqual(c, "\(shard), image 7: true class crater. Base explains its top prediction sand ripple (p=0.613). "
+                       + "FT explains its top prediction crater (p=0.480). Segmenter: quickshift(kernel_size=4.0, max_dist=200.0, ratio=0.2, seed=1); 12 superpixels. "
+                       + "quickshift gave 3 segment(s) (< 8); fell back to slic. Scores: Base: local R² 0.500; FT: local R² 0.500.")
         var t = e
         t.scores = t.scores.map { var s = $0; s.explainedBy = "true_class"; s.explainedClass = 0; return s }
-        XCTAssertTrue(LimeCaption.text(t).contains("Base explains the true class 'crater'"))
+        XCTAssertTrue(LimeCaption.text(t, classes: [], lime: nil).contains("Explained class: crater, the true class (Base p=0.613, FT p=0.480)"),
+                      LimeCaption.text(t, classes: [], lime: nil))
     }
 }

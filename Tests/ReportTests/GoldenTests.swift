@@ -224,7 +224,7 @@ static let table1LaTeX = #"""
 % mean ± std over 2 folds per column; std with ddof=0 (numpy np.std, ddof=0 is the population std). "—" = no fold has a result; "(k/n)" = only k of n folds have results (missing folds are left out, never counted as zero).
 \begin{table}[t]
 \centering
-\caption{Table 1: Test accuracy of the fine-tuned (FT) and baseline (Base) models}
+\caption{Test accuracy of the fine-tuned (FT) and baseline (Base) models}
 \label{tab:seafold-table1}
 \begin{tabular}{lr}
 \toprule
@@ -255,7 +255,7 @@ static let table2LaTeX = #"""
 % mean ± std over 2 folds per column; std with ddof=0 (numpy np.std, ddof=0 is the population std). "—" = no fold has a result; "(k/n)" = only k of n folds have results (missing folds are left out, never counted as zero).
 \begin{table}[t]
 \centering
-\caption{Table 2: Precision and recall of the minority class 'crater' (best per classifier and dataset in bold)}
+\caption{Precision and recall of the minority class 'crater' (best per classifier and dataset in bold)}
 \label{tab:seafold-table2}
 \begin{tabular}{llrrrrrr}
 \toprule
@@ -279,7 +279,7 @@ static let table3LaTeX = #"""
 % mean ± std over 2 folds per column; std with ddof=0 (numpy np.std, ddof=0 is the population std). "—" = no fold has a result; "(k/n)" = only k of n folds have results (missing folds are left out, never counted as zero).
 \begin{table}[t]
 \centering
-\caption{Table 3: KL divergence D\_KL(FT\textbar{}\textbar{}Base) and Euclidean distance D\_ED per layer (largest per column in bold). Histograms of the weights only (no biases): 10 equal-width bins over the joint min\ldots{}max of FT and pretrained values (numpy.histogram edges); $\varepsilon$ = 1e-10 added to each bin's probability of both histograms, then renormalised; natural log.}
+\caption{KL divergence D\_KL(FT\textbar{}\textbar{}Base) and Euclidean distance D\_ED per layer (largest per column in bold). Histograms of the weights only (no biases): 10 equal-width bins over the joint min\ldots{}max of FT and pretrained values (numpy.histogram edges); $\varepsilon$ = 1e-10 added to each bin's probability of both histograms, then renormalised; natural log.}
 \label{tab:seafold-table3}
 \begin{tabular}{lrr}
 \toprule

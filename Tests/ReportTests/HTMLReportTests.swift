@@ -24,8 +24,8 @@ final class HTMLReportTests: XCTestCase {
             XCTAssertTrue(html.contains("id=\"\(id)\""), id)
         }
         XCTAssertTrue(html.contains("<svg"))
-        XCTAssertTrue(html.contains("80.00±8.16%"), "Table 1 value")
-        XCTAssertTrue(html.contains("<strong>13.500±4.500 (2/3)</strong>"), "Table 3 mark")
+        XCTAssertTrue(html.contains("80.00±</span><wbr><span class=\"nw\">8.16%"), "Table 1 value")
+        XCTAssertTrue(html.contains("<strong><span class=\"nw\">13.500±</span><wbr><span class=\"nw\">4.500</span> <span class=\"nw\">(2/3)</span></strong>"), "Table 3 mark")
         // Escaping: the config's <demo & "test"> and the header time never appear raw.
         XCTAssertFalse(html.contains("<demo"))
         XCTAssertTrue(html.contains("name: &lt;demo &amp; &quot;test&quot;&gt;"))

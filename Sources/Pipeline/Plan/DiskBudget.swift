@@ -364,10 +364,12 @@ private struct Model {
 
         // The ledger holds specs and results (twice while the WAL is not yet checkpointed),
         // events.jsonl a few lines per task; the report embeds the figures and contact sheets
-        // (base64: 4/3 of their bytes) and repeats every result in results.json.
+        // (base64: 4/3 of their bytes) and repeats every result in results.json; report/figures
+        // holds each picture again as PNG and as SVG with it embedded (another 4/3), and every
+        // chart as SVG and 2× PNG (about 8 KiB per task).
         let perTask = Int64(graph.tasks.count)
         add("ledger and events", (256 << 10) + 2 * (perTask * 1024 + resultBytes) + perTask * 512)
-        add("report", (256 << 10) + perTask * 6144 + pictures * 7 / 5)
+        add("report", (256 << 10) + perTask * (6144 + 8192) + pictures * 19 / 5)
 
         let final = items.values.reduce(0) { $0 + $1.bytes }
         let w = max(1, workers ?? fineTunes)

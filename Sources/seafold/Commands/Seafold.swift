@@ -15,6 +15,7 @@ struct Seafold: ParsableCommand {
             RetryCommand.self,
             InvalidateCommand.self,
             ReportCommand.self,
+            ExportCommand.self,
             PlanCommand.self,
             TaskCommand.self,
             FeaturesCommand.self,
