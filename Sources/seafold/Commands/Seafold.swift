@@ -24,6 +24,7 @@ struct Seafold: ParsableCommand {
             KeysCommand.self,
             ClusterFakeCommand.self,
             DataCommand.self,
+            ConfigCommand.self,
             GCCommand.self,
         ],
         defaultSubcommand: RunCommand.self
