@@ -167,6 +167,14 @@ int seafold_tiff_read(const char *path, size_t max_samples, int header_only, sea
             fail(out, status, "bad tile size %u×%u", tw, th);
             goto done;
         }
+        // The tile size comes from the file: a tiny image may not claim gigabyte tiles. A tile
+        // never needs more than the whole image's bytes, or 16 MiB for images smaller than a tile.
+        size_t image_bytes = pixels * (size_t)spp * (size_t)bytes;
+        if ((size_t)tile_bytes > (image_bytes > ((size_t)16 << 20) ? image_bytes : ((size_t)16 << 20))) {
+            fail(out, SEAFOLD_DECODE_TOO_LARGE, "tile size %u×%u is out of proportion to the %u×%u image", tw, th, w, h);
+            status = SEAFOLD_DECODE_TOO_LARGE;
+            goto done;
+        }
         unsigned char *buf = malloc((size_t)tile_bytes);
         if (!buf) { fail(out, status, "out of memory for a %u×%u tile", tw, th); goto done; }
         for (uint32_t y = 0; y < h; y += th) {

@@ -103,6 +103,10 @@ final class BadTIFFJPEGTests: XCTestCase {
         var big = try bytes("rgb8_deflate.tif")
         patchTIFF(&big, tag: 256, value: 65535); patchTIFF(&big, tag: 257, value: 65535)
         expectBad(try write(big, "big.tif", in: dir), ["too large"])
+        // A 37×21 image claiming 65520×65520 tiles (libFuzzer found the 3 GB allocation).
+        var tiles = try bytes("rgb8_tiled.tif")
+        patchTIFF(&tiles, tag: 322, value: 65520); patchTIFF(&tiles, tag: 323, value: 65520)
+        expectBad(try write(tiles, "huge_tiles.tif", in: dir), ["out of proportion"])
         // JPEG: the frame header (SOF0 or SOF2) gives height and width as 16-bit big-endian.
         for (name, h, w) in [("grey.jpg", 65535, 65535), ("rgb420.jpg", 0, 27), ("rgb444_progressive.jpg", 30000, 30000)] {
             var j = try bytes(name)
