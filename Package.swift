@@ -30,6 +30,10 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         // librsvg + cairo: the report's SVG figures rasterised to PNG with real fonts.
         .systemLibrary(name: "CRSVG", path: "Sources/CRSVG", pkgConfig: "librsvg-2.0"),
+        .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // TIFF/JPEG decoding in C: libjpeg's fatal errors longjmp, which Swift cannot catch.
+        .target(name: "CImageCodecs", dependencies: ["CTIFF", "CJPEG"]),
 
         // The scheduling policy as a pure state machine (no dependencies, no I/O): the
         // coordinator, the local executor and the schedule simulation all drive it.
@@ -45,7 +49,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["SeafoldCore", "COpenBLAS", "CKernels"], swiftSettings: fast),
         // Not -Ounchecked either: it decodes untrusted image files (PNG through libpng, .npy)
         // and scales their pixels; a bounds bug the fuzzer missed must trap, not corrupt memory.
-        .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG"], swiftSettings: v5),
+        .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG", "CImageCodecs"], swiftSettings: v5),
         .target(name: "Classifiers", dependencies: ["SeafoldCore", "COpenBLAS"], swiftSettings: fast),
         .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Explain", dependencies: ["SeafoldCore"], swiftSettings: fast),
@@ -72,7 +76,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduling"], swiftSettings: v5),
         .testTarget(name: "SeafoldCoreTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SeafoldCore", "CKernels"], swiftSettings: v5),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "SeafoldCore"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "WeightStatsTests", dependencies: ["WeightStats"], swiftSettings: v5),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "SeafoldCore"], swiftSettings: v5),
@@ -91,6 +95,8 @@ if fuzzing {
         ("fuzz-wire", "wire", ["Cluster"]),
         ("fuzz-config", "config", ["Pipeline", "SeafoldCore"]),
         ("fuzz-png", "png", ["Datasets", "SeafoldCore"]),
+        ("fuzz-tiff", "tiff", ["Datasets", "SeafoldCore"]),
+        ("fuzz-jpeg", "jpeg", ["Datasets", "SeafoldCore"]),
     ]
     for t in fuzzTargets {
         package.targets.append(.executableTarget(name: t.name, dependencies: t.deps, path: "Fuzz/\(t.dir)",

@@ -2,7 +2,7 @@
 # Bounded libFuzzer run of one seafold parser.
 #
 #   scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
-#   TARGET: npy | safetensors | wire | config | png     (default 60 seconds)
+#   TARGET: npy | safetensors | wire | config | png | tiff | jpeg     (default 60 seconds)
 #
 # Builds Fuzz/TARGET with SwiftPM (SEAFOLD_FUZZ=1 adds the fuzz executables to Package.swift;
 # the normal build never sees them) in release mode with -sanitize=fuzzer,address and the
@@ -12,10 +12,10 @@
 # Reproduce a crash: .build-fuzz/release/fuzz-TARGET CRASH_FILE
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${1:?usage: scripts/fuzz.sh npy|safetensors|wire|config|png [SECONDS] [libFuzzer flags]}"
+target="${1:?usage: scripts/fuzz.sh npy|safetensors|wire|config|png|tiff|jpeg [SECONDS] [libFuzzer flags]}"
 seconds="${2:-60}"
 shift $(( $# >= 2 ? 2 : 1 ))
-case "$target" in npy|safetensors|wire|config|png) ;; *) echo "unknown target '$target'" >&2; exit 2 ;; esac
+case "$target" in npy|safetensors|wire|config|png|tiff|jpeg) ;; *) echo "unknown target '$target'" >&2; exit 2 ;; esac
 
 scratch=.build-fuzz
 export SEAFOLD_FUZZ=1

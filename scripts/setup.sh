@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages seafold needs (Debian/Ubuntu), only those that are missing.
 set -euo pipefail
-# librsvg2-dev (with cairo) rasterises the report's SVG figures to PNG; fonts-dejavu-core is
-# the font their text is set in.
-pkgs=(libzmq3-dev libopenblas-dev libpng-dev libsqlite3-dev pkg-config librsvg2-dev fonts-dejavu-core)
+# libtiff/libjpeg read TIFF and JPEG survey images; librsvg2-dev (with cairo) rasterises the
+# report's SVG figures to PNG; fonts-dejavu-core is the font their text is set in.
+pkgs=(libzmq3-dev libopenblas-dev libpng-dev libtiff-dev libjpeg62-turbo-dev libsqlite3-dev pkg-config librsvg2-dev fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

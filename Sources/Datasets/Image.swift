@@ -4,8 +4,8 @@ import SeafoldCore
 /// A decoded image: `height × width × channels` samples in HWC order (row-major, channels last).
 ///
 /// `channels` is 1 (grey) or 3 (RGB). Values are `Float`, scaled as documented in
-/// `ImageLoader` (8-bit PNG ÷ 255, 16-bit PNG ÷ 65535, so [0, 1]; float .npy by the chosen
-/// `FloatScaling`). Alpha channels are dropped on load.
+/// `ImageLoader` (8-bit ÷ 255, 16-bit ÷ 65535, so [0, 1]; float TIFF and float .npy by the
+/// chosen `FloatScaling`). Alpha channels are dropped on load.
 public struct Image: Equatable, Sendable {
     public var width: Int
     public var height: Int
@@ -62,9 +62,10 @@ public struct ImageInfo: Equatable, Sendable, Codable {
     public var height: Int
     /// Channels after dropping alpha (1 or 3).
     public var channels: Int
-    /// Bits per sample in the file (8 or 16 for PNG; 8, 16 or 32/64 for .npy uint8/uint16/float).
+    /// Bits per sample in the file (8 or 16 for PNG; 8, 16 or 32 (float) for TIFF; 8 for JPEG;
+    /// 8, 16 or 32/64 for .npy uint8/uint16/float).
     public var bitDepth: Int
-    /// "png" or "npy:<dtype>".
+    /// "png", "tiff", "tiff:float32", "jpeg" or "npy:<dtype>".
     public var format: String
     public var hadAlpha: Bool
 }

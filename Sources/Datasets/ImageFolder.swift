@@ -7,7 +7,7 @@ import SeafoldCore
 /// (`make_dataset`: `sorted(os.walk(class_dir))`, then `sorted(fnames)` — by folder, then name,
 /// so `c/top.png` comes before `c/sub/a.png`). That order is the one folds are computed on.
 ///
-/// Only `.png` and `.npy` files are images. Other files are skipped and counted (or, with
+/// Only `.png`, `.tif`/`.tiff`, `.jpg`/`.jpeg` and `.npy` files (any letter case) are images. Other files are skipped and counted (or, with
 /// `strict`, rejected). Hidden files and folders (leading '.') are ignored. Errors: no class
 /// folders, only one class, an empty class folder. Files with identical bytes are reported in
 /// `duplicates` (64-bit content hash, confirmed byte-for-byte); duplicates across classes
@@ -58,7 +58,7 @@ public struct ImageFolder: Sendable {
             if fm.fileExists(atPath: root.appendingPathComponent(e).path, isDirectory: &d), d.boolValue { classNames.append(e) } else { skipped.append(e) }
         }
         guard !classNames.isEmpty else {
-            throw SeafoldError.badInput(path: root.path, reason: "no class folders found; lay images out as ROOT/<class>/<file>.png")
+            throw SeafoldError.badInput(path: root.path, reason: "no class folders found; lay images out as ROOT/<class>/<file>.png (or .tif, .jpg, .npy)")
         }
         guard classNames.count >= 2 else {
             throw SeafoldError.badInput(path: root.path, reason: "only one class ('\(classNames[0])'); classification needs at least two class folders")
@@ -86,7 +86,7 @@ public struct ImageFolder: Sendable {
                 }
             }
             guard found > 0 else {
-                throw SeafoldError.badInput(path: dir.path, reason: "class folder '\(name)' holds no .png or .npy images; add images or remove the folder")
+                throw SeafoldError.badInput(path: dir.path, reason: "class folder '\(name)' holds no images (\(ImageLoader.extensionsText)); add images or remove the folder")
             }
         }
         if strict, let first = skipped.first {
@@ -94,7 +94,7 @@ public struct ImageFolder: Sendable {
                                         reason: "not an image (\(skipped.count) such file(s) in total); remove them or run without --strict to skip them")
         }
         var warnings: [String] = []
-        if !skipped.isEmpty { warnings.append("skipped \(skipped.count) file(s) that are not .png/.npy images") }
+        if !skipped.isEmpty { warnings.append("skipped \(skipped.count) file(s) that are not images (\(ImageLoader.extensionsText))") }
         var dups: [[String]] = []
         if checkDuplicates {
             dups = try ImageFolder.findDuplicates(samples)

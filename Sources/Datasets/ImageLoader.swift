@@ -27,16 +27,20 @@ public enum FloatScaling: Equatable, Sendable {
     }
 }
 
-/// Loads PNG and .npy images into `Image`.
+/// Loads PNG, TIFF, JPEG and .npy images into `Image`.
 ///
-/// Scaling (documented contract): 8-bit PNG and uint8 .npy ÷ 255; 16-bit PNG and uint16 .npy
-/// ÷ 65535 (so 16-bit dynamic range is kept, not squeezed to 8 bits); float32/float64 .npy by
-/// `FloatScaling` (default per-image 1st–99th percentile to [0, 1]). .npy shapes: `[H, W]`,
+/// Scaling (documented contract): 8-bit PNG/TIFF/JPEG and uint8 .npy ÷ 255; 16-bit PNG/TIFF and
+/// uint16 .npy ÷ 65535 (so 16-bit dynamic range is kept, not squeezed to 8 bits); 32-bit float
+/// TIFF and float32/float64 .npy by `FloatScaling` (default per-image 1st–99th percentile to
+/// [0, 1]). TIFF/JPEG specifics: `TIFFJPEGCodec`. .npy shapes: `[H, W]`,
 /// `[H, W, 1]`, `[H, W, 3]` or `[H, W, 4]` (alpha dropped). Every failure is a `SeafoldError`
 /// naming the file.
 public enum ImageLoader {
     /// File extensions (lower case) that `ImageFolder` treats as images.
-    public static let extensions: Set<String> = ["png", "npy"]
+    public static let extensions: Set<String> = ["png", "npy", "tif", "tiff", "jpg", "jpeg"]
+
+    /// The supported types as users write them (error messages, help texts).
+    public static let extensionsText = ".png, .tif/.tiff, .jpg/.jpeg or .npy"
 
     public static func load(_ url: URL) throws -> Image {
         try load(url, floatScaling: .standard)
@@ -51,8 +55,10 @@ public enum ImageLoader {
         switch url.pathExtension.lowercased() {
         case "png": return try PNGCodec.read(url)
         case "npy": return try loadNpy(url, floatScaling: floatScaling)
+        case "tif", "tiff": return try TIFFJPEGCodec.read(url, .tiff, floatScaling: floatScaling)
+        case "jpg", "jpeg": return try TIFFJPEGCodec.read(url, .jpeg, floatScaling: floatScaling)
         default:
-            throw SeafoldError.badInput(path: url.path, reason: "unsupported image type '.\(url.pathExtension)'; use .png or .npy")
+            throw SeafoldError.badInput(path: url.path, reason: "unsupported image type '.\(url.pathExtension)'; use \(extensionsText)")
         }
     }
 
@@ -114,9 +120,14 @@ public enum ImageLoader {
         return Float(Double(sorted[i]) + (Double(sorted[j]) - Double(sorted[i])) * f)
     }
 
-    /// Header facts without decoding pixels (PNG), or from the array (.npy).
+    /// Header facts without decoding pixels (PNG, TIFF, JPEG), or from the array (.npy).
     public static func probe(_ url: URL) throws -> ImageInfo {
-        if url.pathExtension.lowercased() == "png" { return try PNGCodec.probe(url) }
+        switch url.pathExtension.lowercased() {
+        case "png": return try PNGCodec.probe(url)
+        case "tif", "tiff": return try TIFFJPEGCodec.probe(url, .tiff)
+        case "jpg", "jpeg": return try TIFFJPEGCodec.probe(url, .jpeg)
+        default: break
+        }
         return try loadWithInfo(url, floatScaling: .none).info
     }
 }

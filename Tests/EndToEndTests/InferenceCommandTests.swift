@@ -38,6 +38,7 @@ final class InferenceCommandTests: XCTestCase {
         for i in 0..<8 { XCTAssertEqual(v[(i * 4)..<(i * 4 + 4)].reduce(0, +), 1, accuracy: 1e-4) }
         let names = try String(contentsOf: dir.appendingPathComponent("p.files.txt"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(names.count, 8)
+        try checkModelMetadataIsUsed(weights: weights, images: data.appendingPathComponent("images"), explicit63: probs, dir: dir)
 
         let image = try XCTUnwrap(FileManager.default.subpathsOfDirectory(atPath: data.appendingPathComponent("images").path)
             .first { $0.hasSuffix(".png") })
@@ -55,5 +56,65 @@ final class InferenceCommandTests: XCTestCase {
         let b = try CLI.run(["features", "--weights", bad.path, "--images", data.path, "--out", feats.path])
         XCTAssertNotEqual(b.status, 0)
         XCTAssertTrue(b.stderr.contains("bad.safetensors"), b.stderr)
+    }
+
+    /// The weights carry their input size and class names (safetensors `__metadata__`):
+    /// `predict` without --input-size runs at the trained size and writes class names; weights
+    /// without metadata fall back to 224 px and say so.
+    func checkModelMetadataIsUsed(weights: URL, images: URL, explicit63: URL, dir: URL) throws {
+        let layout = try SafetensorsLayout.parse(try Data(contentsOf: weights), source: weights.path)
+        XCTAssertEqual(layout.metadata["seafold.input_size"], "63")
+        let classes = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(layout.metadata["seafold.class_names"]).utf8)) as? [String])
+        XCTAssertEqual(classes.count, 4)
+
+        let auto = dir.appendingPathComponent("auto.npy")
+        let p = try CLI.run(["predict", "--weights", weights.path, "--images", images.path, "--out", auto.path])
+        XCTAssertEqual(p.status, 0, p.stderr)
+        XCTAssertTrue(p.stderr.contains("input size 63 px (from the weights' metadata)"), p.stderr)
+        XCTAssertEqual(try Data(contentsOf: auto), try Data(contentsOf: explicit63), "no flag must mean the trained 63 px")
+        let at224 = dir.appendingPathComponent("at224.npy")
+        let q = try CLI.run(["predict", "--weights", weights.path, "--images", images.path, "--input-size", "224", "--out", at224.path])
+        XCTAssertEqual(q.status, 0, q.stderr)
+        XCTAssertNotEqual(try Data(contentsOf: at224), try Data(contentsOf: auto), "the input size must matter")
+
+        // The CSV: header with the class names, one row per image in the .npy's order.
+        let csv = try String(contentsOf: dir.appendingPathComponent("auto.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(csv.first, (["file", "predicted"] + classes.map { "p_" + $0 }).joined(separator: ","))
+        let files = try String(contentsOf: dir.appendingPathComponent("auto.files.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(csv.count, 1 + files.count)
+        let probs = try NpyArray.read(from: auto).floats()
+        for (i, row) in csv.dropFirst().enumerated() {
+            let f = row.split(separator: ",").map(String.init)
+            XCTAssertEqual(f.count, 2 + classes.count)
+            XCTAssertEqual(f[0], files[i])
+            let p = Array(probs[(i * 4)..<(i * 4 + 4)])
+            XCTAssertEqual(f[1], classes[p.firstIndex(of: p.max()!)!])
+            XCTAssertEqual(f[2...].map { Float($0)! }, p)
+        }
+
+        // The same tensors without __metadata__ (as a torchvision export): 224 px, said on stderr.
+        let bare = dir.appendingPathComponent("bare.safetensors")
+        try stripMetadata(weights, to: bare)
+        let bareOut = dir.appendingPathComponent("bare.npy")
+        let b = try CLI.run(["predict", "--weights", bare.path, "--images", images.path, "--out", bareOut.path])
+        XCTAssertEqual(b.status, 0, b.stderr)
+        XCTAssertTrue(b.stderr.contains("no seafold metadata") && b.stderr.contains("224"), b.stderr)
+        XCTAssertEqual(try Data(contentsOf: bareOut), try Data(contentsOf: at224))
+        XCTAssertTrue(try String(contentsOf: dir.appendingPathComponent("bare.csv"), encoding: .utf8).hasPrefix("file,predicted,p_class0,p_class1,p_class2,p_class3\n"))
+    }
+
+    /// Rewrites a safetensors file with its header's `__metadata__` removed.
+    func stripMetadata(_ url: URL, to out: URL) throws {
+        let data = try Data(contentsOf: url)
+        let n = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        var header = try XCTUnwrap(JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any])
+        header["__metadata__"] = nil
+        var h = [UInt8](try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
+        while h.count % 8 != 0 { h.append(0x20) }
+        var len = UInt64(h.count).littleEndian
+        var d = Data(bytes: &len, count: 8)
+        d.append(contentsOf: h)
+        d.append(data.subdata(in: (8 + n)..<data.count))
+        try d.write(to: out)
     }
 }

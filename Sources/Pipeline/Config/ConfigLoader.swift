@@ -17,6 +17,11 @@ public enum ConfigLoader {
 
     /// Parses YAML text. Relative dataset paths resolve against `baseDirectory`.
     public static func parse(_ text: String, baseDirectory: URL? = nil) throws -> ExperimentConfig {
+        try parse(text, baseDirectory: baseDirectory, recorder: nil)
+    }
+
+    /// `recorder` notes every key path read (`ConfigReference.keysTheLoaderReads`).
+    static func parse(_ text: String, baseDirectory: URL?, recorder: YAMLKeyRecorder?) throws -> ExperimentConfig {
         let root: Node
         do {
             guard let n = try Yams.compose(yaml: text) else { throw SeafoldError.config(key: "(top level)", reason: "the file is empty") }
@@ -24,7 +29,7 @@ public enum ConfigLoader {
         } catch let e as SeafoldError { throw e } catch {
             throw SeafoldError.config(key: "(syntax)", reason: "not valid YAML: \(error)")
         }
-        var r = try YAMLReader(root, path: "")
+        var r = try YAMLReader(root, path: "", recorder: recorder)
         var c = ExperimentConfig()
         // `preset: NAME` starts from a built-in experiment; every other key overrides it.
         if let preset = try r.optionalString("preset", oneOf: Presets.names) {

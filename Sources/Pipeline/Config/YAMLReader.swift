@@ -9,12 +9,14 @@ struct YAMLReader {
     let path: String
     private var used: Set<String> = []
     private let mapping: Node.Mapping
+    /// Notes every key path asked for (the config reference's completeness check).
+    let recorder: YAMLKeyRecorder?
 
-    init(_ node: Node, path: String) throws {
+    init(_ node: Node, path: String, recorder: YAMLKeyRecorder? = nil) throws {
         guard case let .mapping(m) = node else {
             throw SeafoldError.config(key: path.isEmpty ? "(top level)" : path, reason: "expected a mapping\(YAMLReader.at(node))")
         }
-        self.node = node; self.path = path; self.mapping = m
+        self.node = node; self.path = path; self.mapping = m; self.recorder = recorder
     }
 
     static func at(_ node: Node) -> String { node.mark.map { " (line \($0.line))" } ?? "" }
@@ -23,6 +25,7 @@ struct YAMLReader {
 
     private mutating func value(_ k: String) -> Node? {
         used.insert(k)
+        recorder?.keys.insert(key(k))
         for (kn, v) in mapping where kn.string == k { return v }
         return nil
     }
@@ -105,13 +108,13 @@ struct YAMLReader {
 
     mutating func child(_ k: String) throws -> YAMLReader? {
         guard let n = value(k), !isNull(n) else { return nil }
-        return try YAMLReader(n, path: key(k))
+        return try YAMLReader(n, path: key(k), recorder: recorder)
     }
 
     mutating func children(_ k: String) throws -> [YAMLReader]? {
         guard let n = value(k) else { return nil }
         guard case let .sequence(seq) = n else { throw SeafoldError.config(key: key(k), reason: "expected a list\(Self.at(n))") }
-        return try seq.enumerated().map { try YAMLReader($0.element, path: "\(key(k))[\($0.offset)]") }
+        return try seq.enumerated().map { try YAMLReader($0.element, path: "\(key(k))[\($0.offset)]", recorder: recorder) }
     }
 
     /// Fails on the first key that was never read: it is unknown here.
@@ -124,4 +127,9 @@ struct YAMLReader {
             }
         }
     }
+}
+
+/// The key paths a parse asked for (see `YAMLReader.recorder`).
+final class YAMLKeyRecorder {
+    var keys: Set<String> = []
 }

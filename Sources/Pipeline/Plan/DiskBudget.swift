@@ -294,7 +294,7 @@ private struct Model {
             case .pretrain:
                 let synthetic = spec.pretrainedSource == "synthetic"
                 let kinds = synthetic ? min(spec.pretraining?.classes ?? 16, SyntheticSource.classes.count) : 1000
-                let meta = synthetic ? ["task": "pretrain", "source": "synthetic", "classes": String(kinds)] : ["task": "pretrain", "source": "random"]
+                let meta = WeightsMetadata.pretrainMetadata(source: synthetic ? "synthetic" : "random", classes: synthetic ? kinds : nil, network: network)
                 out["weights.safetensors"] = weightsFile(network, classes: kinds, meta: meta)
                 add("pretrained weights", out["weights.safetensors"]!)
                 resultBytes += Int64(256 + 80 * (spec.pretraining?.epochs ?? 0))
@@ -302,7 +302,8 @@ private struct Model {
                 guard let shard = spec.shard else { break }
                 let r = rows(spec, shard)
                 let h = network.hiddenWidth
-                let meta = ["task": t.kind.rawValue, "shard": shard.description, "classes": (spec.classes ?? []).joined(separator: ",")]
+                let meta = WeightsMetadata.taskMetadata(t.kind, shard: shard, classes: spec.classes ?? [], network: network,
+                                                        floatScaling: config.datasets.first(where: { $0.name == shard.dataset })?.scaling)
                 let fTrain = npy(.float32, [r.train, h]), fTest = npy(.float32, [r.test, h])
                 out["features_train.npy"] = fTrain
                 out["features_test.npy"] = fTest

@@ -60,7 +60,8 @@ enum BaselineTask {
         try Safetensors.write([
             "classifier.6.weight": Tensor(shape: w.shape, data: head.weight),
             "classifier.6.bias": Tensor(shape: b.shape, data: head.bias),
-        ], metadata: ["task": "baseline", "shard": shard.description, "classes": pack.classes.joined(separator: ",")], to: layerURL)
+        ], metadata: WeightsMetadata.taskMetadata(.baseline, shard: shard, classes: pack.classes, network: spec.network,
+                                                  floatScaling: pack.meta.scaling), to: layerURL)
 
         let curve = TrainingCurve(shard: shard, model: .base, epochs: curveEpochs)
         let output = try TaskSupport.headResult(shard: shard, model: .base, head: .output, classes: pack.classes, labels: testLabels, predictions: predictions)

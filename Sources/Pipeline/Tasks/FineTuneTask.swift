@@ -34,7 +34,8 @@ enum FineTuneTask {
 
         // Outputs: weights, penultimate features, the output layer's own predictions.
         let weightsURL = io.scratchDirectory.appendingPathComponent("weights.safetensors")
-        try Safetensors.write(model.stateDict(), metadata: ["task": "finetune", "shard": shard.description, "classes": pack.classes.joined(separator: ",")], to: weightsURL)
+        try Safetensors.write(model.stateDict(), metadata: WeightsMetadata.taskMetadata(.finetune, shard: shard, classes: pack.classes,
+                                                                                       network: spec.network, floatScaling: pack.meta.scaling), to: weightsURL)
         let fTrain = try TaskSupport.features(model, pack: pack, indices: trainIdx)
         let fTest = try TaskSupport.features(model, pack: pack, indices: testIdx)
         var predictions: [Int] = []

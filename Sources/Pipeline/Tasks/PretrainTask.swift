@@ -15,7 +15,7 @@ enum PretrainTask {
         var result = PretrainResult(source: source, classes: 0, epochs: [])
         if source == "random" {
             let model = try AlexNet(config: AlexNetConfig(network, numClasses: 1000), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
-            try Safetensors.write(model.stateDict(), metadata: ["task": "pretrain", "source": "random"], to: url)
+            try Safetensors.write(model.stateDict(), metadata: WeightsMetadata.pretrainMetadata(source: "random", classes: nil, network: network), to: url)
             result.classes = 1000
             return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
         }
@@ -59,7 +59,7 @@ enum PretrainTask {
             }
             return (Tensor(shape: [idx.count, 3, s, s], data: data), idx.map { labels[$0] })
         })
-        try Safetensors.write(model.stateDict(), metadata: ["task": "pretrain", "source": "synthetic", "classes": String(kinds)], to: url)
+        try Safetensors.write(model.stateDict(), metadata: WeightsMetadata.pretrainMetadata(source: "synthetic", classes: kinds, network: network), to: url)
         result.classes = kinds
         result.epochs = loop.curve
         return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])

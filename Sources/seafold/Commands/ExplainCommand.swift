@@ -14,7 +14,7 @@ struct ExplainCommand: ParsableCommand {
 
     @Option(help: "Weights of the model to explain (the fine-tuned one).") var weights: String
     @Option(help: "Optional second model shown beside it (the baseline).") var weightsBase: String?
-    @Option(help: "The image (PNG or .npy).") var image: String
+    @Option(help: "The image (PNG, TIFF, JPEG or .npy).") var image: String
     @Option(help: "Class index to explain (default: the model's top class).") var label: Int?
     @Option(help: "Model input size in pixels.") var inputSize: Int = 224
     @Option(help: "Perturbed samples (lime's num_samples).") var samples: Int = 1000

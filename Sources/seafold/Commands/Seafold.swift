@@ -25,6 +25,7 @@ struct Seafold: ParsableCommand {
             KeysCommand.self,
             ClusterFakeCommand.self,
             DataCommand.self,
+            ConfigCommand.self,
             GCCommand.self,
         ],
         defaultSubcommand: RunCommand.self
