@@ -115,6 +115,7 @@ final class ProgressAndStatusTests: XCTestCase {
         let text = try String(contentsOf: log, encoding: .utf8)
         let ev = Self.events(text)
         XCTAssertGreaterThan(ev["failed"] ?? 0, 0, text)
+        XCTAssertGreaterThanOrEqual(ev["started"] ?? 0, ev["failed"] ?? 0, text)
         XCTAssertEqual(ev["finished"], 1, text)
 
         let r = try CLI.run(["status", "--run-dir", run.path, "--state", "failed"], timeout: 60)

@@ -193,7 +193,7 @@ enum TaskTableText {
             let progress = r.state == "running" ? String(format: "%3.0f%%", r.fraction * 100) : "-"
             table.append([shortIDs[r.id] ?? r.id, r.kind, r.dataset ?? "-", r.variant ?? "-", r.fold.map(String.init) ?? "-", r.head ?? "-",
                           r.state, LogText.escape(r.worker ?? "-"), String(r.attempts), epochs, r.loss.map { String(format: "%.4f", $0) } ?? "-",
-                          r.seconds(now: now).map { EtaEstimator.Estimate.format($0) } ?? "-", progress])
+                          r.seconds(now: now).map { $0 < 10 ? String(format: "%.1fs", $0) : EtaEstimator.Estimate.format($0) } ?? "-", progress])
         }
         let widths = header.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
         return table.map { row in

@@ -74,6 +74,12 @@ final class ProgressReporter: @unchecked Sendable {
                 let k = Int((r.fraction * Double(e) + 1e-9).rounded(.down))
                 if k > (marks[r.id]?.epochsDone ?? 0), let s = r.seconds(now: now) { marks[r.id] = .init(epochsDone: k, secondsAtMark: s) }
             } else if r.state != "running" { marks[r.id] = nil }
+            // Started and ended between two snapshots (a distributed run is read once a second):
+            // its start still gets its line, stamped with the time it started.
+            if let before, before.state == "pending", r.state == "done" || r.state == "failed", let t = r.startedAt {
+                var started = r; started.state = "running"
+                if let line = eventLine(before, started, now: t) { lines.append(line) }
+            }
             if let line = eventLine(before, r, now: now) { lines.append(line) }
             previous[r.id] = r
         }
