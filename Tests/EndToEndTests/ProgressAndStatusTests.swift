@@ -193,4 +193,51 @@ final class ProgressAndStatusTests: XCTestCase {
         XCTAssertNotEqual(d.status, 0)
         XCTAssertTrue(d.stderr.contains("unknown preset"), d.stderr)
     }
+
+    /// The ETA and the clock of `seafold status`, from a local run's state file written here:
+    /// values computed by hand. The run's process is gone (no such pid), so its clock stops
+    /// at its last write (t = 1100, started at 1000).
+    func testETAFromMeasuredEpochsAndTasksPerKind() throws {
+        let dir = CLI.tempDir("eta")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func row(_ id: String, _ kind: String, _ state: String, epochs: Int? = nil, fraction: Double = 0, start: Double? = nil, end: Double? = nil) -> [String: Any] {
+            var r: [String: Any] = ["id": id, "kind": kind, "label": "\(kind) \(id)", "state": state, "attempts": start == nil ? 0 : 1,
+                                    "fraction": fraction, "message": ""]
+            if let epochs { r["epochs"] = epochs }
+            if let start { r["startedAt"] = start }
+            if let end { r["endedAt"] = end }
+            return r
+        }
+        func write(_ rows: [[String: Any]]) throws {
+            let state: [String: Any] = ["startedAt": 1000.0, "updatedAt": 1100.0, "pid": Int32.max, "tasks": rows]
+            try JSONSerialization.data(withJSONObject: state).write(to: dir.appendingPathComponent("local-status.json"))
+        }
+        // Fine-tunes: 8 s and 12 s for 4 epochs each, and a running one 6 s into it with 2 of
+        // its 4 epochs done: 26 s / 10 epochs = 2.6 s an epoch. Heads: 1 s a task.
+        // Left: the running one 4 × 2.6 − 6 = 4.4, the pending one 10.4, a head 1: 15.8 s.
+        try write([row("aa11", "finetune", "done", epochs: 4, fraction: 1, start: 1000, end: 1008),
+                   row("bb22", "finetune", "done", epochs: 4, fraction: 1, start: 1008, end: 1020),
+                   row("cc33", "finetune", "running", epochs: 4, fraction: 0.5, start: 1094),
+                   row("dd44", "finetune", "pending", epochs: 4),
+                   row("ee55", "heads", "done", start: 1020, end: 1021),
+                   row("ff66", "heads", "pending")])
+        var st = try Self.statusJSON(dir)
+        XCTAssertEqual(try XCTUnwrap(st["eta"] as? Double), 15.8, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(st["elapsed"] as? Double), 100, accuracy: 1e-9)
+        let text = try XCTUnwrap(st["etaText"] as? String)
+        XCTAssertTrue(text.hasPrefix("ETA 16s (") && text.contains("10 finetune epochs") && text.contains("1 heads task"), text)
+
+        // Without the done head, heads have no rate yet: the rest is a lower bound that says so.
+        try write([row("aa11", "finetune", "done", epochs: 4, fraction: 1, start: 1000, end: 1008),
+                   row("dd44", "finetune", "pending", epochs: 4), row("ff66", "heads", "pending")])
+        st = try Self.statusJSON(dir)
+        XCTAssertEqual(try XCTUnwrap(st["eta"] as? Double), 8, accuracy: 1e-9)
+        XCTAssertTrue((st["etaText"] as? String ?? "").hasPrefix("ETA ≥ 8s (from 4 finetune epochs measured; heads not measured yet"), "\(st)")
+
+        // Nothing measured: no figure.
+        try write([row("dd44", "finetune", "pending", epochs: 4)])
+        st = try Self.statusJSON(dir)
+        XCTAssertNil(st["eta"])
+        XCTAssertEqual(st["etaText"] as? String, "ETA unknown (no finetune task measured yet)")
+    }
 }
