@@ -28,8 +28,9 @@ public struct CoordinatorOptions {
     public var insecure: Bool = false
     /// Called about once a second (and at the end) with the run summary.
     public var onProgress: ((RunStatus) -> Void)?
-    /// Print a live status line (default: when stdout is a terminal).
-    public var printProgress: Bool = isatty(STDOUT_FILENO) == 1
+    /// Print a live status line on stderr (default: when stderr is a terminal). Stdout is for
+    /// results: a status line there made `--json` output invalid.
+    public var printProgress: Bool = isatty(STDERR_FILENO) == 1
     /// Send BYE to workers when `run(until: .allSettled)` ends, so they exit.
     public var dismissWorkersWhenFinished: Bool = true
     /// Bytes the store may hold in checkpoints at once: the run's disk budget less its expected
@@ -415,7 +416,7 @@ public final class Coordinator: @unchecked Sendable {
         var line = "\r\u{1B}[K" + st.summaryLine
         if let r = st.runningTasks.first(where: { !$0.message.isEmpty }) { line += " | \(r.label): \(r.message)" }
         if final { line += "\n" }
-        FileHandle.standardOutput.write(Data(line.utf8))
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
     /// Wall and serving-thread CPU milliseconds of each drained message batch so far (the

@@ -84,7 +84,7 @@ extension Coordinator {
         let now = Date().timeIntervalSince1970
         for id in peerOrder {
             _ = send(id, WireMessage(.bye, ReasonHeader(reason: reason)))
-            peerLost(id, reason: "dismissed: \(reason)", now: now, state: "dismissed", why: .dismissed)
+            peerLost(id, reason: reason, now: now, state: "dismissed", why: .dismissed)
         }
         try? router.setInt(ZMQ_LINGER_VALUE, 1000)
     }

@@ -32,4 +32,8 @@ BLASKernel.ensureFastKernel(verbose: CommandLine.arguments.contains("--verbose")
 // itself stays single-threaded so results never depend on the thread count.
 BLASKernel.setThreads(ProcessInfo.processInfo.activeProcessorCount)
 
+if let unknown = UnknownSubcommand.message(CommandLine.arguments) {
+    FileHandle.standardError.write(Data(unknown.utf8))
+    exit(64)  // EX_USAGE, as the argument parser exits on a usage error
+}
 Seafold.main()

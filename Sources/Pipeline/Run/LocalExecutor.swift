@@ -9,6 +9,9 @@ import SeafoldCore
 public final class LocalExecutor {
     public let runDirectory: URL
     public var onProgress: ((PlannedTask, Double, String) -> Void)?
+    /// Called when a task starts, finishes (with its result, or found already done) or fails:
+    /// what `seafold run --local` reports as progress and keeps for `seafold status`.
+    public var onTaskEvent: ((PlannedTask, LocalTaskEvent) -> Void)?
 
     public init(runDirectory: URL) { self.runDirectory = runDirectory }
 
@@ -30,11 +33,15 @@ public final class LocalExecutor {
         var done: [String: CompletedTask] = [:]
         var failed: [String: String] = [:]
         while case let .assign(id, _, lease, _)? = scheduler.dispatch(now: 0).first, let next = byID[id] {
+            onTaskEvent?(next, .started)
+            let kept = FileManager.default.fileExists(atPath: taskDirectory(next.id).appendingPathComponent("result.json").path)
             do {
                 done[next.id] = try runOne(next)
+                onTaskEvent?(next, .done(result: done[next.id]!.result, kept: kept))
                 _ = scheduler.handle(.done(lease: lease, worker: "local"), now: 0)
             } catch {
                 failed[next.id] = "\(error)"
+                onTaskEvent?(next, .failed(error: "\(error)"))
                 _ = scheduler.handle(.failed(lease: lease, worker: "local", blame: .task, error: "\(error)"), now: 0)
             }
         }
@@ -77,6 +84,14 @@ public final class LocalExecutor {
         case let .file(path, _): return URL(fileURLWithPath: path)
         }
     }
+}
+
+/// What happened to a task in a `LocalExecutor` run.
+public enum LocalTaskEvent: Sendable {
+    case started
+    /// `kept`: the result was there from an earlier run and the task did not run again.
+    case done(result: Data, kept: Bool)
+    case failed(error: String)
 }
 
 /// `TaskIO` over the local run directory.

@@ -33,7 +33,17 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(help: "Exit (status 3) as soon as every task is settled with some failed, instead of serving on so `seafold retry` can reach it.")
     var exitOnFailure = false
 
+    @Option(help: "Seconds between progress summary lines when stderr is not a terminal (task events are logged as they happen).")
+    var progressInterval: Double = 30
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if !(progressInterval > 0) { throw ValidationError("--progress-interval must be more than 0 seconds") }
+    }
+
     func run() throws {
+        try logging.bootstrap()
         let (text, base) = try source.yaml()
         let runDir = try source.runDirectory(for: text, base: base)
         let resume = source.config == nil && FileManager.default.fileExists(atPath: runDir.appendingPathComponent("experiment.yaml").path)
@@ -45,7 +55,8 @@ struct CoordinatorCommand: ParsableCommand {
         options.maxAttempts = maxAttempts
         options.heartbeatInterval = heartbeat
         options.insecure = insecure
-        options.printProgress = Console.isTTY
+        // Progress comes from the ledger (ProgressReporter), on stderr.
+        options.printProgress = false
         // Workers are dismissed below, once this command knows it will not serve on.
         options.dismissWorkersWhenFinished = false
         options.checkpointRoomBytes = disk.checkpointRoomBytes
@@ -70,8 +81,11 @@ struct CoordinatorCommand: ParsableCommand {
         }
         let stopping = StopFlag()
         installStopHandler { stopping.set(); coordinator.stop() }
+        let progress = ProgressReporter(interval: progressInterval, terminal: Console.isTTY && !LogBootstrap.json)
+        progress.startTicking { TaskTable.snapshot(coordinator.ledger) }
         var status = try coordinator.run(until: stay ? .stopped : .allSettled)
         Console.endStatus()
+        if let s = TaskTable.snapshot(coordinator.ledger) { progress.observe(s.rows, workers: s.workers) }
         // Exiting here with failed tasks made `restart: on-failure` (and a StatefulSet)
         // restart the coordinator in a loop, and left `seafold retry` nobody to talk to.
         while status.failed > 0 && !exitOnFailure && !stay && !stopping.isSet {
@@ -80,6 +94,7 @@ struct CoordinatorCommand: ParsableCommand {
             status = try coordinator.run(until: .allDone)
             Console.endStatus()
         }
+        progress.finish(TaskTable.snapshot(coordinator.ledger)?.rows)
         // Dismissed before the report is written, as before: the BYEs go out while it is.
         if !stay { coordinator.dismissWorkers(reason: "run finished") }
         try writeReport(setup, coordinator)
@@ -120,12 +135,15 @@ struct WorkerCommand: ParsableCommand {
 
     @Option(help: .hidden) var parentPid: Int32?
 
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if !(checkpointUploadShare >= 0) { throw ValidationError("--checkpoint-upload-share must be 0 or more") }
     }
 
     func run() throws {
+        try logging.bootstrap()
         if let parentPid { try ChildProcess.dieWithParent(parentPid) }
         BLASKernel.setThreads(threads)
         let cacheDir = cache.map { URL(fileURLWithPath: $0) }
@@ -146,31 +164,6 @@ struct WorkerCommand: ParsableCommand {
         let worker = try Worker(connect: connect, options: options, runner: ClusterGlue.runner(threads: threads))
         installStopHandler { worker.stop() }
         try worker.run()
-    }
-}
-
-/// `seafold status --run-dir DIR`: tasks done/running/failed, each running task's progress.
-struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a run's progress from its ledger.")
-
-    @Option(name: .customLong("run-dir"), help: "The run directory.")
-    var runDir: String
-
-    @Flag(help: "Print JSON.") var json = false
-
-    func run() throws {
-        let dir = try RunDirectory.requireExisting(runDir)
-        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("ledger.sqlite").path) else {
-            throw ValidationError("no ledger.sqlite in \(dir.path): not a distributed run directory")
-        }
-        let status = try Ledger(runDirectory: dir).status()
-        if json { try Console.printJSON(status); return }
-        print(status.summaryLine)
-        for r in status.runningTasks {
-            print(String(format: "  %-44@ %-14@ attempt %d  %3.0f%%  %@", r.label as NSString, LogText.escape(r.worker) as NSString, r.attempt, r.fraction * 100, LogText.escape(r.message) as NSString))
-        }
-        // Full ids: these are what `seafold retry --task` takes.
-        for (id, err) in status.failures.sorted(by: { $0.key < $1.key }) { print("  failed \(id): \(LogText.escape(err))") }
     }
 }
 

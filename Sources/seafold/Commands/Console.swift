@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Terminal output: progress lines only on a TTY (one updating line with ETA), quiet otherwise;
 /// errors and warnings always go to stderr.
@@ -13,9 +14,9 @@ enum Console {
 
     static func endStatus() { if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
 
-    static func info(_ line: String) { toStderr(line + "\n") }
+    static func info(_ line: String) { toStderr(StderrLine.format(line + "\n", level: .info, label: "seafold")) }
 
-    static func warn(_ line: String) { toStderr("warning: " + line + "\n") }
+    static func warn(_ line: String) { toStderr(StderrLine.format("warning: " + line + "\n", level: .warning, label: "seafold")) }
 
     /// Flushes stdout first: when both streams go to one file (`> out.txt 2>&1`), a buffered
     /// table on stdout would otherwise be cut mid-line by an unbuffered stderr line.

@@ -49,7 +49,11 @@ struct DataSynthCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\rgenerating \(done)/\(total)".utf8))
             }
         }
-        let samples = try SyntheticSAS.generate(options, progress: tty ? report : nil)
+        let samples: [SyntheticSample]
+        do { samples = try SyntheticSAS.generate(options, progress: tty ? report : nil) } catch let SeafoldError.config(key, reason) where ["count", "size", "difficulty"].contains(key) {
+            // These came from this command's flags, not from a config file.
+            throw ValidationError("--\(key): \(reason)")
+        }
         if tty { FileHandle.standardError.write(Data("\n".utf8)) }
         let genSeconds = Date().timeIntervalSince(start)
         let root = try SyntheticSAS.write(samples, options: options, to: dir)

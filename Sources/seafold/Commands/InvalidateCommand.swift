@@ -29,6 +29,9 @@ enum ControlRequests {
     static func openLedger(_ dir: URL) throws -> Ledger {
         let dir = try RunDirectory.requireExisting(dir.path)
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("ledger.sqlite").path) else {
+            if FileManager.default.fileExists(atPath: LocalRunState.url(dir).path) {
+                throw ValidationError("\(dir.path) is a `seafold run --local` run (no ledger): run the same `seafold run --local` command again; it keeps every finished task and runs the failed ones again (delete RUN/local/<task id>/ to run a finished task again)")
+            }
             throw ValidationError("no ledger.sqlite in \(dir.path): not a distributed run directory")
         }
         return try Ledger(runDirectory: dir)

@@ -28,13 +28,20 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Times a local worker process that dies is started again before the run fails.")
     var maxWorkerRestarts: Int = 3
 
+    @Option(help: "Seconds between progress summary lines when stderr is not a terminal (task events are logged as they happen).")
+    var progressInterval: Double = 30
+
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
+        if !(progressInterval > 0) { throw ValidationError("--progress-interval must be more than 0 seconds") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if maxWorkerRestarts < 0 { throw ValidationError("--max-worker-restarts must be at least 0") }
     }
 
     func run() throws {
+        try logging.bootstrap()
         let (text, base) = try source.yaml()
         let runDir = try source.runDirectory(for: text, base: base)
         let setup = try ExperimentSetup.prepare(yaml: text, runDirectory: runDir, baseDirectory: base, progress: { Console.status($0) })
@@ -46,9 +53,11 @@ struct RunCommand: ParsableCommand {
         var failed: [String] = []
         if local {
             let exec = LocalExecutor(runDirectory: runDir)
-            exec.onProgress = { task, f, msg in Console.status(String(format: "[%3.0f%%] ", f * 100) + msg) }
+            let tracker = LocalRunTracker(runDirectory: runDir, graph: setup.graph, reporter: makeReporter())
+            exec.onProgress = { task, f, msg in tracker.progress(task, f, msg) }
+            exec.onTaskEvent = { task, event in tracker.event(task, event) }
             let (done, missing) = exec.run(setup.graph)
-            Console.endStatus()
+            tracker.finish(incomplete: missing)
             for m in missing { Console.warn("\(m.task.label): \(m.reason)") }
             failed = missing.map { "\($0.task.label) (\($0.task.id)): \($0.reason)" }
             results = setup.results(completed: done, incomplete: missing, timeline: [], softwareVersion: SeafoldVersion.string)
@@ -65,6 +74,10 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    private func makeReporter() -> ProgressReporter {
+        ProgressReporter(interval: progressInterval, terminal: Console.isTTY && !LogBootstrap.json)
+    }
+
     /// Coordinator on a background thread, local workers supervised from the main thread (see
     /// `LocalWorkers`); every peer authenticates with keys made for this run only.
     private func runDistributed(_ setup: ExperimentSetup, disk: DiskBudget) throws -> (RunResults, failed: [String]) {
@@ -77,7 +90,8 @@ struct RunCommand: ParsableCommand {
         let keyDir = try RunKeys.ephemeral(workerName: "local")
         defer { try? FileManager.default.removeItem(at: keyDir) }
         var options = CoordinatorOptions(codeVersion: SeafoldVersion.string)
-        options.printProgress = Console.isTTY
+        // Progress comes from the ledger (ProgressReporter), on stderr.
+        options.printProgress = false
         options.checkpointRoomBytes = disk.checkpointRoomBytes
         options.budgetBytes = disk.budgetBytes
         options.curve = try KeyFiles.load(directory: keyDir, name: "coordinator")
@@ -91,7 +105,7 @@ struct RunCommand: ParsableCommand {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
             p.arguments = ["worker", "--connect", coordinator.endpoint, "--threads", String(t), "--name", "local", "--host", "local-\(i + 1)",
-                           "--keys", keyDir.path, "--parent-pid", String(me),
+                           "--keys", keyDir.path, "--parent-pid", String(me)] + logging.forwarded + [
                            "--cache", setup.runDirectory.appendingPathComponent("cache/local-\(i + 1)").path]
             let log = logs.appendingPathComponent("worker-\(i + 1).log")
             if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
@@ -108,6 +122,8 @@ struct RunCommand: ParsableCommand {
         installStopHandler { stopping.set(); coordinator.stop() }
         let outcome = Box<Result<RunStatus, Error>>()
         let finished = DispatchSemaphore(value: 0)
+        let progress = makeReporter()
+        progress.startTicking { TaskTable.snapshot(coordinator.ledger) }
         let serving = Thread { outcome.value = Result { try coordinator.run(until: .allSettled) }; finished.signal() }
         serving.name = "seafold-coordinator"
         serving.start()
@@ -116,7 +132,7 @@ struct RunCommand: ParsableCommand {
             if gaveUp == nil, let why = pool.supervise() { gaveUp = why; coordinator.stop() }
         }
         let status = try outcome.value!.get()
-        Console.endStatus()
+        progress.finish(TaskTable.snapshot(coordinator.ledger)?.rows)
         if stopping.isSet {
             throw RunStopped(message: "stopped by a signal; the local workers were stopped too. Results so far are in the ledger: run the same command again to resume")
         }
