@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds the container image from docker/Dockerfile with podman and exercises it, on a machine
-# with no Docker engine and no registry (Debian 12, root; see cluster/README.md, "The image").
+# with no Docker engine and no registry (Debian 12, root; cluster/README.md, "Checks").
 #
 #   scripts/check-image.sh                 the Dockerfile's own build stage compiles seafold
 #   scripts/check-image.sh --host-build [-- SWIFT_BUILD_FLAGS...]
@@ -53,7 +53,7 @@ die() { say "FAIL: $*"; echo "check-image: FAIL: $*" >&2; exit 1; }
 start=$(date +%s)
 
 missing=()
-for tool in podman:podman debootstrap:debootstrap unshare:util-linux nsenter:util-linux; do
+for tool in podman:podman debootstrap:debootstrap unshare:util-linux nsenter:util-linux strip:binutils; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -277,7 +277,7 @@ container() {
     local mounts=$1
     shift
     R=$R IDS=${run_as:-$uid:$gid} WORKDIR=$workdir ENVFILE=$W/env MOUNTS=$mounts \
-        exec unshare --pid --fork --mount --propagation private "$W/enter.sh" "$@"
+        exec unshare --pid --fork --kill-child --mount --propagation private "$W/enter.sh" "$@"
 }
 # healthcheck PID: the image's HEALTHCHECK inside the container whose `unshare` is PID.
 healthcheck() {
