@@ -4,9 +4,14 @@
 #
 #   scripts/check-image.sh                 the Dockerfile's own build stage compiles seafold
 #   scripts/check-image.sh --host-build [-- SWIFT_BUILD_FLAGS...]
-#                                          seafold is built on this host (static Swift runtime)
-#                                          and handed to the Dockerfile with
-#                                          --build-arg SEAFOLD_BINARY_IMAGE; CI uses this
+#                                          seafold is built on this host with SwiftPM
+#                                          (--static-swift-stdlib: every module is compiled
+#                                          again) and handed to the Dockerfile with
+#                                          --build-arg SEAFOLD_BINARY_IMAGE
+#   scripts/check-image.sh --relink        as --host-build, but the objects of the host's last
+#                                          release build (.build/release, e.g. the test build)
+#                                          are linked again with the static Swift runtime by
+#                                          the link command SwiftPM wrote: seconds; CI uses this
 #   --binary FILE                          as --host-build, with a seafold you built already
 #                                          (release, --static-swift-stdlib, on Debian 12)
 #   --keep                                 keep the work directory (podman storage, unpacked root)
@@ -38,10 +43,11 @@ swift_flags=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --host-build) mode=host ;;
+        --relink) mode=relink ;;
         --binary) mode=binary; binary=$(readlink -f "$2"); shift ;;
         --keep) keep=1 ;;
         --) shift; swift_flags=("$@"); break ;;
-        *) echo "usage: $0 [--host-build | --binary FILE] [--keep] [-- SWIFT_BUILD_FLAGS...]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--host-build | --relink | --binary FILE] [--keep] [-- SWIFT_BUILD_FLAGS...]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -92,7 +98,7 @@ trap 'exit 130' INT TERM
 pm() { podman --root "$W/storage" --runroot "$W/runroot" --storage-driver vfs "$@"; }
 
 # --- 0. the reference: the smoke preset's tables from the host's binary, taken before
-# --host-build relinks it with the static Swift runtime.
+# --host-build rebuilds it with the static Swift runtime.
 host_bin=${SEAFOLD_HOST_BIN:-$repo/.build/release/seafold}
 if [ ! -x "$host_bin" ]; then
     say "no host binary at $host_bin: swift build -c release --product seafold"
@@ -101,6 +107,28 @@ fi
 say "smoke preset on the host ($host_bin --local)"
 "$host_bin" run --preset smoke --local --run-dir "$W/host-smoke" >"$W/host-smoke.out" 2>"$W/host-smoke.err" ||
     { tail -n 20 "$W/host-smoke.err" >&2; die "the host's smoke run failed"; }
+
+# relink_static OUT: the link command SwiftPM recorded for the release seafold executable
+# (.build/release.yaml), writing OUT, with the static Swift runtime. Objects compiled for the
+# shared runtime name the shared Foundation libraries in their autolink entries, so the static
+# Foundation archives are named here; a missing one shows as an undefined symbol.
+relink_static() {
+    local manifest=$repo/.build/release.yaml line args=() out=() i
+    [ -f "$manifest" ] || die "--relink needs a release build (swift build -c release): no $manifest"
+    line=$(awk '/^  "C\.seafold-[^"]*-release\.exe":/ { f = 1 } f && /^    args: / { print; exit }' "$manifest")
+    [ -n "$line" ] || die "no link command for the seafold executable in $manifest"
+    line=${line#*args: \[\"}
+    line=${line%\"\]}
+    mapfile -t args < <(printf '%s\n' "${line//\",\"/$'\n'}")
+    for ((i = 0; i < ${#args[@]}; i++)); do
+        if [ "${args[$i]}" = -o ]; then out+=(-o "$1"); i=$((i + 1)); else out+=("${args[$i]}"); fi
+    done
+    say "linking the host's release objects with the static Swift runtime"
+    "${wrap[@]}" "${out[@]}" -static-stdlib -Xlinker --start-group -lFoundation -lCoreFoundation \
+        -lFoundationEssentials -lFoundationInternationalization -l_FoundationICU \
+        -l_FoundationCShims -l_FoundationCollections -Xlinker --end-group >"$W/relink.log" 2>&1 ||
+        { grep -v 'warning:' "$W/relink.log" | tail -n 20 >&2; die "relinking failed (log above)"; }
+}
 
 # --- 1. base images -----------------------------------------------------------------------
 mirror=${SEAFOLD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -173,6 +201,9 @@ else
         say "building seafold on the host: swift build -c release --product seafold --static-swift-stdlib ${swift_flags[*]}"
         "${wrap[@]}" swift build -c release --product seafold --static-swift-stdlib "${swift_flags[@]}" >&2
         binary="$(swift build -c release --show-bin-path "${swift_flags[@]}")/seafold"
+    elif [ "$mode" = relink ]; then
+        relink_static "$W/seafold-static"
+        binary=$W/seafold-static
     fi
     [ -x "$binary" ] || die "no executable at $binary"
     mkdir -p "$W/hostbin/out"
