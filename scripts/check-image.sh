@@ -7,7 +7,7 @@
 #                                          seafold is built on this host with SwiftPM
 #                                          (--static-swift-stdlib: every module is compiled
 #                                          again) and handed to the Dockerfile with
-#                                          --build-arg SEAFOLD_BINARY_IMAGE
+#                                          --build-context build=DIR (replaces its build stage)
 #   scripts/check-image.sh --relink        as --host-build, but the objects of the host's last
 #                                          release build (.build/release, e.g. the test build)
 #                                          are linked again with the static Swift runtime by
@@ -210,8 +210,8 @@ else
     # As the Dockerfile's build stage does: no DWARF (symbols stay for backtraces).
     install -m 0755 "$binary" "$W/hostbin/out/seafold"
     strip --strip-debug "$W/hostbin/out/seafold"
-    tar --numeric-owner -C "$W/hostbin" -c . | pm import --quiet - localhost/seafold-host-build:check >/dev/null
-    build_args=(--build-arg SEAFOLD_BINARY_IMAGE=localhost/seafold-host-build:check)
+    # The stage named build is replaced by this directory: nothing is compiled in the image.
+    build_args=(--build-context "build=$W/hostbin")
 fi
 
 # --- 2. the image ---------------------------------------------------------------------------
