@@ -69,9 +69,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 read -r -a wrap <<<"${SEAFOLD_CHECK_IMAGE_WRAP:-}"
-# buildah keeps --mount=type=cache directories here; removed at the end if this run made it.
-cache_dir=/var/tmp/buildah-cache-$(id -u)
-[ -e "$cache_dir" ] && cache_dir=""
+# buildah keeps --mount=type=cache directories under /var/tmp (buildah-cache, or with the uid
+# appended in other versions); removed at the end if this run made them.
+new_caches=()
+for d in /var/tmp/buildah-cache /var/tmp/buildah-cache-"$(id -u)"; do
+    [ -e "$d" ] || new_caches+=("$d")
+done
 W=$(mktemp -d /var/tmp/seafold-image.XXXXXX)
 pids=()
 cleanup() {
@@ -87,7 +90,7 @@ cleanup() {
         say "kept $W (podman --root $W/storage --runroot $W/runroot --storage-driver vfs ...); rm -rf it when done"
     else
         rm -rf "$W"
-        [ -z "$cache_dir" ] || rm -rf "$cache_dir"
+        for d in "${new_caches[@]}"; do rm -rf "$d"; done
     fi
     exit "$status"
 }
