@@ -196,7 +196,24 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
  && rm -rf /var/lib/apt/lists/*
 COPY . /usr/
 EOF
-    pm build --isolation chroot --network host --layers=false -f "$W/Containerfile.swift" \
+    # A machine that reaches GitHub only through local git mirrors (url.DIR.insteadOf in the
+    # system gitconfig) gives the image the same mirrors and rules, so the Dockerfile's own
+    # dependency fetch works unchanged.
+    mirror_ctx=()
+    declare -A copied=()
+    while read -r key value; do
+        dir=${key#url.}
+        dir=${dir%.insteadof}
+        [ -d "$dir" ] || continue
+        if [ -z "${copied[$dir]:-}" ]; then
+            copied[$dir]=mirror${#copied[@]}
+            mirror_ctx+=(--build-context "${copied[$dir]}=$dir")
+            printf 'COPY --from=%s . %s\n' "${copied[$dir]}" "$dir" >>"$W/Containerfile.swift"
+        fi
+        printf 'RUN git config --system --add url.%s.insteadOf %s\n' "$dir" "$value" >>"$W/Containerfile.swift"
+        say "git mirror $dir for $value goes into the swift image"
+    done < <(git config --system --get-regexp '^url\..*\.insteadof$' 2>/dev/null || true)
+    pm build --isolation chroot --network host --layers=false "${mirror_ctx[@]}" -f "$W/Containerfile.swift" \
         -t "docker.io/library/swift:$expected-bookworm" "$toolchain" >"$W/swift-image.log" 2>&1 ||
         { tail -n 30 "$W/swift-image.log" >&2; die "making the swift base image failed (log above)"; }
 else
