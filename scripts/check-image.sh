@@ -362,12 +362,16 @@ say "seafold --version in the image: $v"
 
 # same_tables DIR WHAT: DIR/report/tables equals the host's, file by file.
 same_tables() {
-    local n=0 f
+    local n=0 f differ=()
     for f in "$W/host-smoke/report/tables/"*.csv; do
-        cmp -s "$f" "$1/report/tables/$(basename "$f")" || die "$2: $(basename "$f") differs from the host's"
+        if ! cmp -s "$f" "$1/report/tables/$(basename "$f")"; then
+            differ+=("$(basename "$f")")
+            diff "$f" "$1/report/tables/$(basename "$f")" | head -n 6 >&2
+        fi
         n=$((n + 1))
     done
     [ "$n" -gt 0 ] || die "the host's smoke run wrote no tables"
+    [ ${#differ[@]} -eq 0 ] || die "$2: ${differ[*]} differ from the host's (diffs above)"
     say "$2: $n tables equal to the host's"
 }
 
