@@ -41,7 +41,7 @@ if [ "$install" = 1 ]; then
     fi
 fi
 
-scripts=(cluster/slurm/seafold.sbatch docker/healthcheck.sh scripts/check-deploy.sh)
+scripts=(cluster/slurm/seafold.sbatch docker/healthcheck.sh scripts/check-deploy.sh scripts/check-image.sh)
 while IFS= read -r extra; do scripts+=("$extra"); done < <(find cluster -name '*.sh' | sort)
 
 # 1. syntax
