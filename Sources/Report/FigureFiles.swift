@@ -26,8 +26,10 @@ public enum FigureFiles {
     }
 
     static func foldDistribution(_ d: FoldDistribution) -> Figure {
-        let groups = d.counts.indices.map { "Fold \($0 + 1)" }
+        // Panels (a)–(c) are the folds; the last group is panel (d), all folds together.
+        let groups = d.counts.indices.map { "Fold \($0 + 1)" } + ["All folds"]
         let values = d.counts.map { row in d.classes.indices.map { k in SVGCharts.Bar(value: k < row.count ? Double(row[k]) : nil) } }
+            + [FigureTwo.allFolds(d).map { SVGCharts.Bar(value: Double($0)) }]
         return Figure(name: "figure2-folds-\(slug(d.dataset))",
                       svg: SVGCharts.groupedBars(title: "\(d.dataset): images per class and fold", groups: groups, series: d.classes,
                                                  values: values, yLabel: "images"))
