@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         // SHA-256 from the system's OpenSSL libcrypto (libssl-dev).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // The linear SVM is libsvm itself (libsvm-dev), the library scikit-learn's SVC wraps.
+        .systemLibrary(name: "CLibSVM", path: "Sources/CLibSVM", providers: [.apt(["libsvm-dev"])]),
 
         // The scheduling policy as a pure state machine (no dependencies, no I/O): the
         // coordinator, the local executor and the schedule simulation all drive it.
@@ -47,7 +49,7 @@ let package = Package(
         // Not -Ounchecked either: it decodes untrusted image files (PNG through libpng, .npy)
         // and scales their pixels; a bounds bug the fuzzer missed must trap, not corrupt memory.
         .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG"], swiftSettings: v5),
-        .target(name: "Classifiers", dependencies: ["SeafoldCore", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "Classifiers", dependencies: ["SeafoldCore", "COpenBLAS", "CLibSVM"], swiftSettings: fast),
         .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Explain", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Pipeline", dependencies: [

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages seafold needs (Debian/Ubuntu), only those that are missing.
 set -euo pipefail
-pkgs=(libzmq3-dev libopenblas-dev libpng-dev libsqlite3-dev libssl-dev pkg-config)
+pkgs=(libzmq3-dev libopenblas-dev libpng-dev libsqlite3-dev libssl-dev libsvm-dev pkg-config)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
