@@ -31,7 +31,7 @@ final class DockerfileAndSlurmTests: XCTestCase {
     }
 
     static let runtimeAllowed: Set<String> = [
-        "libzmq5", "libopenblas0-pthread", "libopenblas0", "libgfortran5", "libpng16-16", "libsqlite3-0", "ca-certificates",
+        "libzmq5", "libopenblas0-pthread", "libopenblas0", "libgfortran5", "libpng16-16", "libsqlite3-0", "libssl3", "libsvm3", "ca-certificates",
     ]
 
     func stages() throws -> [[(op: String, args: String)]] {
@@ -51,7 +51,7 @@ final class DockerfileAndSlurmTests: XCTestCase {
         XCTAssertTrue(runtime.contains { $0.op == "COPY" && $0.args.contains("--from=build") && $0.args.contains("seafold") })
         let installed = runtime.filter { $0.op == "RUN" }.flatMap { Self.aptPackages($0.args) }
         XCTAssertTrue(Set(installed).isSubset(of: Self.runtimeAllowed), "runtime installs \(Set(installed).subtracting(Self.runtimeAllowed))")
-        for needed in ["libzmq5", "libopenblas0-pthread", "libpng16-16", "libsqlite3-0"] {
+        for needed in ["libzmq5", "libopenblas0-pthread", "libpng16-16", "libsqlite3-0", "libssl3", "libsvm3"] {
             XCTAssertTrue(installed.contains(needed), "runtime lacks \(needed)")
         }
         let user = try XCTUnwrap(runtime.last { $0.op == "USER" }?.args, "no USER in the runtime stage")
