@@ -22,7 +22,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
@@ -34,6 +33,10 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         // TIFF/JPEG decoding in C: libjpeg's fatal errors longjmp, which Swift cannot catch.
         .target(name: "CImageCodecs", dependencies: ["CTIFF", "CJPEG"]),
+        // SHA-256 from the system's OpenSSL libcrypto (libssl-dev).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // The linear SVM is libsvm itself (libsvm-dev), the library scikit-learn's SVC wraps.
+        .systemLibrary(name: "CLibSVM", path: "Sources/CLibSVM", providers: [.apt(["libsvm-dev"])]),
 
         // The scheduling policy as a pure state machine (no dependencies, no I/O): the
         // coordinator, the local executor and the schedule simulation all drive it.
@@ -43,6 +46,8 @@ let package = Package(
         // Not -Ounchecked: the npy and safetensors parsers here read untrusted bytes, and a
         // wrapped multiplication or an unchecked index must trap, not read out of bounds.
         .target(name: "SeafoldCore", swiftSettings: v5),
+        // SHA-256 (task ids, dataset and artifact hashes): no ML, so Cluster may use it too.
+        .target(name: "Hashing", dependencies: ["COpenSSL"], swiftSettings: v5),
         // Element-wise kernels compiled for AVX-512/AVX2/SSE2 and picked at run time; no FMA
         // contraction, so every variant rounds exactly like the scalar definition.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
@@ -50,19 +55,17 @@ let package = Package(
         // Not -Ounchecked either: it decodes untrusted image files (PNG through libpng, .npy)
         // and scales their pixels; a bounds bug the fuzzer missed must trap, not corrupt memory.
         .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG", "CImageCodecs"], swiftSettings: v5),
-        .target(name: "Classifiers", dependencies: ["SeafoldCore", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "Classifiers", dependencies: ["SeafoldCore", "COpenBLAS", "CLibSVM"], swiftSettings: fast),
         .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Explain", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Pipeline", dependencies: [
-            "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain", "Scheduling",
+            "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain", "Scheduling", "Hashing",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: v5),
         .target(name: "Cluster", dependencies: [
-            "CZeroMQ", "Scheduling",
+            "CZeroMQ", "Scheduling", "Hashing",
             .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline", "CRSVG"], swiftSettings: v5),
@@ -75,6 +78,7 @@ let package = Package(
 
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduling"], swiftSettings: v5),
         .testTarget(name: "SeafoldCoreTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
+        .testTarget(name: "HashingTests", dependencies: ["Hashing"], swiftSettings: v5),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SeafoldCore", "CKernels"], swiftSettings: v5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "SeafoldCore"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "SeafoldCore"], swiftSettings: v5),

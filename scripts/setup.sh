@@ -2,8 +2,9 @@
 # Installs the system packages seafold needs (Debian/Ubuntu), only those that are missing.
 set -euo pipefail
 # libtiff/libjpeg read TIFF and JPEG survey images; librsvg2-dev (with cairo) rasterises the
-# report's SVG figures to PNG; fonts-dejavu-core is the font their text is set in.
-pkgs=(libzmq3-dev libopenblas-dev libpng-dev libtiff-dev libjpeg62-turbo-dev libsqlite3-dev pkg-config librsvg2-dev fonts-dejavu-core)
+# report's SVG figures to PNG; fonts-dejavu-core is the font their text is set in; libssl-dev
+# gives SHA-256 (libcrypto); libsvm-dev is the SVM head.
+pkgs=(libzmq3-dev libopenblas-dev libpng-dev libtiff-dev libjpeg62-turbo-dev libsqlite3-dev libssl-dev libsvm-dev pkg-config librsvg2-dev fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

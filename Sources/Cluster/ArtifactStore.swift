@@ -1,4 +1,4 @@
-import Crypto
+import Hashing
 import Foundation
 
 /// A content-addressed file store: each artifact lives at `root/ab/abcdef…` named by the sha256
@@ -125,16 +125,14 @@ public final class ArtifactStore: @unchecked Sendable {
     public static func sha256(of file: URL) throws -> String {
         guard let h = FileHandle(forReadingAtPath: file.path) else { throw ClusterError.io(path: file.path, reason: "cannot open for reading") }
         defer { try? h.close() }
-        var hasher = SHA256()
+        let hasher = SHA256()
         while let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
         return hex(hasher.finalize())
     }
 
     public static func sha256(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 { SHA256.hex(digest) }
 
     fileprivate func install(temp: URL, hash: String) throws {
         let dest = try path(for: hash)
@@ -154,7 +152,7 @@ public final class PendingArtifact {
     let store: ArtifactStore
     let url: URL
     private let fd: Int32
-    private var hasher = SHA256()
+    private let hasher = SHA256()
     /// Bytes appended (with a background writer: accepted, maybe not yet written).
     public private(set) var written: Int64 = 0
     private var finished = false
@@ -209,7 +207,7 @@ public final class PendingArtifact {
     @discardableResult
     public func commit(expected: String?, durable: Bool = true) throws -> String {
         finished = true
-        let digest: SHA256.Digest
+        let digest: [UInt8]
         if let writer {
             do { digest = try writer.finish() } catch { close(fd); unlink(url.path); throw error }
         } else { digest = hasher.finalize() }

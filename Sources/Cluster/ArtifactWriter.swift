@@ -1,4 +1,4 @@
-import Crypto
+import Hashing
 import Foundation
 
 /// Hashes and writes the bytes of one `PendingArtifact` on a thread of its own, so the thread
@@ -22,7 +22,7 @@ final class ArtifactWriter {
     private var busy = false
     private var closing = false
     private var error: ClusterError?
-    private var hasher = SHA256()
+    private let hasher = SHA256()
     private var written: Int64 = 0
     private var flushedTo: Int64 = 0
 
@@ -49,7 +49,7 @@ final class ArtifactWriter {
 
     /// Waits until everything queued is hashed and written, stops the thread and returns the
     /// digest (or throws the first error).
-    func finish() throws -> SHA256.Digest {
+    func finish() throws -> [UInt8] {
         cond.lock(); defer { cond.unlock() }
         closing = true
         cond.broadcast()

@@ -43,7 +43,7 @@ final class LinearSVCReferenceTests: XCTestCase {
     }
 
     func testDefaultToleranceAgreesWithinTolerance() throws {
-        var svm = LinearSVC()  // tol 1e-3, no shrinking (scikit-learn shrinks): same answer to ~tol
+        var svm = LinearSVC()  // tol 1e-3: the same answer to ~tol
         try svm.fit(try FeatureMatrix(X), labels: y)
         let dec = try svm.decisionValues(try FeatureMatrix(Q))
         for i in 0..<Q.count { for p in 0..<3 { XCTAssertEqual(dec[i][p], decisionQ[i][p], accuracy: 1e-2) } }

@@ -31,7 +31,7 @@ final class DockerfileAndSlurmTests: XCTestCase {
     }
 
     static let runtimeAllowed: Set<String> = [
-        "libzmq5", "libopenblas0-pthread", "libopenblas0", "libgfortran5", "libpng16-16", "libsqlite3-0", "ca-certificates",
+        "libzmq5", "libopenblas0-pthread", "libopenblas0", "libgfortran5", "libpng16-16", "libsqlite3-0", "libssl3", "libsvm3", "ca-certificates",
         "librsvg2-2", "fonts-dejavu-core",
         "libtiff6", "libjpeg62-turbo",
     ]
@@ -56,7 +56,7 @@ final class DockerfileAndSlurmTests: XCTestCase {
         let text = try DeploymentFiles.text("docker/Dockerfile")
         let installed = runtime.filter { $0.op == "RUN" }.flatMap { Self.aptPackages($0.args) }
         XCTAssertTrue(Set(installed).isSubset(of: Self.runtimeAllowed), "runtime installs \(Set(installed).subtracting(Self.runtimeAllowed))")
-        for needed in ["libzmq5", "libopenblas0-pthread", "libpng16-16", "libsqlite3-0", "librsvg2-2", "fonts-dejavu-core"] {
+        for needed in ["libzmq5", "libopenblas0-pthread", "libpng16-16", "libsqlite3-0", "librsvg2-2", "fonts-dejavu-core", "libssl3", "libsvm3"] {
             XCTAssertTrue(installed.contains(needed), "runtime lacks \(needed)")
         }
         let user = try XCTUnwrap(runtime.last { $0.op == "USER" }?.args, "no USER in the runtime stage")

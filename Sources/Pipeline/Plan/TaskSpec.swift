@@ -1,4 +1,4 @@
-import Crypto
+import Hashing
 import Foundation
 
 /// The kinds of task in an experiment's graph (docs/ARCHITECTURE.md, "Tasks").
@@ -77,7 +77,7 @@ public struct PlannedTask: Codable, Equatable, Sendable {
         self.kind = kind; self.label = label; self.spec = spec; self.inputs = inputs; self.priority = priority
         self.dependencies = Array(Set(inputs.values.compactMap { if case let .task(id, _) = $0 { return id } else { return nil } })).sorted()
         // Id = sha256(spec, inputs with their identities), first 16 bytes as hex.
-        var h = SHA256()
+        let h = SHA256()
         h.update(data: spec.encoded())
         for key in inputs.keys.sorted() {
             h.update(data: Data(key.utf8))
@@ -87,7 +87,7 @@ public struct PlannedTask: Codable, Equatable, Sendable {
             case let .file(_, hash): h.update(data: Data("file:\(hash)".utf8))
             }
         }
-        self.id = h.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+        self.id = SHA256.hex(h.finalize().prefix(16))
     }
 }
 
@@ -95,7 +95,7 @@ public struct PlannedTask: Codable, Equatable, Sendable {
 public func sha256Hex(of url: URL) throws -> String {
     let handle = try FileHandle(forReadingFrom: url)
     defer { try? handle.close() }
-    var h = SHA256()
+    let h = SHA256()
     while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { h.update(data: chunk) }
-    return h.finalize().map { String(format: "%02x", $0) }.joined()
+    return h.finalizeHex()
 }

@@ -1,4 +1,4 @@
-import Crypto
+import Hashing
 import Datasets
 import Foundation
 import SeafoldCore
@@ -104,7 +104,7 @@ public enum DatasetPack {
         var h = ""
         for name in ["images.npy", "meta.json", "masks.npy"] { h += try sha256Hex(of: files[name]!) }
         let summary = DatasetSummary(name: meta.name, classes: meta.classes, labels: meta.labels,
-                                     hash: SHA256.hash(data: Data(h.utf8)).map { String(format: "%02x", $0) }.joined())
+                                     hash: SHA256.hex(data: Data(h.utf8)))
         var w = warnings
         let counts = (0..<meta.classes.count).map { c in meta.labels.filter { $0 == c }.count }
         for (c, n) in counts.enumerated() where n < folds {

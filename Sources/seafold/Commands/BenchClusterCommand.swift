@@ -298,7 +298,7 @@ struct BenchClusterCommand: ParsableCommand {
         while off < blob.count { try w.append(blob.subdata(in: off..<min(blob.count, off + WireProtocol.chunkSize))); off += WireProtocol.chunkSize }
         try w.commit(expected: nil)
         out["local_store_write_mib_s"] = mib / Date().timeIntervalSince(t0)
-        // SHA-256 alone (swift-crypto, in memory, one thread): every fetch hashes every byte.
+        // SHA-256 alone (libcrypto, in memory, one thread): every fetch hashes every byte.
         let h0 = Date()
         _ = ArtifactStore.sha256(blob)
         out["sha256_mib_s"] = mib / Date().timeIntervalSince(h0)
