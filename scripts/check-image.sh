@@ -107,6 +107,16 @@ if [ ! -x "$host_bin" ]; then
     say "no host binary at $host_bin: swift build -c release --product seafold"
     "${wrap[@]}" swift build -c release --product seafold "${swift_flags[@]}" >&2
 fi
+# The reference must come from the sources the image compiles: a host binary older than a
+# source file (a merge after the last build) gives other tables for a reason that is not the
+# image's. --relink and --binary use the host's objects, so only the compiling modes check.
+stale_source() {
+    find Package.swift Package.resolved Sources -newer "$host_bin" -type f -print 2>/dev/null | head -n 1
+}
+if [ "$mode" = full ] || [ "$mode" = host ]; then
+    stale=$(stale_source)
+    [ -z "$stale" ] || die "the host binary $host_bin is older than $stale: rebuild it (swift build -c release --product seafold) or set SEAFOLD_HOST_BIN, so the reference tables come from the sources the image compiles"
+fi
 say "smoke preset on the host ($host_bin --local)"
 "$host_bin" run --preset smoke --local --run-dir "$W/host-smoke" >"$W/host-smoke.out" 2>"$W/host-smoke.err" ||
     { tail -n 20 "$W/host-smoke.err" >&2; die "the host's smoke run failed"; }
@@ -242,6 +252,10 @@ t0=$(date +%s)
     -f docker/Dockerfile -t localhost/seafold:check . >"$W/build.log" 2>&1 ||
     { tail -n 40 "$W/build.log" >&2; die "podman build failed (log above)"; }
 build_seconds=$(($(date +%s) - t0))
+if [ "$mode" = full ] || [ "$mode" = host ]; then
+    stale=$(stale_source)
+    [ -z "$stale" ] || die "$stale changed while the image was built: the image and the host's reference tables may come from different sources; run the check again on a quiet tree"
+fi
 size=$(pm image inspect --format '{{.Size}}' localhost/seafold:check)
 say "image built in ${build_seconds} s, $((size / 1000000)) MB"
 
