@@ -76,16 +76,7 @@ enum BaselineTask {
 
     /// Pooled features (input of classifier.0) of `indices`, one row each.
     static func pooledFeatures(_ model: AlexNet, pack: PackData, indices: [Int], batch: Int = 32) throws -> FeatureMatrix {
-        var values: [Float] = []
-        var cols = 0
-        let feed = TaskSupport.batches(pack: pack, indices: indices, batch: batch)
-        defer { feed.cancel() }
-        while let x = try feed.next() {
-            let f = try model.pooledFeatures(x)
-            cols = f.shape[1]
-            values.append(contentsOf: f.scalars)
-        }
-        return try FeatureMatrix(rows: indices.count, cols: cols, values: values)
+        try TaskSupport.features(pack: pack, indices: indices, batch: batch, model.pooledFeatures)
     }
 
     /// The output layer trained as the reference loop trains it with dropout active: per epoch

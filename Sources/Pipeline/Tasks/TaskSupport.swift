@@ -54,12 +54,17 @@ enum TaskSupport {
     /// Penultimate features (eval mode) of the given images, in batches; the next batch is
     /// assembled on the prefetch thread while the current one runs (no randomness involved).
     static func features(_ model: AlexNet, pack: PackData, indices: [Int], batch: Int = 32) throws -> FeatureMatrix {
+        try features(pack: pack, indices: indices, batch: batch, model.penultimateFeatures)
+    }
+
+    /// Rows of `extract` applied to the images of `indices`, batch by batch (prefetched).
+    static func features(pack: PackData, indices: [Int], batch: Int, _ extract: (Tensor) throws -> Tensor) throws -> FeatureMatrix {
         var values: [Float] = []
         var cols = 0
         let feed = batches(pack: pack, indices: indices, batch: batch)
         defer { feed.cancel() }
         while let x = try feed.next() {
-            let f = try model.penultimateFeatures(x)
+            let f = try extract(x)
             cols = f.shape[1]
             values.append(contentsOf: f.scalars)
         }
