@@ -10,6 +10,11 @@ let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 /// overflow and bounds checks on (no -Ounchecked), so the fuzzer sees every trap.
 let fuzzing = ProcessInfo.processInfo.environment["SEAFOLD_FUZZ"] != nil
 let fast: [SwiftSetting] = fuzzing ? v5 : v5 + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+/// Orchestration modules (planning, the cluster, the report, the CLI) spend their time in the
+/// optimised domain modules, SQLite, ZeroMQ and BLAS, not in their own code; the optimiser's
+/// generic specialisation of them was most of a fresh release build. They compile at -Onone;
+/// numeric loops belong in the optimised domain modules.
+let orchestration: [SwiftSetting] = v5 + [.unsafeFlags(["-Onone"], .when(configuration: .release))]
 
 let package = Package(
     name: "seafold",
@@ -62,19 +67,19 @@ let package = Package(
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain", "Scheduling", "Hashing",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: v5),
+        ], swiftSettings: orchestration),
         .target(name: "Cluster", dependencies: [
             "CZeroMQ", "Scheduling", "Hashing",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: v5),
-        .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline", "CRSVG"], swiftSettings: v5),
+        ], swiftSettings: orchestration),
+        .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline", "CRSVG"], swiftSettings: orchestration),
         .executableTarget(name: "seafold", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
             "Pipeline", "Cluster", "Report", "CProcess",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: v5),
+        ], swiftSettings: orchestration),
 
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduling"], swiftSettings: v5),
         .testTarget(name: "SeafoldCoreTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
