@@ -66,21 +66,9 @@ public enum DatasetPack {
         for (i, img) in images.enumerated() {
             let src = channels == 3 ? img.rgb() : img
             let r = pre.resized(src)
-            for c in 0..<channels {
-                for p in 0..<plane {
-                    let v = min(max(r.pixels[p * r.channels + c], 0), 1)
-                    px[(i * channels + c) * plane + p] = UInt16((v * 65535).rounded())
-                }
-            }
+            PackPixels.quantise(r, index: i, channels: channels, into: &px)
             if let m = masks?[i] {
-                // Nearest-neighbour resize of the evidence mask.
-                for y in 0..<inputSize {
-                    let sy = min(img.height - 1, y * img.height / inputSize)
-                    for x in 0..<inputSize {
-                        let sx = min(img.width - 1, x * img.width / inputSize)
-                        maskOut[i * plane + y * inputSize + x] = m[sy * img.width + sx] > 0 ? 1 : 0
-                    }
-                }
+                PackPixels.resizeMask(m, width: img.width, height: img.height, size: inputSize, index: i, into: &maskOut)
             }
         }
         let imgArr = NpyArray(shape: [images.count, channels, inputSize, inputSize], dtype: .uint16,

@@ -104,30 +104,14 @@ public enum ExplainTask {
     static func enlarged(_ f: (width: Int, height: Int, rgb: [UInt8]), imageSize: Int) -> (width: Int, height: Int, rgb: [UInt8]) {
         let k = max(1, (160 + imageSize - 1) / imageSize)
         if k == 1 { return f }
-        let w = f.width * k, h = f.height * k
-        var out = [UInt8](repeating: 0, count: w * h * 3)
-        for y in 0..<h {
-            for x in 0..<w {
-                let s = ((y / k) * f.width + x / k) * 3, d = (y * w + x) * 3
-                out[d] = f.rgb[s]; out[d + 1] = f.rgb[s + 1]; out[d + 2] = f.rgb[s + 2]
-            }
-        }
-        return (w, h, out)
+        return (f.width * k, f.height * k, PackPixels.enlarged(rgb: f.rgb, width: f.width, height: f.height, factor: k))
     }
 
     /// The model as LIME's classifier: RGB images in [0, 1] → softmax probabilities
     /// (ImageNet normalisation, as every input of the network).
     public static func classifier(_ model: AlexNet, size: Int) -> ImageClassifier {
         return { images in
-            let plane = size * size
-            var data = [Float](repeating: 0, count: images.count * 3 * plane)
-            for (k, img) in images.enumerated() {
-                for p in 0..<plane {
-                    for c in 0..<3 {
-                        data[(k * 3 + c) * plane + p] = (img.pixels[p * 3 + c] - PackData.mean[c]) / PackData.std[c]
-                    }
-                }
-            }
+            let data = PackPixels.normalisedInterleaved(images.map(\.pixels), plane: size * size)
             let probs = try model.probabilities(Tensor(shape: [images.count, 3, size, size], data: data))
             let c = probs.shape[1], s = probs.scalars
             return (0..<images.count).map { Array(s[($0 * c)..<(($0 + 1) * c)]) }
