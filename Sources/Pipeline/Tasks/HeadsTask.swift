@@ -4,7 +4,7 @@ import SeafoldCore
 
 /// `heads(dataset, variant, fold, model, head)`: KNN (k = 3), linear SVM (C = 1) or a fresh FC
 /// layer (Adam, batch 6, 30 epochs, the variant's sampler) trained on a model's penultimate
-/// features; scikit-learn semantics (REFERENCE.md).
+/// features; scikit-learn semantics (docs/REFERENCE_SEMANTICS.md).
 enum HeadsTask {
     static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
         let shard = try TaskSupport.require(spec.shard, "shard", .heads)

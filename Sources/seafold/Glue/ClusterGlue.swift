@@ -36,7 +36,7 @@ enum ClusterGlue {
 
     /// A deliberately slow guess at one attempt, for the lease deadline (which is at least 3×
     /// this, and never below the coordinator's floor): a fine-tune's epochs over its dataset's
-    /// images at 1 image/s (a 224 px AlexNet training step on one core does about 10). Other
+    /// images at 1 image/s (well below what one core trains at 224 px; BENCHMARKS.md). Other
     /// tasks: nil (the floor, then 3× the slowest done one of the kind).
     static func expectedSeconds(_ t: PlannedTask, images: [String: Int]) -> Double? {
         guard t.kind == .finetune, let shard = t.spec.shard, let n = images[shard.dataset], let epochs = t.spec.training?.epochs else { return nil }
