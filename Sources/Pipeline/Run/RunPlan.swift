@@ -80,10 +80,17 @@ extension RunPlan {
     public static func load(runDirectory: URL) throws -> RunPlan {
         let url = runDirectory.appendingPathComponent(fileName)
         guard let data = try? Data(contentsOf: url) else {
-            let made = FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("experiment.yaml").path)
-            throw SeafoldError.io(path: url.path, reason: made
-                ? "this run directory has no saved plan (it was made by an older seafold); run `seafold report --run-dir \(runDirectory.path) --rebuild-plan` to plan it again from its experiment.yaml (the dataset packs are rebuilt if missing)"
-                : "no saved plan: this is not a run directory, or its run never started (start it with `seafold run` or `seafold coordinator`)")
+            let has = { FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent($0).path) }
+            let rebuild = "`seafold report --run-dir \(runDirectory.path) --rebuild-plan`"
+            let reason: String
+            if has("experiment.yaml") {
+                reason = "this run directory has no saved plan (it was made by an older seafold); run \(rebuild) to plan it again from its experiment.yaml (the dataset packs are rebuilt if missing)"
+            } else if has("ledger.sqlite") || has("local") {
+                reason = "this run directory has no saved plan (it was made by an older seafold) and no experiment.yaml either; copy the run's config to \(runDirectory.appendingPathComponent("experiment.yaml").path), then run \(rebuild)"
+            } else {
+                reason = "no saved plan: this is not a run directory, or its run never started (start it with `seafold run` or `seafold coordinator`)"
+            }
+            throw SeafoldError.io(path: url.path, reason: reason)
         }
         return try decode(data, path: url.path)
     }
