@@ -13,6 +13,8 @@ public enum DatasetPack {
         public var summary: DatasetSummary
         public var directory: URL
         public var files: [String: URL]
+        /// sha256 of each file in `files`, by name.
+        public var fileHashes: [String: String]
         public var contactSheet: URL?
         public var warnings: [String]
     }
@@ -90,7 +92,11 @@ public enum DatasetPack {
 
     private static func finish(meta: PackMeta, directory: URL, files: [String: URL], sheet: URL, warnings: [String], folds: Int) throws -> Prepared {
         var h = ""
-        for name in ["images.npy", "meta.json", "masks.npy"] { h += try sha256Hex(of: files[name]!) }
+        var fileHashes: [String: String] = [:]
+        for name in ["images.npy", "meta.json", "masks.npy"] {
+            fileHashes[name] = try sha256Hex(of: files[name]!)
+            h += fileHashes[name]!
+        }
         let summary = DatasetSummary(name: meta.name, classes: meta.classes, labels: meta.labels,
                                      hash: SHA256.hex(data: Data(h.utf8)))
         var w = warnings
@@ -98,7 +104,7 @@ public enum DatasetPack {
         for (c, n) in counts.enumerated() where n < folds {
             w.append("class '\(meta.classes[c])' of \(meta.name) has \(n) images, fewer than the \(folds) folds")
         }
-        return Prepared(summary: summary, directory: directory, files: files,
+        return Prepared(summary: summary, directory: directory, files: files, fileHashes: fileHashes,
                         contactSheet: FileManager.default.fileExists(atPath: sheet.path) ? sheet : nil, warnings: w)
     }
 

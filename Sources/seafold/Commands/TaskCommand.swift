@@ -110,10 +110,11 @@ struct PlanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (text, base) = try source.yaml()
-        let setup = try ExperimentSetup.prepare(yaml: text, runDirectory: try source.runDirectory(for: text, base: base), baseDirectory: base,
+        let loaded = try source.load()
+        let setup = try ExperimentSetup.prepare(config: loaded.config, yaml: loaded.text, runDirectory: source.runDirectory(for: loaded.config),
                                                 progress: { Console.status($0) })
         Console.endStatus()
+        for w in setup.warnings { Console.warn(w) }
         let disk = DiskBudget.estimate(setup, workers: workers)
         if json { try Console.printJSON(Output(tasks: setup.graph.tasks, disk: disk)); return }
         for t in setup.graph.tasks {

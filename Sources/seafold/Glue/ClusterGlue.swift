@@ -52,11 +52,11 @@ enum ClusterGlue {
         }
     }
 
-    /// The report's inputs from the ledger of a run directory.
-    static func results(setup: ExperimentSetup, ledger: Ledger, store: ArtifactStore) throws -> RunResults {
+    /// The report's inputs from the ledger of a run directory and its saved plan.
+    static func results(plan: RunPlan, runDirectory: URL, ledger: Ledger, store: ArtifactStore) throws -> RunResults {
         let records = Dictionary(try ledger.tasks().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var completed: [CompletedTask] = [], incomplete: [IncompleteTask] = []
-        for t in setup.graph.tasks {
+        for t in plan.tasks {
             guard let r = records[t.id] else { incomplete.append(IncompleteTask(task: t, reason: "not submitted")); continue }
             // The report reads these files: a corrupt one must not go into the tables.
             let corrupt = r.state == .done ? r.artifacts.sorted { $0.key < $1.key }.first { !store.verify($0.value) } : nil
@@ -77,13 +77,14 @@ enum ClusterGlue {
                 incomplete.append(IncompleteTask(task: t, reason: why))
             }
         }
-        let labels = Dictionary(setup.graph.tasks.map { ($0.id, ($0.kind.rawValue, $0.label)) }, uniquingKeysWith: { a, _ in a })
+        let labels = Dictionary(plan.tasks.map { ($0.id, ($0.kind.rawValue, $0.label)) }, uniquingKeysWith: { a, _ in a })
         let t0 = try ledger.timeline().map(\.startedAt).min() ?? 0
         let timeline = try ledger.timeline().map { a in
             TimelineEntry(taskID: a.taskID, taskKind: labels[a.taskID]?.0 ?? "?", label: labels[a.taskID]?.1 ?? a.taskID,
                           worker: a.workerID, start: a.startedAt - t0, end: a.endedAt.map { $0 - t0 }, outcome: a.outcome)
         }
-        return setup.results(completed: completed, incomplete: incomplete, timeline: timeline, softwareVersion: SeafoldVersion.string)
+        return plan.results(completed: completed, incomplete: incomplete, timeline: timeline, softwareVersion: SeafoldVersion.string,
+                            runDirectory: runDirectory)
     }
 }
 
