@@ -84,6 +84,7 @@ let package = Package(
         // Test helpers shared by the test targets (temporary directories, child processes,
         // polling, repository files); no product depends on it.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: v5),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: v5),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduling"], swiftSettings: v5),
         .testTarget(name: "SeafoldCoreTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "HashingTests", dependencies: ["Hashing", "TestSupport"], swiftSettings: v5),

@@ -35,7 +35,8 @@ public enum ChildProcess {
     }
 
     /// Runs `executable` to completion and returns its output. With a `timeout` (seconds) the
-    /// process is killed when it passes (`timedOut`). `mergingStderr` sends standard error
+    /// process is killed when it passes (`timedOut`); only the process itself, not children it
+    /// started (a shell should `exec` its command). `mergingStderr` sends standard error
     /// into `stdout`, interleaved as written; `input` replaces the inherited standard input.
     public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
                            timeout: TimeInterval? = nil, mergingStderr: Bool = false,
