@@ -3,6 +3,7 @@ import Engine
 import Foundation
 @testable import Pipeline
 import SeafoldCore
+import TestSupport
 import XCTest
 
 /// The baseline trained on cached features (BaselineTask + LinearHead) equals the naive loop —
@@ -118,10 +119,5 @@ final class BaselineEquivalenceTests: XCTestCase {
             XCTAssertEqual(state[key], pre[key], "\(key) is frozen")
         }
         return (try XCTUnwrap(state["classifier.6.weight"]), try XCTUnwrap(state["classifier.6.bias"]), initialWeight, curve)
-    }
-
-    private func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-        XCTAssertEqual(a.count, b.count)
-        return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 }

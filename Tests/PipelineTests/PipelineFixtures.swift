@@ -2,6 +2,7 @@ import Engine
 import Foundation
 @testable import Pipeline
 import SeafoldCore
+import TestSupport
 import XCTest
 
 /// Small experiments for the pipeline's evidence and bad-input tests: a narrow AlexNet at the
@@ -48,11 +49,10 @@ extension Tiny {
     }
 }
 
-/// A temporary directory removed when the test ends.
+/// A directory named `name` inside a fresh temporary directory removed when the test ends.
 func temporaryDirectory(_ test: XCTestCase, _ name: String = "run") throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-pipeline-tests-\(UUID().uuidString)/\(name)")
+    let dir = try test.makeTemporaryDirectory("seafold-pipeline-tests").appendingPathComponent(name)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
     return dir
 }
 
