@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `seafold report` works from RUN/plan.json and the stored results alone: with the frozen
@@ -79,10 +80,10 @@ final class SavedPlanTests: XCTestCase {
             let p = try CLI.start(args, log: log)
             defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
             let text = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-            XCTAssertTrue(CLI.wait(timeout: 120) { text().contains("serving at") || !p.isRunning }, name)
+            XCTAssertTrue(waitUntil(120, every: 0.1) { text().contains("serving at") || !p.isRunning }, name)
             XCTAssertTrue(p.isRunning, "\(name): the coordinator exited: \(text())")
             p.terminate()
-            XCTAssertTrue(CLI.wait(timeout: 60) { !p.isRunning }, "\(name): the coordinator did not stop")
+            XCTAssertTrue(waitUntil(60, every: 0.1) { !p.isRunning }, "\(name): the coordinator did not stop")
             return text()
         }
 
