@@ -39,7 +39,7 @@ enum ClusterGlue {
     /// images at 1 image/s (a 224 px AlexNet training step on one core does about 10). Other
     /// tasks: nil (the floor, then 3× the slowest done one of the kind).
     static func expectedSeconds(_ t: PlannedTask, images: [String: Int]) -> Double? {
-        guard t.kind == .finetune, let shard = t.spec.shard, let n = images[shard.dataset], let epochs = t.spec.training?.epochs else { return nil }
+        guard t.kind == .finetune, let shard = t.spec.shard, let n = images[shard.dataset], let epochs = t.spec.trainingEpochs else { return nil }
         return Double(epochs * n)
     }
 
