@@ -65,7 +65,8 @@ enum ClusterGlue {
             } else if r.state == .done, let result = r.result {
                 var arts: [String: URL] = [:]
                 for (name, hash) in r.artifacts { arts[name] = try store.path(for: hash) }
-                completed.append(CompletedTask(task: t, result: result, artifacts: arts))
+                completed.append(CompletedTask(task: t, result: result, artifacts: arts,
+                                               resultSource: setup.runDirectory.appendingPathComponent("ledger.sqlite").path))
             } else {
                 let why: String
                 switch r.state {
