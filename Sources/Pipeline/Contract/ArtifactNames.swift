@@ -89,3 +89,17 @@ extension PlannedTask {
                   priority: priority, datasetHashes: datasetHashes)
     }
 }
+
+extension TaskKind {
+    /// The outputs every task of this kind writes, under these names (explain writes per-image
+    /// masks and figures besides). Another task may only be wired to one of these.
+    public var outputs: [ArtifactName] {
+        switch self {
+        case .pretrain: return [.weights]
+        case .finetune: return [.weights, .featuresTrain, .featuresTest, .labelsTrain, .labelsTest]
+        case .baseline: return [.outputLayer, .featuresTrain, .featuresTest, .labelsTrain, .labelsTest]
+        case .explain: return [.explanations]
+        case .heads, .divergence: return []
+        }
+    }
+}
