@@ -59,7 +59,7 @@ final class DiskBudgetTests: XCTestCase {
         let io = try TestIO(inputs: [:], directory: dir)
         try loop.saveCheckpoint(io: io)
         let real = DiskBudget.fileBytes(io.checkpointURL)
-        let model3 = DiskBudget.checkpointSize(smoke, classes: 4, optimizer: "adam", epochs: 2)
+        let model3 = DiskBudget.checkpointSize(smoke, classes: 4, optimizer: .adam, epochs: 2)
         // Weights and two moments in float32, a one-float step count per tensor (16 tensors).
         let data = Int64(119_468 * 3 * 4 + 16 * 4)
         XCTAssertGreaterThan(real, data)
@@ -74,7 +74,7 @@ final class DiskBudgetTests: XCTestCase {
         // The paper's: 57,020,228 parameters × 3 × 4 bytes + 16 step counts, plus the header.
         var full = ModelConfig()
         full.hiddenWidth = 4096
-        let paper = DiskBudget.checkpointSize(full, classes: 4, optimizer: "adam", epochs: 95)
+        let paper = DiskBudget.checkpointSize(full, classes: 4, optimizer: .adam, epochs: 95)
         XCTAssertGreaterThan(paper, 684_242_800)
         XCTAssertLessThan(paper, 684_242_800 + 16_384)
     }
@@ -119,7 +119,7 @@ final class DiskBudgetTests: XCTestCase {
         let packBytes: Int64 = pixels * 3 + 4 * 128 + 2 * 512 + 88 * 40
         XCTAssertEqual(copies.bytes, packBytes)
         // Checkpoints: epochs 3, every epoch: the last one after epoch 2.
-        XCTAssertEqual(b.checkpointBytes, DiskBudget.checkpointSize(try config("smoke").model, classes: 4, optimizer: "adam", epochs: 2))
+        XCTAssertEqual(b.checkpointBytes, DiskBudget.checkpointSize(try config("smoke").model, classes: 4, optimizer: .adam, epochs: 2))
         XCTAssertEqual(b.checkpointsWrittenBytes, 9 * 2 * b.checkpointBytes)
         XCTAssertEqual(b.concurrentCheckpoints, 2)
         XCTAssertEqual(b.peakBytes, b.finalBytes + 2 * 2 * b.checkpointBytes)

@@ -119,6 +119,7 @@ final class TestIO: TaskIO {
     }
 
     var checkpointURL: URL { directory.appendingPathComponent("checkpoints/latest.safetensors") }
+    var checkpoint: CheckpointFile { CheckpointFile(checkpointURL) }
 
     /// A new scratch directory and message log, as a restarted worker would have.
     func restart() throws {
@@ -140,12 +141,7 @@ final class TestIO: TaskIO {
     func progress(_ fraction: Double, _ message: String) { messages.append(message) }
 
     func saveCheckpoint(_ file: URL) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(at: checkpointURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let tmp = checkpointURL.appendingPathExtension("tmp")
-        try? fm.removeItem(at: tmp)
-        try fm.copyItem(at: file, to: tmp)
-        try atomicReplace(checkpointURL, with: tmp)
+        try checkpoint.store(file, copy: true)
         saves += 1
         if let n = crashAfterSave, saves == n {
             crashAfterSave = nil
@@ -153,9 +149,7 @@ final class TestIO: TaskIO {
         }
     }
 
-    func latestCheckpoint() throws -> URL? {
-        FileManager.default.fileExists(atPath: checkpointURL.path) ? checkpointURL : nil
-    }
+    func latestCheckpoint() throws -> URL? { checkpoint.latest() }
 
     /// The epochs named in "… epoch E/N …" progress messages, in order.
     var epochMessages: [Int] {

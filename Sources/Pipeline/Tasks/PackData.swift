@@ -17,11 +17,11 @@ struct PackData {
     static let std = Preprocessor.imagenetStd
 
     init(io: TaskIO) throws {
-        let metaURL = try io.input("meta")
+        let metaURL = try io.input(.meta)
         do { meta = try JSONDecoder().decode(PackMeta.self, from: Data(contentsOf: metaURL)) } catch {
             throw SeafoldError.badInput(path: metaURL.path, reason: "dataset pack metadata is unreadable: \(error)")
         }
-        let url = try io.input("images")
+        let url = try io.input(.images)
         let arr = try NpyArray.read(from: url)
         guard arr.shape.count == 4, arr.dtype == .uint16, arr.shape[0] == meta.labels.count, arr.shape[2] == arr.shape[3] else {
             throw SeafoldError.badInput(path: url.path, reason: "dataset pack images must be uint16 [N, C, S, S] with N = \(meta.labels.count), found \(arr.dtype) \(arr.shape)")
@@ -39,8 +39,8 @@ struct PackData {
     var classes: [String] { meta.classes }
 
     /// The shard's train and test indices (`FoldSplits`: scikit-learn's folds or a folds file).
-    func split(spec: TaskSpec, shard: ShardKey) throws -> (train: [Int], test: [Int]) {
-        try FoldSplits.split(labels: labels, spec: spec, shard: shard)
+    func split(_ selection: FoldSelection, seed: UInt64) throws -> (train: [Int], test: [Int]) {
+        try FoldSplits.split(labels: labels, selection: selection, seed: seed)
     }
 
     /// Writes image `index`, normalised to 3 channels, into `out` (3·S·S floats).

@@ -8,16 +8,15 @@ import SeafoldCore
 /// textures — not the SAS classes), so the pretrained features are generic as ImageNet's are;
 /// `random` writes the seeded PyTorch-default initialisation.
 enum PretrainTask {
-    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
-        let network = try TaskSupport.require(spec.network, "network", .pretrain)
-        let source = spec.pretrainedSource ?? "synthetic"
-        let url = io.scratchDirectory.appendingPathComponent("weights.safetensors")
-        var result = PretrainResult(source: source, classes: 0, epochs: [])
-        if source == "random" {
+    static func run(_ spec: PretrainSpec, io: TaskIO) throws -> TaskOutput {
+        let network = spec.network
+        let url = io.outputURL(.weights)
+        var result = PretrainResult(source: spec.source, classes: 0, epochs: [])
+        if spec.source == .random {
             let model = try AlexNet(config: AlexNetConfig(network, numClasses: 1000), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
             try Safetensors.write(model.stateDict(), metadata: WeightsMetadata.pretrainMetadata(source: "random", classes: nil, network: network), to: url)
             result.classes = 1000
-            return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
+            return TaskOutput(result: try TaskRunner.encode(result), outputs: [.weights: url])
         }
         let p = try TaskSupport.require(spec.pretraining, "pretraining", .pretrain)
         io.progress(0, "pretrain: generating the synthetic source task (\(p.classes) classes)")
@@ -48,6 +47,6 @@ enum PretrainTask {
         try Safetensors.write(model.stateDict(), metadata: WeightsMetadata.pretrainMetadata(source: "synthetic", classes: kinds, network: network), to: url)
         result.classes = kinds
         result.epochs = loop.curve
-        return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
+        return TaskOutput(result: try TaskRunner.encode(result), outputs: [.weights: url])
     }
 }

@@ -39,7 +39,7 @@ enum ClusterGlue {
     /// images at 1 image/s (well below what one core trains at 224 px; BENCHMARKS.md). Other
     /// tasks: nil (the floor, then 3× the slowest done one of the kind).
     static func expectedSeconds(_ t: PlannedTask, images: [String: Int]) -> Double? {
-        guard t.kind == .finetune, let shard = t.spec.shard, let n = images[shard.dataset], let epochs = t.spec.training?.epochs else { return nil }
+        guard t.kind == .finetune, let shard = t.spec.shard, let n = images[shard.dataset], let epochs = t.spec.trainingEpochs else { return nil }
         return Double(epochs * n)
     }
 
@@ -65,7 +65,8 @@ enum ClusterGlue {
             } else if r.state == .done, let result = r.result {
                 var arts: [String: URL] = [:]
                 for (name, hash) in r.artifacts { arts[name] = try store.path(for: hash) }
-                completed.append(CompletedTask(task: t, result: result, artifacts: arts))
+                completed.append(CompletedTask(task: t, result: result, artifacts: arts,
+                                               resultSource: setup.runDirectory.appendingPathComponent("ledger.sqlite").path))
             } else {
                 let why: String
                 switch r.state {
