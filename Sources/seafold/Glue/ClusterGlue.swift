@@ -66,7 +66,7 @@ enum ClusterGlue {
                 var arts: [String: URL] = [:]
                 for (name, hash) in r.artifacts { arts[name] = try store.path(for: hash) }
                 completed.append(CompletedTask(task: t, result: result, artifacts: arts,
-                                               resultSource: setup.runDirectory.appendingPathComponent("ledger.sqlite").path))
+                                               resultSource: runDirectory.appendingPathComponent("ledger.sqlite").path))
             } else {
                 let why: String
                 switch r.state {
