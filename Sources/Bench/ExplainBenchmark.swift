@@ -1,3 +1,4 @@
+import Explain
 import Foundation
 import SeafoldCore
 
