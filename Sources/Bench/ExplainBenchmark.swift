@@ -63,8 +63,8 @@ public enum ExplainBenchmark {
             }
         }
         let explainer = LimeImageExplainer(numSamples: numSamples, batchSize: batchSize, segmentation: segmentation, seed: seed)
-        let e = try explainer.explain(image, classifier: model)
-        let t = e.timing
+        let t = LimeTimer()
+        let e = try explainer.explain(image, classifier: model, observe: t.observe)
         let segName: String
         switch segmentation {
         case .quickshift: segName = "quickshift"
