@@ -79,7 +79,6 @@ let package = Package(
         .target(name: "Bench", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "Explain", "Pipeline", "Cluster", "Scheduling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .executableTarget(name: "seafold", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",

@@ -4,7 +4,7 @@ import Logging
 import Scheduling
 
 /// The serving thread's steps in `Coordinator.run`, told to `CoordinatorOptions.loopObserver`.
-public enum CoordinatorLoopEvent {
+public enum CoordinatorLoopEvent: Sendable {
     /// `run` started, or is about to return.
     case started, stopped
     /// One turn of the serving loop, before it waits for messages.
