@@ -74,9 +74,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: orchestration),
         .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline", "CRSVG"], swiftSettings: orchestration),
+        // Every benchmark, the run projection, the schedule simulation and the cluster simulator,
+        // with their `seafold bench …` commands; only the CLI (and its tests) import it.
+        .target(name: "Bench", dependencies: [
+            "SeafoldCore", "Engine", "Datasets", "Classifiers", "Explain", "Pipeline", "Cluster", "Scheduling",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
         .executableTarget(name: "seafold", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
-            "Pipeline", "Cluster", "Report", "CProcess",
+            "Pipeline", "Cluster", "Report", "CProcess", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: orchestration),
@@ -95,6 +101,7 @@ let package = Package(
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SeafoldCore", "Engine", "Datasets", "Classifiers", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Pipeline", "SeafoldCore", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore", "CZeroMQ", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams"), "TestSupport"], swiftSettings: v5),

@@ -3,6 +3,19 @@ import Foundation
 import Logging
 import Scheduling
 
+/// The serving thread's steps in `Coordinator.run`, told to `CoordinatorOptions.loopObserver`.
+public enum CoordinatorLoopEvent: Sendable {
+    /// `run` started, or is about to return.
+    case started, stopped
+    /// One turn of the serving loop, before it waits for messages.
+    case turn
+    /// A message arrived: what is queued is drained and handled, its DONEs committed in one
+    /// ledger transaction and the freed slots dispatched, then `batchEnded`.
+    case batchBegan
+    /// That batch is done; `leasesSent` ASSIGNs went out with it.
+    case batchEnded(leasesSent: Int)
+}
+
 /// Settings of a coordinator. Defaults follow the Paranoid Pirate figures (docs/REFERENCE_SEMANTICS.md).
 public struct CoordinatorOptions {
     /// Workers must announce exactly this version, or they are refused.
@@ -28,6 +41,10 @@ public struct CoordinatorOptions {
     public var insecure: Bool = false
     /// Called about once a second (and at the end) with the run summary.
     public var onProgress: ((RunStatus) -> Void)?
+    /// Told what the serving thread is doing, on that thread and under the coordinator's lock
+    /// (so it must not call back into the coordinator): a caller that measures the
+    /// coordinator's own CPU time and batch latency installs it. nil: nothing is measured.
+    public var loopObserver: ((CoordinatorLoopEvent) -> Void)?
     /// Print a live status line on stderr (default: when stderr is a terminal). Stdout is for
     /// results: a status line there made `--json` output invalid.
     public var printProgress: Bool = isatty(STDERR_FILENO) == 1
@@ -112,9 +129,6 @@ public final class Coordinator: @unchecked Sendable {
     /// scheduled (or stopped), and peers are not blamed for what it could not hear.
     var lastLoopTurn = 0.0
     var dirty = true
-    var cpuAccumulated = 0.0
-    var runThreadCPUStart: Double?
-    var runThreadCPUNow = 0.0
     var readHandles: [String: FileHandle] = [:]
     var lastProgressPersist: [String: Double] = [:]
     var droppedMessages = 0
@@ -131,13 +145,10 @@ public final class Coordinator: @unchecked Sendable {
     var resultBatch: [StagedDone]?
     /// How many DONEs the last flushed batch held (for tests).
     var lastResultBatchSize = 0
-    /// Dispatch-loop statistics for the benchmark.
+    /// Messages handled so far (tests wait on it).
     public internal(set) var handledMessages = 0
-    /// Per drained batch that sent ASSIGNs (receive → handlers → group commit → dispatch): wall
-    /// and serving-thread CPU milliseconds, the last 100 000 (read with `batchTimings`).
+    /// ASSIGNs sent in the batch being handled (`CoordinatorLoopEvent.batchEnded`).
     var leasesSent = 0
-    var batchWallMs: [Double] = []
-    var batchCPUMs: [Double] = []
 
     public init(runDirectory: URL, bind: String, options: CoordinatorOptions) throws {
         self.runDirectory = runDirectory
@@ -341,9 +352,8 @@ public final class Coordinator: @unchecked Sendable {
     /// Serves workers until `mode` says to stop; returns the final summary.
     @discardableResult
     public func run(until mode: CoordinatorRunMode = .allSettled) throws -> RunStatus {
-        let cpuStart = Coordinator.threadCPU()
-        defer { lock.lock(); cpuAccumulated += Coordinator.threadCPU() - cpuStart; runThreadCPUStart = nil; lock.unlock() }
-        lock.lock(); runThreadCPUStart = cpuStart; lock.unlock()
+        lock.lock(); options.loopObserver?(.started); lock.unlock()
+        defer { lock.lock(); options.loopObserver?(.stopped); lock.unlock() }
         ledger.startBackgroundCheckpoints()
         defer { ledger.stopBackgroundCheckpoints() }
         var lastReport = 0.0
@@ -380,13 +390,13 @@ public final class Coordinator: @unchecked Sendable {
             let st: RunStatus? = wanted && now - lastReport >= 1 ? statusLocked(now: now) : nil
             lock.unlock()
             if let st { lastReport = now; report(st, final: false) }
-            lock.lock(); if runThreadCPUStart != nil { runThreadCPUNow = Coordinator.threadCPU() }; lock.unlock()
+            if let observe = options.loopObserver { lock.lock(); observe(.turn); lock.unlock() }
 
             let readable = try ZMQSocket.poll([router], fds: [mailbox.wakeDescriptor], timeoutMs: tickMs)
             if readable[1] { lock.lock(); drainMailbox(); lock.unlock() }
             if readable[0], let frames = try router.receive(timeoutMs: 0, maxFrames: WireProtocol.maxFrames + 2) {
                 lock.lock()
-                let wall0 = Date().timeIntervalSince1970, cpu0 = Coordinator.threadCPUPrecise()
+                options.loopObserver?(.batchBegan)
                 leasesSent = 0
                 // Drain what is queued without blocking; the DONEs among it are committed in one
                 // ledger transaction (CoordinatorBatching) before scheduling once.
@@ -400,11 +410,7 @@ public final class Coordinator: @unchecked Sendable {
                 // when dispatch had nothing to hand out.
                 if dirty { dispatch(now: Date().timeIntervalSince1970) }
                 flushResults(now: Date().timeIntervalSince1970)
-                if leasesSent > 0 {
-                    if batchWallMs.count >= 100_000 { batchWallMs.removeFirst(50_000); batchCPUMs.removeFirst(50_000) }
-                    batchWallMs.append((Date().timeIntervalSince1970 - wall0) * 1000)
-                    batchCPUMs.append((Coordinator.threadCPUPrecise() - cpu0) * 1000)
-                }
+                options.loopObserver?(.batchEnded(leasesSent: leasesSent))
                 lock.unlock()
             }
         }
@@ -417,35 +423,6 @@ public final class Coordinator: @unchecked Sendable {
         if let r = st.runningTasks.first(where: { !$0.message.isEmpty }) { line += " | \(r.label): \(r.message)" }
         if final { line += "\n" }
         FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    /// Wall and serving-thread CPU milliseconds of each drained message batch so far (the
-    /// coordinator's own share of a DONE → ASSIGN round trip; the rest is sockets and waiting
-    /// to be scheduled). Starting at index `from`.
-    public func batchTimings(from: Int = 0) -> (wallMs: [Double], cpuMs: [Double], count: Int) {
-        lock.lock(); defer { lock.unlock() }
-        let s = min(from, batchWallMs.count)
-        return (Array(batchWallMs[s...]), Array(batchCPUMs[s...]), batchWallMs.count)
-    }
-
-    /// CPU seconds the serving thread has used in `run` so far (sampled each loop turn).
-    public func coordinatorCPUSeconds() -> Double {
-        lock.lock(); defer { lock.unlock() }
-        if let s = runThreadCPUStart { return cpuAccumulated + runThreadCPUNow - s }
-        return cpuAccumulated
-    }
-
-    /// This thread's CPU time, nanosecond clock (RUSAGE_THREAD counts in scheduler ticks).
-    static func threadCPUPrecise() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    static func threadCPU() -> Double {
-        var ru = rusage()
-        getrusage(__rusage_who_t(1), &ru)  // RUSAGE_THREAD (Linux)
-        return Double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + Double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6
     }
 
     func allDone() -> Bool {
