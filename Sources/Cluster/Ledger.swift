@@ -151,7 +151,7 @@ public final class Ledger: @unchecked Sendable {
             for t in tasks { try Ledger.update(t, db) }
             for a in attempts {
                 try db.execute(sql: "INSERT OR REPLACE INTO attempts VALUES (?,?,?,?,?,?,?,?)",
-                               arguments: [a.leaseToken, a.taskID, a.attempt, a.workerID, a.startedAt, a.endedAt, a.outcome, a.error])
+                               arguments: [a.leaseToken, a.taskID, a.attempt, a.workerID, a.startedAt, a.endedAt, a.outcome.rawValue, a.error])
             }
             for w in workers {
                 try db.execute(sql: """
