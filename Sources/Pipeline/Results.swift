@@ -227,7 +227,8 @@ public struct TimelineEntry: Codable, Equatable, Sendable {
     public var worker: String
     public var start: Double
     public var end: Double?
-    /// "done", "failed", "lost", "running", "stale"…
+    /// The ledger's attempt outcome: "running", "done", "failed", "lost", "busy", "refused",
+    /// "timed-out" or "cancelled" (Cluster's `AttemptOutcome` raw values).
     public var outcome: String
     public init(taskID: String, taskKind: String, label: String, worker: String, start: Double, end: Double?, outcome: String) {
         self.taskID = taskID; self.taskKind = taskKind; self.label = label; self.worker = worker

@@ -132,7 +132,7 @@ public enum FigureFiles {
     .grid { stroke: #eaeef2; }
     .gapbar { fill: none; stroke: #cf222e; stroke-dasharray: 3 2; }
     .lane { fill: #f6f8fa; }
-    .bar.done { fill: #59a14f; } .bar.failed { fill: #e15759; } .bar.running { fill: #edc948; }
+    .bar.done { fill: #59a14f; } .bar.failed { fill: #e15759; } .bar.running { fill: #edc948; } .bar.ended { fill: #bab0ac; }
     .bar.retry { stroke: #1f2328; stroke-width: 1.5; stroke-dasharray: 4 2; }
     .barlabel { fill: #fff; font-size: 10px; }
     .failmark { fill: #cf222e; font-weight: 700; }

@@ -151,6 +151,7 @@ public enum HTMLReport {
     svg .bar.done { fill: #59a14f; }
     svg .bar.failed { fill: #e15759; }
     svg .bar.running { fill: #edc948; }
+    svg .bar.ended { fill: #bab0ac; }
     svg .bar.retry { stroke: #1f2328; stroke-width: 1.5; stroke-dasharray: 4 2; }
     svg .barlabel { fill: #fff; font-size: 10px; pointer-events: none; }
     svg .failmark { fill: #cf222e; font-weight: 700; }

@@ -5,6 +5,9 @@ import Pipeline
 /// (still running: to the latest time seen, open-ended). Failed/lost attempts are red with a ✕;
 /// a retry (a later attempt of a task that had an earlier one) has a dashed outline.
 public enum TimelineChart {
+    /// The ledger's attempt outcomes (Cluster's `AttemptOutcome` raw values) that are failures.
+    static let failedOutcomes: Set<String> = ["failed", "lost", "timed-out"]
+
     public static func svg(_ entries: [TimelineEntry], width: Int = 900) -> String {
         guard !entries.isEmpty else { return "<p class=\"gap\">No timeline recorded.</p>" }
         let sorted = entries.sorted { ($0.start, $0.worker, $0.taskID) < ($1.start, $1.worker, $1.taskID) }
@@ -32,9 +35,11 @@ public enum TimelineChart {
             attemptsSeen[e.taskID] = attempt
             let y = top + Double(lane_) * lane + 3
             let x1 = x(e.start), x2 = x(e.end ?? tEnd)
-            let failed = ["failed", "lost", "stale", "error", "timeout"].contains(e.outcome.lowercased())
+            let outcome = e.outcome.lowercased()
+            let failed = TimelineChart.failedOutcomes.contains(outcome)
             let running = e.end == nil
-            var cls = failed ? "bar failed" : (running ? "bar running" : "bar done")
+            // An attempt the worker declined or the coordinator cancelled neither failed nor did the task.
+            var cls = failed ? "bar failed" : (running ? "bar running" : (outcome == "done" ? "bar done" : "bar ended"))
             if attempt > 1 { cls += " retry" }
             let dur = e.end.map { SVGCharts.label($0 - e.start) + " s" } ?? "still running"
             let tip = "\(e.label) [\(e.taskKind)] on \(e.worker): \(e.outcome), attempt \(attempt), \(dur)"
