@@ -57,7 +57,7 @@ public enum ConfigReference {
 
         Entry(key: "knn", type: "mapping", defaultValue: "", meaning: "The KNN head (scikit-learn `KNeighborsClassifier`)."),
         Entry(key: "knn.k", type: "integer ≥ 1", defaultValue: "\(d.knn.k)", meaning: "Neighbours."),
-        Entry(key: "svm", type: "mapping", defaultValue: "", meaning: "The linear SVM head (scikit-learn `LinearSVC`)."),
+        Entry(key: "svm", type: "mapping", defaultValue: "", meaning: "The linear SVM head (scikit-learn `SVC(kernel='linear')`: libsvm's C-SVC, one-vs-one)."),
         Entry(key: "svm.c", type: "number > 0", defaultValue: num(d.svm.c), meaning: "Regularisation parameter C."),
         Entry(key: "svm.tolerance", type: "number > 0", defaultValue: "\(d.svm.tolerance)", meaning: "Stopping tolerance."),
 
