@@ -268,15 +268,19 @@ public struct RunResults: Codable, Equatable, Sendable {
     public var figures: [String: String]
     /// Standard deviation delta degrees of freedom (numpy default 0).
     public var ddof: Int
+    /// The run's LIME settings as planned (nil: results from before they were recorded), so the
+    /// report's captions need not parse `configYAML` again.
+    public var lime: LimeConfig?
 
     public init(configYAML: String, softwareVersion: String, minorityClass: String, columns: [String],
                 heads: [HeadResult] = [], divergences: [DivergenceResult] = [], curves: [TrainingCurve] = [],
                 explanations: [ExplainedImage] = [], foldDistributions: [FoldDistribution] = [],
                 missing: [MissingResult] = [], timeline: [TimelineEntry] = [],
-                contactSheets: [String: String] = [:], figures: [String: String] = [:], ddof: Int = 0) {
+                contactSheets: [String: String] = [:], figures: [String: String] = [:], ddof: Int = 0, lime: LimeConfig? = nil) {
         self.configYAML = configYAML; self.softwareVersion = softwareVersion; self.minorityClass = minorityClass
         self.columns = columns; self.heads = heads; self.divergences = divergences; self.curves = curves
         self.explanations = explanations; self.foldDistributions = foldDistributions; self.missing = missing
         self.timeline = timeline; self.contactSheets = contactSheets; self.figures = figures; self.ddof = ddof
+        self.lime = lime
     }
 }

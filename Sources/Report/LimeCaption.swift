@@ -16,10 +16,8 @@ enum LimeCaption {
         index >= 0 && index < classes.count ? classes[index] : "class \(index) (name unknown)"
     }
 
-    /// The run's LIME settings, from its frozen config; nil when the config cannot be read.
-    static func settings(_ r: RunResults) -> LimeConfig? {
-        (try? ConfigLoader.parse(r.configYAML))?.lime
-    }
+    /// The run's LIME settings as planned; nil when the results do not carry them.
+    static func settings(_ r: RunResults) -> LimeConfig? { r.lime }
 
     /// "quickshift (kernel_size 4, max_dist 200, ratio 0.2)", and the SLIC fallback the explain
     /// task uses when quickshift gives fewer than 8 superpixels.

@@ -62,7 +62,8 @@ public enum ResultsCollector {
         return RunResults(configYAML: configYAML, softwareVersion: softwareVersion,
                           minorityClass: minorityClass(config: config, datasets: datasets), columns: columns,
                           heads: heads, divergences: divs, curves: curves, explanations: expl, foldDistributions: dists,
-                          missing: missing, timeline: timeline, contactSheets: contactSheets, figures: figures, ddof: config.divergence.ddof)
+                          missing: missing, timeline: timeline, contactSheets: contactSheets, figures: figures, ddof: config.divergence.ddof,
+                          lime: config.lime)
     }
 
     /// The configured minority class, or the rarest class over all datasets.
