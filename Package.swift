@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: orchestration6),
-        .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline", "CRSVG"], swiftSettings: orchestration),
+        .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline", "CRSVG"], swiftSettings: orchestration6),
         // Every benchmark, the run projection, the schedule simulation and the cluster simulator,
         // with their `seafold bench …` commands; only the CLI (and its tests) import it.
         .target(name: "Bench", dependencies: [
