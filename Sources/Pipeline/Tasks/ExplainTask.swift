@@ -137,10 +137,7 @@ public enum ExplainTask {
     static func loadFineTuned(_ spec: TaskSpec, classes: Int, io: TaskIO) throws -> AlexNet {
         let network = try TaskSupport.require(spec.network, "network", .explain)
         let model = try AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: 0)
-        let url = try io.input("ft_weights")
-        do { try model.load(stateDict: try Safetensors.read(from: url).tensors, strict: true) } catch {
-            throw SeafoldError.badInput(path: url.path, reason: "fine-tuned weights do not fit the model: \(error)")
-        }
+        try model.loadWeights(from: try io.input("ft_weights"), describedAs: "fine-tuned weights")
         return model
     }
 
