@@ -6,8 +6,10 @@ import Foundation
 /// parameters, fused and parallel) and Classifiers' FC head — so both compute the same bytes.
 ///
 /// Per element: g ← g + wd·p (when wd ≠ 0); m ← m + (1−β1)(g − m); v ← β2·v + (1−β2)·g²;
-/// p ← p − step_size · (m / (√v / √(1−β2ᵗ) + eps)), step_size = lr / (1−β1ᵗ) — PyTorch's
-/// `addcdiv_(exp_avg, denom, value=-step_size)`. The bias corrections are computed in Double
+/// p ← p − step_size · (m / (√v / √(1−β2ᵗ) + eps)), step_size = lr / (1−β1ᵗ). PyTorch's
+/// `addcdiv_(exp_avg, denom, value=-step_size)` rounds the last step as (step_size·m) / denom
+/// instead; the two differ in the last bit of a few elements in ten thousand, and the order
+/// here is kept because every trained result depends on it. The bias corrections are computed in Double
 /// (Python floats in PyTorch), the element arithmetic in Float by CKernels' adam.c (no FMA
 /// contraction, so every instruction-set variant gives the same bytes).
 public enum AdamUpdate {
