@@ -81,19 +81,23 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: orchestration),
 
+        // Test helpers shared by the test targets (temporary directories, child processes,
+        // polling, repository files); no product depends on it.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: v5),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: v5),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduling"], swiftSettings: v5),
         .testTarget(name: "SeafoldCoreTests", dependencies: ["SeafoldCore"], swiftSettings: v5),
-        .testTarget(name: "HashingTests", dependencies: ["Hashing"], swiftSettings: v5),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "SeafoldCore", "CKernels"], swiftSettings: v5),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "SeafoldCore"], exclude: ["Fixtures"], swiftSettings: v5),
+        .testTarget(name: "HashingTests", dependencies: ["Hashing", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "SeafoldCore", "CKernels", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "SeafoldCore", "TestSupport"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "WeightStatsTests", dependencies: ["WeightStats"], swiftSettings: v5),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "SeafoldCore"], swiftSettings: v5),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SeafoldCore", "Engine", "Datasets", "Classifiers"], swiftSettings: v5),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: v5),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline"], swiftSettings: v5),
-        .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore", "CZeroMQ"], swiftSettings: v5),
-        .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: v5),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SeafoldCore", "Engine", "Datasets", "Classifiers", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore", "CZeroMQ", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams"), "TestSupport"], swiftSettings: v5),
     ]
 )
 

@@ -10,8 +10,9 @@ inference images/s at batch 6 and 64 (eval mode, no grad); and a same-process sg
     python3 bench/pytorch_alexnet.py --threads 2 [--repeats 10] [--json]
 
 For a fair comparison with seafold, run both in the same period (the machine drifts 2-3x) and
-compare ratios to the same-run sgemm figure. glibc's allocator costs PyTorch up to 5x here
-(shared/MACHINE.md); tuned: MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000.
+compare ratios to the same-run sgemm figure. glibc's allocator slows PyTorch's train step
+(docs/REFERENCE_SEMANTICS.md, "Platform facts"); tuned: MALLOC_MMAP_MAX_=0
+MALLOC_TRIM_THRESHOLD_=100000000000.
 """
 import argparse
 import json

@@ -4,7 +4,7 @@ import SeafoldCore
 /// uniform weights, Euclidean distance, prediction = the most common label among the k
 /// nearest training samples.
 ///
-/// Tie rules (REFERENCE.md): training samples at equal distance keep training-set order (a
+/// Tie rules (docs/REFERENCE_SEMANTICS.md): training samples at equal distance keep training-set order (a
 /// stable sort, so the earlier sample is the nearer one); a tie in votes goes to the lowest
 /// class index (scikit-learn's `mode` returns the smallest tied value).
 ///

@@ -222,9 +222,9 @@ public final class LinearHead {
     }
 }
 
-private extension Float {
-    func exp() -> Float { Float(Foundation.exp(Double(self))) }
-    func log() -> Float { Float(Foundation.log(Double(self))) }
+extension Float {
+    fileprivate func exp() -> Float { Float(Foundation.exp(Double(self))) }
+    fileprivate func log() -> Float { Float(Foundation.log(Double(self))) }
 }
 
 import Foundation

@@ -114,7 +114,7 @@ final class ArtifactWriter {
     /// sync_file_range(fd, offset, count, SYNC_FILE_RANGE_WRITE) where the C library has it
     /// (glibc; Swift's Glibc module does not export it). Only a hint: fsync stays the barrier.
     static func startWriteback(_ fd: Int32, from offset: Int64, count: Int64) {
-        _ = syncFileRange?(fd, offset, count, 2 /* SYNC_FILE_RANGE_WRITE */)
+        _ = syncFileRange?(fd, offset, count, 2)  // 2 = SYNC_FILE_RANGE_WRITE
     }
 
     private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32

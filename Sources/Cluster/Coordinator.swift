@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Scheduling
 
-/// Settings of a coordinator. Defaults follow the Paranoid Pirate figures in REFERENCE.md.
+/// Settings of a coordinator. Defaults follow the Paranoid Pirate figures (docs/REFERENCE_SEMANTICS.md).
 public struct CoordinatorOptions {
     /// Workers must announce exactly this version, or they are refused.
     public var codeVersion: String

@@ -2,7 +2,7 @@ import Foundation
 
 /// The seafold wire protocol, version `SEAFOLD/1` (ZeroMQ ROUTER at the coordinator, one DEALER
 /// per worker connection; the ZeroMQ guide's Paranoid Pirate pattern plus credit-based file
-/// transfer, see shared/REFERENCE.md).
+/// transfer, see docs/REFERENCE_SEMANTICS.md).
 ///
 /// Every message is multipart: `["SEAFOLD/1"] [command] [JSON header] [binary frames…]`
 /// (the ROUTER sees the peer's routing id in front). Commands:

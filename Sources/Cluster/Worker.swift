@@ -2,7 +2,7 @@ import CZeroMQ
 import Foundation
 import Logging
 
-/// Settings of a worker. Defaults follow the Paranoid Pirate figures in REFERENCE.md.
+/// Settings of a worker. Defaults follow the Paranoid Pirate figures (docs/REFERENCE_SEMANTICS.md).
 public struct WorkerOptions {
     /// Must equal the coordinator's `codeVersion`, or the worker is refused.
     public var codeVersion: String

@@ -5,8 +5,9 @@ import SeafoldCore
 /// Makes sure OpenBLAS runs on a kernel that suits this CPU and computes correctly.
 ///
 /// Debian's OpenBLAS 0.3.21 does not recognise recent Intel CPUs and falls back to its SSE3
-/// "Prescott" kernel (~5× slower). `OPENBLAS_CORETYPE` is read when the library loads, before
-/// `main`, so `ensureFastKernel()` re-executes the process (/proc/self/exe, same argv) with the
+/// "Prescott" kernel (several times slower; docs/REFERENCE_SEMANTICS.md, "Platform facts").
+/// `OPENBLAS_CORETYPE` is read when the library loads, before `main`, so `ensureFastKernel()`
+/// re-executes the process (/proc/self/exe, same argv) with the
 /// variable set: SkylakeX when the CPU has AVX-512F, Haswell with AVX2. After loading it checks
 /// the kernel with a numerical self-test against a double-precision reference GEMM; on failure
 /// it re-executes once more with the next safer kernel (SkylakeX → Haswell → Prescott) and says so.

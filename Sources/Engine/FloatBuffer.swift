@@ -4,7 +4,8 @@ import Synchronization
 ///
 /// Large activations, im2col matrices and gradients live in these and are allocated once
 /// (grown only when a larger batch arrives): glibc returns large freed blocks to the kernel
-/// and faults them in again on reuse, which costs more than the arithmetic (MACHINE.md).
+/// and faults them in again on reuse, which costs more than the arithmetic
+/// (docs/REFERENCE_SEMANTICS.md, "Platform facts").
 final class FloatBuffer {
     private(set) var ptr: UnsafeMutablePointer<Float>
     private(set) var capacity: Int

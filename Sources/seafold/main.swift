@@ -7,10 +7,9 @@ import Glibc
 
 // Optional tuned malloc, first thing (SEAFOLD_MALLOC=tuned). glibc hands large freed blocks
 // back to the kernel (mmap'd chunks are unmapped, the heap top is trimmed) and faults them in
-// again on the next use: for PyTorch's AlexNet train step that cost 1.7-5.6x here
-// (shared/MACHINE.md), and these are the settings of PyTorch's tuned run (MALLOC_MMAP_MAX_=0,
-// MALLOC_TRIM_THRESHOLD_=1e11). seafold's engine, though, allocates its big buffers once and
-// nothing large per step (AllocationTests), and measured interleaved on this machine the tuned
+// again on the next use, which slows PyTorch's train step; these are the settings of PyTorch's
+// tuned run (docs/REFERENCE_SEMANTICS.md, "Platform facts"). seafold's engine, though,
+// allocates its big buffers once and nothing large per step (AllocationTests), and the tuned
 // setting did not help its train step or inference (`seafold bench engine --malloc-compare`),
 // so glibc's defaults stay the default and the tuning is opt-in until a workload shows it pays.
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 @testable import Cluster
 import Foundation
+import TestSupport
 import XCTest
 
 /// Checkpoints cost what they are worth: the coordinator keeps only each task's newest one

@@ -1,6 +1,7 @@
 @testable import Cluster
 import Foundation
 import GRDB
+import TestSupport
 import XCTest
 
 /// Disk full (issue #10): the run directory on a small tmpfs that is filled up while workers
@@ -15,14 +16,7 @@ final class DiskFullTests: XCTestCase {
 
     @discardableResult
     static func sh(_ exe: String, _ args: [String]) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
+        (try? ChildProcess.run(URL(fileURLWithPath: exe), args))?.status ?? -1
     }
 
     /// Mounts a tmpfs of `megabytes` at a fresh directory, or skips the test.

@@ -1,5 +1,6 @@
 @testable import Cluster
 import Foundation
+import TestSupport
 import XCTest
 
 /// Failure accounting with the real coordinator: who is to blame for a lease that ended

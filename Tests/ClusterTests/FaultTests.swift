@@ -1,6 +1,7 @@
 @testable import Cluster
 import CZeroMQ
 import Foundation
+import TestSupport
 import XCTest
 
 final class FaultTests: XCTestCase {

@@ -1,6 +1,7 @@
 @testable import Cluster
 import CZeroMQ
 import Foundation
+import TestSupport
 import XCTest
 
 /// A multipart message keeps its boundaries whatever its frame sizes: frames of 64 KiB or more

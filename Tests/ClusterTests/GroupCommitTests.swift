@@ -1,5 +1,6 @@
 @testable import Cluster
 import Foundation
+import TestSupport
 import XCTest
 
 /// Group commit (CoordinatorBatching, dispatch): when the one transaction of a batch fails, every
@@ -27,8 +28,7 @@ final class GroupCommitTests: XCTestCase {
     /// as lost without counting against its task, and each task runs again (then completes once
     /// the ledger takes writes again).
     func testFailedBatchRequeuesEveryDoneInIt() throws {
-        let dir = tempDir("group-done")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-cluster-group-done")
         let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: options())
         let peers = try (0..<3).map { try RawPeer(c.endpoint, id: "raw\($0)") }
         for (i, p) in peers.enumerated() { try p.ready("w\(i)") }
@@ -81,8 +81,7 @@ final class GroupCommitTests: XCTestCase {
     /// A dispatch whose one lease transaction fails hands nothing out: no ASSIGN leaves, the
     /// tasks stay pending with no attempt used, and they are leased once writes work again.
     func testFailedLeaseBatchHandsNothingOut() throws {
-        let dir = tempDir("group-lease")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-cluster-group-lease")
         let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: options())
         try sql(c, "CREATE TRIGGER refuse_lease BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'injected: ledger refuses leases'); END")
         let peers = try (0..<2).map { try RawPeer(c.endpoint, id: "raw\($0)") }
@@ -114,8 +113,7 @@ final class GroupCommitTests: XCTestCase {
     /// the dependent task is not handed out (it is not ready after all) and the finished task
     /// runs again; once writes work, the chain completes in order.
     func testFailedBatchWithDependentLeaseUndoesBoth() throws {
-        let dir = tempDir("group-chain")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-cluster-group-chain")
         let c = try Coordinator(runDirectory: dir, bind: "tcp://127.0.0.1:*", options: options())
         let peers = try (0..<2).map { try RawPeer(c.endpoint, id: "raw\($0)") }
         for (i, p) in peers.enumerated() { try p.ready("w\(i)") }

@@ -1,6 +1,7 @@
 @testable import Cluster
 import CZeroMQ
 import Foundation
+import TestSupport
 import XCTest
 
 /// What fake tasks do, from their spec JSON.
@@ -66,10 +67,10 @@ func fakeRunner(name: String, log: ExecLog) -> Worker.Runner {
 
 func spec(_ s: FakeSpec) -> Data { try! JSONEncoder().encode(s) }
 
+/// A fresh directory for a cluster test, kept after the test: workers a test leaves to end
+/// on their own may still write to it.
 func tempDir(_ name: String) -> URL {
-    let u = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-cluster-\(name)-\(UUID().uuidString.prefix(8))")
-    try! FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-    return u
+    try! TemporaryDirectory.make("seafold-cluster-\(name)")
 }
 
 let testVersion = "test-1"
@@ -122,12 +123,6 @@ func runInBackground(_ c: Coordinator) -> DispatchSemaphore {
     let t = Thread { _ = try? c.run(until: .stopped); done.signal() }
     t.start()
     return done
-}
-
-func waitUntil(_ timeout: Double, _ cond: () -> Bool) -> Bool {
-    let end = Date().addingTimeInterval(timeout)
-    while Date() < end { if cond() { return true }; usleep(20_000) }
-    return cond()
 }
 
 /// A hand-driven DEALER speaking the protocol (for silent workers and malformed frames).

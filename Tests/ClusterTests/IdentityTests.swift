@@ -1,6 +1,7 @@
 @testable import Cluster
 import CZeroMQ
 import Foundation
+import TestSupport
 import XCTest
 
 /// Worker identity, authentication and hostile peers: the id a key may claim, what a worker

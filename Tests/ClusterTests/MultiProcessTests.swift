@@ -1,44 +1,30 @@
 @testable import Cluster
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs the built `seafold cluster-fake` binary: a coordinator and two worker processes;
 /// one worker is SIGKILLed mid-task and the run must still finish with every task done once.
 final class MultiProcessTests: XCTestCase {
     func seafoldBinary() throws -> URL {
-        let candidates = [
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("seafold"),
-            Bundle.main.bundleURL.appendingPathComponent("seafold"),
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("seafold"),
-        ] + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().appendingPathComponent("seafold") }
-        guard let u = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        guard let u = RepositoryFiles.builtExecutable("seafold") else {
             throw XCTSkip("seafold binary not built next to the tests (run `swift build` first)")
         }
         return u
-    }
-
-    func launch(_ bin: URL, _ args: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
     }
 
     func testSigkillWorkerMidTaskRunCompletesEachTaskDoneOnce() throws {
         let bin = try seafoldBinary()
         let dir = tempDir("multiproc")
         let run = dir.appendingPathComponent("run"), epFile = dir.appendingPathComponent("endpoint")
-        let coord = try launch(bin, ["cluster-fake", "coordinator", "--run-dir", run.path, "--endpoint-file", epFile.path,
+        let coord = try ChildProcess.start(bin, ["cluster-fake", "coordinator", "--run-dir", run.path, "--endpoint-file", epFile.path,
                                      "--tasks", "6", "--sleep-ms", "600", "--heartbeat-ms", "200", "--output-bytes", "100000"])
         defer { if coord.isRunning { coord.terminate() } }
         XCTAssertTrue(waitUntil(20) { FileManager.default.fileExists(atPath: epFile.path) })
         let ep = try String(contentsOf: epFile, encoding: .utf8)
         var workers: [String: Process] = [:]
         for name in ["w1", "w2"] {
-            workers[name] = try launch(bin, ["cluster-fake", "worker", "--connect", ep, "--name", name, "--cache", dir.appendingPathComponent(name).path, "--heartbeat-ms", "200"])
+            workers[name] = try ChildProcess.start(bin, ["cluster-fake", "worker", "--connect", ep, "--name", name, "--cache", dir.appendingPathComponent(name).path, "--heartbeat-ms", "200"])
         }
         defer { for p in workers.values where p.isRunning { p.terminate() } }
         let ledger = try Ledger(runDirectory: run)

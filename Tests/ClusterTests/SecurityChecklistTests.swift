@@ -1,6 +1,7 @@
 @testable import Cluster
 import Foundation
 import Logging
+import TestSupport
 import XCTest
 
 /// Collects every log line (message and metadata) at trace level, for "secrets never logged".

@@ -1,5 +1,6 @@
 @testable import Cluster
 import Foundation
+import TestSupport
 import XCTest
 
 final class SecurityTests: XCTestCase {

@@ -1,13 +1,13 @@
 @testable import Cluster
 import Foundation
+import TestSupport
 import XCTest
 
 /// `StoreGarbageCollector` on a ledger and store built by hand: done, pending and failed tasks,
 /// superseded checkpoints, orphans, old and fresh temporary files.
 final class StoreGarbageCollectorTests: XCTestCase {
     func testDeletesExactlyWhatNoTaskNeeds() throws {
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("gc-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try makeTemporaryDirectory("gc").appendingPathComponent("run")
         let ledger = try Ledger(runDirectory: run)
         let store = try ArtifactStore(root: run.appendingPathComponent("artifacts"))
         func put(_ s: String) throws -> String { try store.put(Data(s.utf8)) }
@@ -84,9 +84,7 @@ final class StoreGarbageCollectorTests: XCTestCase {
     }
 
     func testALiveCoordinatorsLockIsSeen() throws {
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("gc-lock-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try makeTemporaryDirectory("gc-lock")
         XCTAssertEqual(StoreGarbageCollector.lockRun(run), -1, "no lock file: no coordinator ever started")
         let path = run.appendingPathComponent("coordinator.lock").path
         FileManager.default.createFile(atPath: path, contents: nil)

@@ -1,5 +1,6 @@
 @testable import Cluster
 import Foundation
+import TestSupport
 import XCTest
 
 /// Bad-input corpus for the wire-protocol decoder: garbage frames give `.malformed` (or

@@ -1,5 +1,6 @@
 import Foundation
 import SeafoldCore
+import TestSupport
 import XCTest
 @testable import Datasets
 
@@ -89,7 +90,7 @@ final class BadImageTests: XCTestCase {
 
     func testForgeMakesValidPNGs() throws {
         // The forge itself is right: standard combinations load with the expected layout.
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let cases: [(UInt8, UInt8, Int, Int)] = [  // bit depth, colour type, channels, depth reported
             (8, 0, 1, 8), (16, 0, 1, 16), (1, 0, 1, 8), (2, 0, 1, 8), (4, 0, 1, 8),
             (8, 2, 3, 8), (16, 2, 3, 16), (8, 3, 3, 8), (1, 3, 3, 8), (4, 3, 3, 8),
@@ -106,7 +107,7 @@ final class BadImageTests: XCTestCase {
     }
 
     func testWrongBitDepthsAndColourTypes() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let bad: [(UInt8, UInt8)] = [
             (3, 0), (5, 0), (0, 0), (32, 0), (4, 2), (1, 2), (16, 3), (4, 4), (2, 6), (8, 1), (8, 5), (8, 7), (8, 255),
         ]
@@ -117,7 +118,7 @@ final class BadImageTests: XCTestCase {
     }
 
     func testLyingDimensions() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         // Zero and absurd sizes in IHDR (the data is for 4×4).
         for (w, h) in [(0, 4), (4, 0), (0x7fff_ffff, 1), (1, 0x8000_0000), (0xffff_ffff, 0xffff_ffff), (1_000_000, 1_000_000), (100_000, 100_000)] {
             var d = [UInt8](PNGForge.png(width: 4, height: 4, bitDepth: 8, colorType: 0))
@@ -134,7 +135,7 @@ final class BadImageTests: XCTestCase {
     }
 
     func testTruncatedAtEveryChunkBoundaryAndMidway() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let good = [UInt8](PNGForge.png(width: 16, height: 16, bitDepth: 16, colorType: 2))
         let cuts = [0, 1, 4, 8, 12, 16, 20, 29, 33, 40, good.count / 2, good.count - 20, good.count - 12, good.count - 1]
         for n in cuts where n < good.count {
@@ -150,7 +151,7 @@ final class BadImageTests: XCTestCase {
     }
 
     func testCorruptPNGs() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let good = [UInt8](PNGForge.png(width: 8, height: 8, bitDepth: 8, colorType: 0))
         // Bad signature.
         var sig = good; sig[1] = 0x51
@@ -192,7 +193,7 @@ final class BadImageTests: XCTestCase {
     }
 
     func testProbeOfBadFilesNamesTheFile() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let u = try write(Data("nope".utf8), "probe.png", in: dir)
         XCTAssertThrowsError(try ImageLoader.probe(u)) { XCTAssertTrue("\($0)".contains(u.path), "\($0)") }
         let n = try write(Data("nope".utf8), "probe.npy", in: dir)
@@ -200,7 +201,7 @@ final class BadImageTests: XCTestCase {
     }
 
     func testNpyImagesWithLyingHeaders() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         func npy(_ header: String, _ data: [UInt8]) -> Data {
             let h = Array(header.utf8)
             return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(h.count & 0xff), UInt8(h.count >> 8)] + h + data)
@@ -222,7 +223,7 @@ final class BadImageTests: XCTestCase {
     }
 
     func testImageFolderWithNonImagesEmptyClassAndBadFiles() throws {
-        let root = try makeTempDir(self)
+        let root = try makeTemporaryDirectory("seafold-ds")
         let fm = FileManager.default
         for c in ["rock", "sand"] { try fm.createDirectory(at: root.appendingPathComponent(c), withIntermediateDirectories: true) }
         try PNGForge.png(width: 4, height: 4, bitDepth: 8, colorType: 0, fill: 1).write(to: root.appendingPathComponent("rock/a.png"))
@@ -267,7 +268,7 @@ final class BadImageTests: XCTestCase {
     /// denormals made the percentile stretch compute 1/(b-a) = inf and return NaN pixels; values
     /// near ±Float.greatestFiniteMagnitude overflowed the same way. Pixels must stay in [0, 1].
     func testPercentileStretchOfExtremeFloatsStaysFinite() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let crash = try write(Data(base64Encoded: "k05VTVBZAQB2AHsnZGVzY3InOiAnPGY0JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsLDEgLCkgMiB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgASAgICAgICAKAAAAAAAAAD8AAIA/AADAPwAAAEAAACBAAABAQAAAYEAAAIBAAABjYGBkoEAAALBA")!, "crash.npy", in: dir)
         let img = try ImageLoader.load(crash)
         XCTAssertTrue(img.pixels.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "\(img.pixels)")

@@ -1,5 +1,6 @@
 import Foundation
 import SeafoldCore
+import TestSupport
 import XCTest
 @testable import Datasets
 
@@ -27,7 +28,7 @@ final class BadTIFFJPEGTests: XCTestCase {
     func bytes(_ fixture: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: Fixtures.url(fixture))) }
 
     func testTruncatedFilesNeverLoadWrongPixels() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         for name in ["grey8.tif", "grey16_deflate.tif", "rgb8_tiled.tif", "float32.tif", "grey.jpg", "rgb420.jpg", "rgb444_progressive.jpg"] {
             let good = try bytes(name)
             let original = try ImageLoader.load(Fixtures.url(name), floatScaling: .none)
@@ -50,7 +51,7 @@ final class BadTIFFJPEGTests: XCTestCase {
 
     func testTruncatedJPEGIsAnErrorNotGrey() throws {
         // libjpeg fills the missing part with grey and only warns; seafold makes it an error.
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let good = try bytes("rgb444_progressive.jpg")
         expectBad(try write(Array(good.prefix(good.count / 2)), "half.jpg", in: dir), ["corrupt or truncated", "Premature end"])
         let base = try bytes("grey.jpg")
@@ -58,7 +59,7 @@ final class BadTIFFJPEGTests: XCTestCase {
     }
 
     func testWrongMagicEmptyAndText() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let png = [UInt8](PNGForge.png(width: 4, height: 4, bitDepth: 8, colorType: 0))
         for ext in ["tif", "tiff", "jpg", "jpeg"] {
             expectBad(try write([], "empty.\(ext)", in: dir), ["not a readable"])
@@ -94,7 +95,7 @@ final class BadTIFFJPEGTests: XCTestCase {
     }
 
     func testHugeAndZeroDimensions() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         for (w, h) in [(0, 7), (13, 0), (65535, 65535), (0x7fff_ffff, 2), (0xffff_ffff, 0xffff_ffff), (20000, 20000)] as [(UInt32, UInt32)] {
             var t = try bytes("rgb8_deflate.tif")
             patchTIFF(&t, tag: 256, value: w); patchTIFF(&t, tag: 257, value: h)
@@ -117,7 +118,7 @@ final class BadTIFFJPEGTests: XCTestCase {
     }
 
     func testCorruptHeadersAndData() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         // TIFF: bits per sample 12, samples per pixel 2 for RGB, a strip offset past the end.
         var bps = try bytes("grey8.tif"); patchTIFF(&bps, tag: 258, value: 12)
         expectBad(try write(bps, "bps12.tif", in: dir))
@@ -142,7 +143,7 @@ final class BadTIFFJPEGTests: XCTestCase {
     }
 
     func testProbeOfBadFilesNamesTheFile() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         for ext in ["tif", "jpg"] {
             let u = try write(Array("nope".utf8), "probe.\(ext)", in: dir)
             XCTAssertThrowsError(try ImageLoader.probe(u)) { XCTAssertTrue("\($0)".contains(u.path), "\($0)") }

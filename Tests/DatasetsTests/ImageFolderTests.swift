@@ -1,5 +1,6 @@
 import Foundation
 import SeafoldCore
+import TestSupport
 import XCTest
 @testable import Datasets
 
@@ -10,7 +11,7 @@ final class ImageFolderTests: XCTestCase {
     }
 
     func testLayoutLabelsSkipsAndDuplicates() throws {
-        let root = try makeTempDir(self)
+        let root = try makeTemporaryDirectory("seafold-ds")
         try png(root.appendingPathComponent("rocky/b.png"), 0.1)
         try png(root.appendingPathComponent("rocky/a.png"), 0.2)
         try png(root.appendingPathComponent("flat/x.png"), 0.1)          // same bytes as rocky/b.png
@@ -31,7 +32,7 @@ final class ImageFolderTests: XCTestCase {
         // Python: sorted(["flat", "flat/a", "flat/a/b", "flat/a-b", "flat/b"]) ==
         // ["flat", "flat/a", "flat/a-b", "flat/a/b", "flat/b"] ('-' < '/'); a plain path sort
         // would put flat/a/b/x.png before flat/a/y.png and flat/z.png last.
-        let root = try makeTempDir(self)
+        let root = try makeTemporaryDirectory("seafold-ds")
         for (i, p) in ["flat/z.png", "flat/a/b/x.png", "flat/a/y.png", "flat/a-b/w.png", "flat/b/c.png", "rocky/r.png"].enumerated() {
             try png(root.appendingPathComponent(p), Float(i) / 10)
         }
@@ -41,7 +42,7 @@ final class ImageFolderTests: XCTestCase {
     }
 
     func testEmptyClassOneClassAndMissingRoot() throws {
-        let root = try makeTempDir(self)
+        let root = try makeTemporaryDirectory("seafold-ds")
         try png(root.appendingPathComponent("flat/x.png"), 0.1)
         assertThrowsMentioning("only one class") { _ = try ImageFolder(root: root) }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("craters"), withIntermediateDirectories: true)

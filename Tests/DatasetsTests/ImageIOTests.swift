@@ -1,11 +1,12 @@
 import Foundation
 import SeafoldCore
+import TestSupport
 import XCTest
 @testable import Datasets
 
 final class ImageIOTests: XCTestCase {
     func test16BitGreyRoundTripKeepsFullRange() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         // Values that are not multiples of 257, so an 8-bit detour would change them.
         let levels: [UInt16] = [0, 1, 1000, 40000, 65000, 65535]
         let img = Image(width: 3, height: 2, channels: 1, pixels: levels.map { Float($0) / 65535 })
@@ -19,7 +20,7 @@ final class ImageIOTests: XCTestCase {
     }
 
     func test8BitRGBRoundTripAndScaling() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let rgb: [UInt8] = [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30]
         let url = dir.appendingPathComponent("rgb.png")
         try PNGWriter.writeRGB8(width: 2, height: 2, rgb: rgb, to: url)
@@ -31,7 +32,7 @@ final class ImageIOTests: XCTestCase {
     }
 
     func test8BitGrey() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let url = dir.appendingPathComponent("g8.png")
         try PNGWriter.writeGray8(width: 2, height: 1, gray: [51, 204], to: url)
         let img = try ImageLoader.load(url)
@@ -41,7 +42,7 @@ final class ImageIOTests: XCTestCase {
     }
 
     func testTruncatedAndNonImagePNGNameTheFile() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let good = dir.appendingPathComponent("good.png")
         try PNGWriter.write(Image(width: 64, height: 64, channels: 1, pixels: (0..<4096).map { Float($0 % 97) / 97 }), to: good, bitDepth: 16)
         let data = try Data(contentsOf: good)
@@ -58,7 +59,7 @@ final class ImageIOTests: XCTestCase {
     }
 
     func testNpyIntegerScaling() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let u16 = dir.appendingPathComponent("a.npy")
         let vals: [UInt16] = [0, 65535, 1000, 300]
         try NpyArray(shape: [2, 2], dtype: .uint16, bytes: vals.withUnsafeBytes { Array($0) }).write(to: u16)
@@ -74,7 +75,7 @@ final class ImageIOTests: XCTestCase {
     }
 
     func testNpyFloatPercentileAndNone() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let url = dir.appendingPathComponent("f.npy")
         // 0…100: the 1st percentile is 1, the 99th is 99 (linear interpolation, n-1 = 100).
         try NpyArray(shape: [1, 101], floats: (0...100).map(Float.init)).write(to: url)
@@ -89,7 +90,7 @@ final class ImageIOTests: XCTestCase {
     }
 
     func testNpyUnsupportedDtypeShapeAndNaN() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let i = dir.appendingPathComponent("ints.npy")
         try NpyArray(shape: [2, 2], ints: [1, 2, 3, 4]).write(to: i)
         assertThrowsMentioning("ints.npy") { _ = try ImageLoader.load(i) }
@@ -105,7 +106,7 @@ final class ImageIOTests: XCTestCase {
 
 final class AlphaPNGTests: XCTestCase {
     func testAlphaIsDroppedForRGBAAndGreyAlpha() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let rgba = dir.appendingPathComponent("rgba.png")
         try PNGCodec.write8([255, 51, 0, 255, 0, 102, 204, 255], width: 2, height: 1, channels: 4, to: rgba)
         let (img, info) = try ImageLoader.loadWithInfo(rgba)

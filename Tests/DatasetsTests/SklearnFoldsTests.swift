@@ -1,5 +1,6 @@
 import Foundation
 import SeafoldCore
+import TestSupport
 import XCTest
 @testable import Datasets
 
@@ -22,8 +23,7 @@ final class SklearnFoldsTests: XCTestCase {
     }
 
     static let fixture: Fixture = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("fixtures/sklearn_folds.json")
+        let url = RepositoryFiles.url("Tests/fixtures/sklearn_folds.json")
         return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }()
 

@@ -1,5 +1,6 @@
 import Foundation
 import SeafoldCore
+import TestSupport
 import XCTest
 @testable import Datasets
 
@@ -101,7 +102,7 @@ final class SyntheticSASTests: XCTestCase {
     }
 
     func testWriteProducesImageFolderMasksAndManifest() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         let o = SyntheticSAS.Options(preset: .multiSite, count: 8, size: 24, seed: 3)
         let samples = try SyntheticSAS.generate(o)
         let root = try SyntheticSAS.write(samples, options: o, to: dir)

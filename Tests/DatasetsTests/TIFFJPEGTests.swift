@@ -1,11 +1,12 @@
 import Foundation
 import SeafoldCore
+import TestSupport
 import XCTest
 @testable import Datasets
 
 /// The committed fixtures (written by Fixtures/make_fixtures.py with tifffile and Pillow).
 enum Fixtures {
-    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let dir = RepositoryFiles.url("Tests/DatasetsTests/Fixtures")
     static func url(_ name: String) -> URL { dir.appendingPathComponent(name) }
 
     // The same formulas as make_fixtures.py, in HWC order.
@@ -55,7 +56,7 @@ final class TIFFJPEGTests: XCTestCase {
     }
 
     func testFloatTIFFFollowsTheFloatNpyConvention() throws {
-        let dir = try makeTempDir(self)
+        let dir = try makeTemporaryDirectory("seafold-ds")
         for (name, h, w) in [("float32.tif", 7, 13), ("float32_tiled.tif", 21, 37)] {
             let values = Fixtures.patternFloat(h, w)
             let (raw, info) = try ImageLoader.loadWithInfo(Fixtures.url(name), floatScaling: .none)
@@ -101,7 +102,7 @@ final class TIFFJPEGTests: XCTestCase {
     }
 
     func testExtensionsAreCaseInsensitiveAndImageFolderFindsThem() throws {
-        let root = try makeTempDir(self)
+        let root = try makeTemporaryDirectory("seafold-ds")
         let fm = FileManager.default
         for c in ["rock", "sand"] { try fm.createDirectory(at: root.appendingPathComponent(c), withIntermediateDirectories: true) }
         try fm.copyItem(at: Fixtures.url("grey8.tif"), to: root.appendingPathComponent("rock/a.TIF"))

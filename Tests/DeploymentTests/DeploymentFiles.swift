@@ -1,15 +1,12 @@
 import Foundation
+import TestSupport
 import Yams
 
 /// Reading the deployment files of this repository (docker/, cluster/) for the deployment
 /// checks: the repository root, YAML documents as plain dictionaries, and Compose-style
 /// `${VAR:-default}` interpolation. Parsing is Yams (YAML 1.1, multi-document).
 enum DeploymentFiles {
-    /// The repository root: three levels above this file (Tests/DeploymentTests/<file>).
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+    static func url(_ relative: String) -> URL { RepositoryFiles.url(relative) }
 
     static func text(_ relative: String) throws -> String {
         try String(contentsOf: url(relative), encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The multi-host rehearsal (cluster/netns-demo.sh): coordinator and two workers in separate
@@ -10,30 +11,20 @@ final class NetnsDemoTests: XCTestCase {
         if ProcessInfo.processInfo.environment["SEAFOLD_SKIP_NETNS"] == "1" {
             throw XCTSkip("SEAFOLD_SKIP_NETNS=1")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [DeploymentFiles.url("cluster/netns-demo.sh").path, "--preset", "smoke", "--cut-link", "5"]
         // The binary built with these tests (next to the bundle), not a stale one the script
         // would find under .build/{release,debug} of another build configuration.
-        let bundle = Bundle.main.bundleURL
-        let built = [bundle.appendingPathComponent("seafold"), bundle.deletingLastPathComponent().appendingPathComponent("seafold")]
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-        if let built, ProcessInfo.processInfo.environment["SEAFOLD_BIN"] == nil {
-            var env = ProcessInfo.processInfo.environment
+        var env: [String: String] = [:]
+        if let built = RepositoryFiles.builtExecutable("seafold"), ProcessInfo.processInfo.environment["SEAFOLD_BIN"] == nil {
             env["SEAFOLD_BIN"] = built.path
-            process.environment = env
         }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        if process.terminationStatus == 77 {
+        let process = try ChildProcess.run(URL(fileURLWithPath: "/bin/bash"),
+                                           [DeploymentFiles.url("cluster/netns-demo.sh").path, "--preset", "smoke", "--cut-link", "5"],
+                                           environment: env, mergingStderr: true)
+        let text = process.stdout
+        if process.status == 77 {
             throw XCTSkip(text.split(separator: "\n").last.map(String.init) ?? "skipped")
         }
-        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertEqual(process.status, 0, text)
         XCTAssertTrue(text.contains("done: smoke experiment across three network namespaces"), text)
         // w1's link was cut mid-task and restored: the run still equals an undisturbed one.
         XCTAssertTrue(text.contains("tables equal an undisturbed local run"), text)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The disk budget through the CLI: `seafold plan` prints it, `seafold run`/`coordinator`
@@ -21,8 +22,7 @@ final class DiskTests: XCTestCase {
     }
 
     func testPlanPrintsTheDiskEstimate() throws {
-        let dir = CLI.tempDir("plan")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-plan")
         let r = try CLI.run(["plan", "--preset", "smoke", "--run-dir", dir.path, "--json", "--workers", "3"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let out = try json(r.stdout)
@@ -43,8 +43,7 @@ final class DiskTests: XCTestCase {
     /// A run whose peak cannot fit fails before it starts, naming the path, the bytes and the
     /// ways out; nothing but the frozen config and the prepared packs is left behind.
     func testPreflightRefusesARunThatCannotFit() throws {
-        let dir = CLI.tempDir("preflight")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-preflight")
         let env = ["SEAFOLD_DISK_AVAILABLE_BYTES": "100000"]
         for (i, args) in [["run", "--local"], ["coordinator", "--bind", "tcp://127.0.0.1:\(CLI.freePort())"]].enumerated() {
             let run = dir.appendingPathComponent("run\(i)")
@@ -62,21 +61,10 @@ final class DiskTests: XCTestCase {
     /// The same on a real 4 MiB file system (tmpfs): the packs fit, the run does not.
     func testPreflightOnATinyFileSystem() throws {
         guard getuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
-        let dir = CLI.tempDir("tmpfs")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let mount = Process()
-        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = ["-t", "tmpfs", "-o", "size=4m", "tmpfs", dir.path]
-        try mount.run()
-        mount.waitUntilExit()
-        guard mount.terminationStatus == 0 else { throw XCTSkip("cannot mount a tmpfs here (no CAP_SYS_ADMIN in this container)") }
-        defer {
-            let u = Process()
-            u.executableURL = URL(fileURLWithPath: "/bin/umount")
-            u.arguments = [dir.path]
-            try? u.run()
-            u.waitUntilExit()
-        }
+        let dir = try makeTemporaryDirectory("seafold-e2e-tmpfs")
+        let mount = try ChildProcess.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=4m", "tmpfs", dir.path])
+        guard mount.status == 0 else { throw XCTSkip("cannot mount a tmpfs here (no CAP_SYS_ADMIN in this container)") }
+        defer { _ = try? ChildProcess.run(URL(fileURLWithPath: "/bin/umount"), [dir.path]) }
         let run = dir.appendingPathComponent("run")
         let r = try CLI.run(["run", "--local", "--preset", "smoke", "--run-dir", run.path], timeout: 120)
         XCTAssertNotEqual(r.status, 0, r.stdout)
@@ -89,8 +77,7 @@ final class DiskTests: XCTestCase {
     /// final estimate, gc keeps away while a coordinator holds the lock, then frees an old
     /// orphan without changing a single table.
     func testGCOnARealSmokeRunKeepsTheReport() throws {
-        let run = CLI.tempDir("gc")
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try makeTemporaryDirectory("seafold-e2e-gc")
         let r = try CLI.run(["run", "--preset", "smoke", "--run-dir", run.path, "--workers", "2"], timeout: 600)
         XCTAssertEqual(r.status, 0, r.stderr)
         let tables = run.appendingPathComponent("report/tables")
@@ -156,8 +143,7 @@ final class DiskTests: XCTestCase {
     /// scratch directory: gc removes both (a scratch directory only once it is stale), and the
     /// report stays the same.
     func testGCOnALocalRun() throws {
-        let run = CLI.tempDir("gc-local")
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try makeTemporaryDirectory("seafold-e2e-gc-local")
         let r = try CLI.run(["run", "--preset", "smoke", "--run-dir", run.path, "--local"], timeout: 600)
         XCTAssertEqual(r.status, 0, r.stderr)
         let fm = FileManager.default

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `seafold export` on a real smoke run: the tidy CSV's per-group means equal the report's
@@ -24,8 +25,7 @@ final class ExportTests: XCTestCase {
     }
 
     func testExportMatchesTheTablesAndNamesClasses() throws {
-        let run = CLI.tempDir("export")
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try makeTemporaryDirectory("seafold-e2e-export")
         let r = try CLI.run(["run", "--preset", "smoke", "--run-dir", run.path, "--local"], timeout: 600)
         XCTAssertEqual(r.status, 0, r.stderr)
         let e = try CLI.run(["export", "--run-dir", run.path])

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Kill a worker, kill the coordinator: the run completes and its tables equal an undisturbed
@@ -26,8 +27,7 @@ final class FaultToleranceTests: XCTestCase {
     static var reference: [String: String]?
     func referenceTables() throws -> [String: String] {
         if let r = FaultToleranceTests.reference { return r }
-        let dir = CLI.tempDir("ref")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-ref")
         let r = try CLI.run(["run", "--config", Self.config.path, "--run-dir", dir.path, "--local"], timeout: 600)
         XCTAssertEqual(r.status, 0, r.stderr)
         var out: [String: String] = [:]
@@ -57,8 +57,7 @@ final class FaultToleranceTests: XCTestCase {
     }
 
     func testWorkerKilledMidFineTune() throws {
-        let dir = CLI.tempDir("killworker")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-killworker")
         let port = CLI.freePort()
         let run = dir.appendingPathComponent("run")
         let coord = try CLI.start(["coordinator", "--config", Self.config.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)", "--insecure"],
@@ -67,13 +66,13 @@ final class FaultToleranceTests: XCTestCase {
         let w2 = try worker("w2", port: port, dir: dir)
         defer { for p in [coord, w1, w2] where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         // Wait until w1 runs a fine-tune, then kill it without warning.
-        let found = CLI.wait(timeout: 240) {
+        let found = waitUntil(240, every: 0.1) {
             (self.status(run)?.runningTasks ?? []).contains { $0.worker.contains("w1") && $0.label.hasPrefix("finetune") }
         }
         XCTAssertTrue(found, "w1 never ran a fine-tune")
         kill(w1.processIdentifier, SIGKILL)
         w1.waitUntilExit()
-        XCTAssertTrue(CLI.wait(timeout: 600) { !coord.isRunning }, "the coordinator did not finish")
+        XCTAssertTrue(waitUntil(600, every: 0.1) { !coord.isRunning }, "the coordinator did not finish")
         XCTAssertEqual(coord.terminationStatus, 0)
         let s = try XCTUnwrap(status(run))
         XCTAssertEqual(s.done, s.total)
@@ -82,8 +81,7 @@ final class FaultToleranceTests: XCTestCase {
     }
 
     func testCoordinatorKilledAndRestarted() throws {
-        let dir = CLI.tempDir("killcoord")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-killcoord")
         let port = CLI.freePort()
         let run = dir.appendingPathComponent("run")
         let args = ["coordinator", "--config", Self.config.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)", "--insecure"]
@@ -92,12 +90,12 @@ final class FaultToleranceTests: XCTestCase {
         let w2 = try worker("w2", port: port, dir: dir)
         var c2: Process?
         defer { for p in [c1, w1, w2] + (c2.map { [$0] } ?? []) where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        XCTAssertTrue(CLI.wait(timeout: 240) { (self.status(run)?.done ?? 0) >= 4 }, "no progress before the kill")
+        XCTAssertTrue(waitUntil(240, every: 0.1) { (self.status(run)?.done ?? 0) >= 4 }, "no progress before the kill")
         kill(c1.processIdentifier, SIGKILL)
         c1.waitUntilExit()
         let doneBefore = status(run)?.done ?? 0
         c2 = try CLI.start(args, log: dir.appendingPathComponent("coordinator2.log"))
-        XCTAssertTrue(CLI.wait(timeout: 600) { !(c2!.isRunning) }, "the restarted coordinator did not finish")
+        XCTAssertTrue(waitUntil(600, every: 0.1) { !(c2!.isRunning) }, "the restarted coordinator did not finish")
         XCTAssertEqual(c2!.terminationStatus, 0)
         let s = try XCTUnwrap(status(run))
         XCTAssertEqual(s.done, s.total)

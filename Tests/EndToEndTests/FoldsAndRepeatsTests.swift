@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Folds files and repeated cross-validation through the real CLI.
@@ -10,8 +11,7 @@ final class FoldsAndRepeatsTests: XCTestCase {
     /// `data folds` writes what `data inspect --json` reports for the same seed, and the file reads
     /// back (`--folds-file`, `folds: FILE` in a run) to the same membership.
     func testFoldsFileRoundTripsThroughInspectAndARun() throws {
-        let dir = CLI.tempDir("foldsfile")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-foldsfile")
         let data = dir.appendingPathComponent("data")
         let s = try CLI.run(["data", "synth", "--preset", "multi-site", "--count", "24", "--size", "32", "--seed", "3", "--out", data.path])
         XCTAssertEqual(s.status, 0, s.stderr)
@@ -59,8 +59,7 @@ final class FoldsAndRepeatsTests: XCTestCase {
     /// `repeats: 2` runs 2 × 3 shards per column and the report has the repeated-CV tables with
     /// k·r cells and the corrected t-test.
     func testRepeatedCrossValidationSmokeRun() throws {
-        let dir = CLI.tempDir("repeats")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-repeats")
         let cfg = dir.appendingPathComponent("x.yaml")
         try """
         preset: smoke

@@ -1,12 +1,12 @@
 import Foundation
 import SeafoldCore
+import TestSupport
 import XCTest
 
 /// `seafold data synth`, `features`, `predict` and `explain` on real files, through the CLI.
 final class InferenceCommandTests: XCTestCase {
     func testFeaturesPredictAndExplainOnNewImages() throws {
-        let dir = CLI.tempDir("infer")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-infer")
         // A tiny model: the smoke preset's fine-tuned weights (hidden width 64, 4 classes).
         let run = dir.appendingPathComponent("run")
         let r = try CLI.run(["run", "--preset", "smoke", "--local", "--run-dir", run.path], timeout: 600)

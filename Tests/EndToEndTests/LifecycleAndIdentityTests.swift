@@ -1,5 +1,6 @@
 import CZeroMQ
 import Foundation
+import TestSupport
 import XCTest
 
 /// The real binary's process lifecycle, identity and authentication: what `seafold run` and
@@ -51,31 +52,25 @@ final class LifecycleAndIdentityTests: XCTestCase {
         // Needs root: `unshare --pid --fork --mount-proc` makes each worker PID 1 of a new namespace.
         guard getuid() == 0 else { throw XCTSkip("needs root to run workers in their own PID namespaces (unshare --pid --mount-proc)") }
         let bin = try CLI.require()
-        let dir = CLI.tempDir("pidns")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-pidns")
         let run = dir.appendingPathComponent("run"), port = CLI.freePort()
         let coord = try CLI.start(["coordinator", "--preset", "smoke", "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)"],
                                   log: dir.appendingPathComponent("coordinator.log"))
         var workers: [Process] = []
         defer { for p in [coord] + workers where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         let keys = run.appendingPathComponent("keys")
-        guard CLI.wait(timeout: 120, { FileManager.default.fileExists(atPath: keys.appendingPathComponent("workers/worker.pub").path) }) else {
+        guard waitUntil(120, every: 0.1, { FileManager.default.fileExists(atPath: keys.appendingPathComponent("workers/worker.pub").path) }) else {
             return XCTFail("the key-less coordinator made no RUN/keys")
         }
         for i in 1...2 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-            p.arguments = ["--pid", "--fork", "--mount-proc", bin.path, "worker", "--connect", "tcp://127.0.0.1:\(port)",
-                           "--keys", keys.path, "--name", "worker", "--cache", dir.appendingPathComponent("cache-\(i)").path]
-            let log = dir.appendingPathComponent("worker-\(i).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            let h = try FileHandle(forWritingTo: log)
-            p.standardOutput = h; p.standardError = h
-            try p.run()
+            let p = try ChildProcess.start(URL(fileURLWithPath: "/usr/bin/unshare"),
+                                           ["--pid", "--fork", "--mount-proc", bin.path, "worker", "--connect", "tcp://127.0.0.1:\(port)",
+                                            "--keys", keys.path, "--name", "worker", "--cache", dir.appendingPathComponent("cache-\(i)").path],
+                                           log: dir.appendingPathComponent("worker-\(i).log"))
             workers.append(p)
         }
         // (terminationStatus of a running Process traps: every wait is checked before it is read.)
-        guard CLI.wait(timeout: 600, { !coord.isRunning }) else { return XCTFail("the run did not complete") }
+        guard waitUntil(600, every: 0.1, { !coord.isRunning }) else { return XCTFail("the run did not complete") }
         XCTAssertEqual(coord.terminationStatus, 0, (try? String(contentsOf: dir.appendingPathComponent("coordinator.log"), encoding: .utf8)) ?? "")
         let ev = Self.events(run)
         let kinds = ev.compactMap { $0["kind"] as? String }
@@ -84,7 +79,7 @@ final class LifecycleAndIdentityTests: XCTestCase {
         let joined = Set(ev.filter { ($0["kind"] as? String) == "worker-joined" }.compactMap { $0["worker"] as? String })
         XCTAssertEqual(joined.count, 2, "\(joined)")
         XCTAssertTrue(joined.allSatisfy { $0.hasPrefix("worker-") }, "\(joined)")
-        guard CLI.wait(timeout: 60, { workers.allSatisfy { !$0.isRunning } }) else { return XCTFail("the workers were not dismissed") }
+        guard waitUntil(60, every: 0.1, { workers.allSatisfy { !$0.isRunning } }) else { return XCTFail("the workers were not dismissed") }
         XCTAssertEqual(workers.map(\.terminationStatus), [0, 0])
     }
 
@@ -94,14 +89,13 @@ final class LifecycleAndIdentityTests: XCTestCase {
     /// and sends a forged DONE: it receives nothing (no ASSIGN, not even a REFUSE), and the run
     /// completes without ever having seen it.
     func testRunCoordinatorIgnoresKeylessDealerAndItsForgedDone() throws {
-        let dir = CLI.tempDir("stranger")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-stranger")
         let run = dir.appendingPathComponent("run"), log = dir.appendingPathComponent("run.log")
         let version = try CLI.run(["--version"], timeout: 60).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let p = try CLI.start(["run", "--preset", "smoke", "--run-dir", run.path, "--workers", "1"], log: log)
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         var endpoint: String?
-        XCTAssertTrue(CLI.wait(timeout: 300) {
+        XCTAssertTrue(waitUntil(300, every: 0.1) {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             guard let r = text.range(of: "coordinator at ") else { return false }
             endpoint = text[r.upperBound...].split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).first.map(String.init)
@@ -127,7 +121,7 @@ final class LifecycleAndIdentityTests: XCTestCase {
             if zmq_poll(&item, 1, 100) > 0 { while zmq_recv(sock, &buf, buf.count, ZMQ_DONTWAIT) >= 0 { received += 1 } }
         }
         XCTAssertEqual(received, 0, "a key-less peer got frames from the coordinator")
-        guard CLI.wait(timeout: 600, { !p.isRunning }) else { return XCTFail("the run did not finish") }
+        guard waitUntil(600, every: 0.1, { !p.isRunning }) else { return XCTFail("the run did not finish") }
         XCTAssertEqual(p.terminationStatus, 0, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
         let text = (try? String(contentsOf: run.appendingPathComponent("events.jsonl"), encoding: .utf8)) ?? ""
         XCTAssertFalse(text.contains("intruder"), "the ledger saw the stranger")
@@ -139,8 +133,7 @@ final class LifecycleAndIdentityTests: XCTestCase {
     /// A bad config must not touch an existing run's frozen experiment.yaml, and must not leave
     /// a half-made new run directory behind.
     func testBadConfigLeavesExistingRunAloneAndCreatesNoRunDirectory() throws {
-        let dir = CLI.tempDir("badcfg")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-badcfg")
         let run = dir.appendingPathComponent("existing")
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
         let frozen = "preset: smoke\nname: original\n"
@@ -168,8 +161,7 @@ final class LifecycleAndIdentityTests: XCTestCase {
 
     /// Failed tasks make `seafold run` exit non-zero and name them (it exited 0).
     func testRunWithFailedTasksExitsNonZeroAndNamesThem() throws {
-        let dir = CLI.tempDir("runfail")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-runfail")
         let cfg = try Self.failingConfig(dir)
         let r = try CLI.run(["run", "--config", cfg.path, "--run-dir", dir.appendingPathComponent("run").path, "--workers", "1"], timeout: 600)
         XCTAssertEqual(r.status, 3, r.stderr)
@@ -180,8 +172,7 @@ final class LifecycleAndIdentityTests: XCTestCase {
     /// Workers SIGKILLed again and again: `seafold run` restarts them a bounded number of times,
     /// then fails with a clear message (it used to wait for ever).
     func testRunGivesUpWhenItsWorkerKeepsDying() throws {
-        let dir = CLI.tempDir("dying")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-dying")
         let log = dir.appendingPathComponent("run.log")
         let p = try CLI.start(["run", "--preset", "smoke", "--run-dir", dir.appendingPathComponent("run").path, "--workers", "1",
                                "--max-worker-restarts", "2"], log: log)
@@ -206,20 +197,19 @@ final class LifecycleAndIdentityTests: XCTestCase {
     /// reconnected for ever).
     func testWorkersDieWithTheirRun() throws {
         for sig in [SIGKILL, SIGTERM] {
-            let dir = CLI.tempDir("orphans")
-            defer { try? FileManager.default.removeItem(at: dir) }
+            let dir = try makeTemporaryDirectory("seafold-e2e-orphans")
             let p = try CLI.start(["run", "--preset", "smoke", "--run-dir", dir.appendingPathComponent("run").path, "--workers", "2"],
                                   log: dir.appendingPathComponent("run.log"))
             var kids: [Int32] = []
             defer { for k in kids where Self.isAlive(k) { kill(k, SIGKILL) } }
-            XCTAssertTrue(CLI.wait(timeout: 300) {
+            XCTAssertTrue(waitUntil(300, every: 0.1) {
                 kids = Self.children(of: p.processIdentifier, containing: " worker --connect")
                 return kids.count == 2
             }, "no workers started")
             kill(p.processIdentifier, sig)
             p.waitUntilExit()
             XCTAssertNotEqual(p.terminationStatus, 0)
-            XCTAssertTrue(CLI.wait(timeout: 30) { kids.allSatisfy { !Self.isAlive($0) } }, "workers outlived seafold run after signal \(sig)")
+            XCTAssertTrue(waitUntil(30, every: 0.1) { kids.allSatisfy { !Self.isAlive($0) } }, "workers outlived seafold run after signal \(sig)")
         }
     }
 
@@ -227,15 +217,14 @@ final class LifecycleAndIdentityTests: XCTestCase {
     /// serving (exiting 3 at once was a restart loop under `restart: on-failure`); status shows
     /// full task ids; SIGTERM then ends it with status 3.
     func testCoordinatorWithFailedTasksKeepsServingAndStatusShowsFullIDs() throws {
-        let dir = CLI.tempDir("serveon")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-serveon")
         let cfg = try Self.failingConfig(dir)
         let run = dir.appendingPathComponent("run"), port = CLI.freePort(), log = dir.appendingPathComponent("coordinator.log")
         let coord = try CLI.start(["coordinator", "--config", cfg.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)", "--insecure"], log: log)
         let w = try CLI.start(["worker", "--connect", "tcp://127.0.0.1:\(port)", "--name", "w", "--cache", dir.appendingPathComponent("cache").path],
                               log: dir.appendingPathComponent("worker.log"))
         defer { for p in [coord, w] where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        XCTAssertTrue(CLI.wait(timeout: 600) { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("still serving") || !coord.isRunning })
+        XCTAssertTrue(waitUntil(600, every: 0.1) { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("still serving") || !coord.isRunning })
         XCTAssertTrue(coord.isRunning, "the coordinator exited although tasks failed: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("report").path), "no report before serving on")
         let json = try CLI.run(["status", "--run-dir", run.path, "--json"], timeout: 60)
@@ -252,7 +241,7 @@ final class LifecycleAndIdentityTests: XCTestCase {
     // MARK: item: missing run directories
 
     func testCommandsRefuseAMissingRunDirectory() throws {
-        let missing = CLI.tempDir("gone").appendingPathComponent("does/not/exist")
+        let missing = try makeTemporaryDirectory("seafold-e2e-gone").appendingPathComponent("does/not/exist")
         for cmd in ["status", "report"] {
             let r = try CLI.run([cmd, "--run-dir", missing.path], timeout: 60)
             XCTAssertNotEqual(r.status, 0, cmd)

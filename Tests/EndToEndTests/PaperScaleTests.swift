@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The paper's full AlexNet (width 1.0, hidden 4096: 57 M parameters, ~0.7 GB checkpoints with
@@ -33,18 +34,14 @@ final class PaperScaleTests: XCTestCase {
     }
 
     func testFullWidthAlexNetThroughTheClusterOnALoadedMachine() throws {
-        let dir = CLI.tempDir("paperscale")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-paperscale")
         let cfg = dir.appendingPathComponent("paper-scale.yaml")
         try Self.yaml.write(to: cfg, atomically: true, encoding: .utf8)
         let run = dir.appendingPathComponent("run")
         let port = CLI.freePort()
 
         // Another process keeps one core busy for the whole run.
-        let busy = Process()
-        busy.executableURL = URL(fileURLWithPath: "/bin/sh")
-        busy.arguments = ["-c", "while :; do :; done"]
-        try busy.run()
+        let busy = try ChildProcess.start(URL(fileURLWithPath: "/bin/sh"), ["-c", "while :; do :; done"])
         defer { busy.terminate(); busy.waitUntilExit() }
 
         let coordinator = try CLI.start(["coordinator", "--config", cfg.path, "--run-dir", run.path, "--bind", "tcp://127.0.0.1:\(port)"],
@@ -54,7 +51,7 @@ final class PaperScaleTests: XCTestCase {
         // Authenticated as the manifests run it: the key-less coordinator makes RUN/keys, and
         // every worker uses its `worker` key (ids stay unique: NAME-<random>).
         let keys = run.appendingPathComponent("keys")
-        XCTAssertTrue(CLI.wait(timeout: 300) { FileManager.default.fileExists(atPath: keys.appendingPathComponent("worker.key").path) || !coordinator.isRunning })
+        XCTAssertTrue(waitUntil(300, every: 0.1) { FileManager.default.fileExists(atPath: keys.appendingPathComponent("worker.key").path) || !coordinator.isRunning })
         for n in ["w1", "w2"] {
             workers.append(try CLI.start(["worker", "--connect", "tcp://127.0.0.1:\(port)", "--name", "worker", "--keys", keys.path, "--threads", "1",
                                           "--cache", dir.appendingPathComponent("cache-\(n)").path],

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// What a researcher sees while a run goes: progress lines in a captured log, a status line on
@@ -26,8 +27,7 @@ final class ProgressAndStatusTests: XCTestCase {
     /// line per task start and end, a final summary, nothing on stdout but the results; then
     /// `seafold status` reads the local run directory, with filters.
     func testLocalRunLogsTimestampedProgressAndStatusReadsIt() throws {
-        let dir = CLI.tempDir("localprog")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-localprog")
         let r = try CLI.run(["run", "--preset", "smoke", "--local", "--run-dir", dir.path, "--progress-interval", "1"], timeout: 600)
         XCTAssertEqual(r.status, 0, r.stderr)
         let st = try Self.statusJSON(dir)
@@ -76,24 +76,14 @@ final class ProgressAndStatusTests: XCTestCase {
     func testJSONStaysValidUnderATerminal() throws {
         let script = URL(fileURLWithPath: "/usr/bin/script")
         guard FileManager.default.isExecutableFile(atPath: script.path) else { throw XCTSkip("no /usr/bin/script (util-linux) for a pseudo-terminal") }
-        let dir = CLI.tempDir("ptyjson")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("o.json"), terminal = dir.appendingPathComponent("terminal.txt")
+        let dir = try makeTemporaryDirectory("seafold-e2e-ptyjson")
+        let out = dir.appendingPathComponent("o.json")
         let command = "'\(try CLI.require().path)' run --preset smoke --workers 1 --run-dir '\(dir.appendingPathComponent("run").path)' --json > '\(out.path)'"
-        let p = Process()
-        p.executableURL = script
-        p.arguments = ["-qec", command, "/dev/null"]
-        p.standardInput = FileHandle.nullDevice
-        _ = FileManager.default.createFile(atPath: terminal.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: terminal)
-        p.standardError = p.standardOutput
-        try p.run()
-        let deadline = Date().addingTimeInterval(600)
-        while p.isRunning && Date() < deadline { usleep(100_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL); XCTFail("timed out") }
-        p.waitUntilExit()
-        let seen = (try? String(contentsOf: terminal, encoding: .utf8)) ?? ""
-        XCTAssertEqual(p.terminationStatus, 0, seen)
+        let p = try ChildProcess.run(script, ["-qec", command, "/dev/null"], timeout: 600, mergingStderr: true,
+                                     input: FileHandle.nullDevice)
+        if p.timedOut { XCTFail("timed out") }
+        let seen = p.stdout
+        XCTAssertEqual(p.status, 0, seen)
         let data = try Data(contentsOf: out)
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: data), String(decoding: data.prefix(400), as: UTF8.self))
         XCTAssertTrue(seen.contains("\r"), "no status line on the terminal: \(seen.suffix(500))")
@@ -104,12 +94,11 @@ final class ProgressAndStatusTests: XCTestCase {
     /// `seafold status` shows the per-task table whose ids `seafold retry --task` accepts; the
     /// clock of a run nobody serves stands still; `--watch` on a settled run draws the table once.
     func testStatusTableIDsAreAcceptedByRetry() throws {
-        let dir = CLI.tempDir("statusids")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-statusids")
         let cfg = try LifecycleAndIdentityTests.failingConfig(dir)
         let run = dir.appendingPathComponent("run"), log = dir.appendingPathComponent("run.log")
         let p = try CLI.start(["run", "--config", cfg.path, "--run-dir", run.path, "--workers", "1"], log: log)
-        XCTAssertTrue(CLI.wait(timeout: 600) { !p.isRunning })
+        XCTAssertTrue(waitUntil(600, every: 0.1) { !p.isRunning })
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 3)
         let text = try String(contentsOf: log, encoding: .utf8)
@@ -149,8 +138,7 @@ final class ProgressAndStatusTests: XCTestCase {
     /// worker is a JSON object with timestamp, level, label and message; bad values are errors
     /// naming the flag or the environment variable; `--verbose` is accepted.
     func testJSONLogsAndLogLevels() throws {
-        let dir = CLI.tempDir("jsonlog")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-jsonlog")
         let run = dir.appendingPathComponent("run")
         let r = try CLI.run(["run", "--preset", "smoke", "--workers", "1", "--run-dir", run.path, "--log-format", "json", "--log-level", "debug"], timeout: 600)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -198,8 +186,7 @@ final class ProgressAndStatusTests: XCTestCase {
     /// values computed by hand. The run's process is gone (no such pid), so its clock stops
     /// at its last write (t = 1100, started at 1000).
     func testETAFromMeasuredEpochsAndTasksPerKind() throws {
-        let dir = CLI.tempDir("eta")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-eta")
         func row(_ id: String, _ kind: String, _ state: String, epochs: Int? = nil, fraction: Double = 0, start: Double? = nil, end: Double? = nil) -> [String: Any] {
             var r: [String: Any] = ["id": id, "kind": kind, "label": "\(kind) \(id)", "state": state, "attempts": start == nil ? 0 : 1,
                                     "fraction": fraction, "message": ""]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The real CLI on the smoke preset: real processes, real sockets.
@@ -9,8 +10,7 @@ final class SmokeRunTests: XCTestCase {
     }
 
     func testDistributedSmokeRunEqualsLocalRun() throws {
-        let dist = CLI.tempDir("dist"), local = CLI.tempDir("local")
-        defer { try? FileManager.default.removeItem(at: dist); try? FileManager.default.removeItem(at: local) }
+        let dist = try makeTemporaryDirectory("seafold-e2e-dist"), local = try makeTemporaryDirectory("seafold-e2e-local")
         let a = try CLI.run(["run", "--preset", "smoke", "--run-dir", dist.path, "--workers", "2"], timeout: 600)
         XCTAssertEqual(a.status, 0, a.stderr)
         XCTAssertTrue(a.stdout.contains("Table 1"), a.stdout)
@@ -31,8 +31,7 @@ final class SmokeRunTests: XCTestCase {
     }
 
     func testBadConfigIsAClearError() throws {
-        let dir = CLI.tempDir("badcfg")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-e2e-badcfg")
         let cfg = dir.appendingPathComponent("x.yaml")
         try "seed: 1\nfolds: 3\ntraining: {lr: fast}\ndatasets:\n  - {name: a, synthetic: multi-site}\n".write(to: cfg, atomically: true, encoding: .utf8)
         let r = try CLI.run(["run", "--config", cfg.path, "--run-dir", dir.appendingPathComponent("run").path, "--local"])

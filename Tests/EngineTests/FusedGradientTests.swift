@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Engine
 import SeafoldCore
@@ -103,8 +104,7 @@ final class FusedGradientTests: XCTestCase {
         var maxDiff: Float = 0
         for (k, v) in f2.state {
             XCTAssertEqual(v.data.map(\.bitPattern), f1.state[k]!.data.map(\.bitPattern), "\(k): 1 vs 2 threads")
-            let d = zip(v.data, d2.state[k]!.data).map { abs($0 - $1) }.max() ?? 0
-            maxDiff = max(maxDiff, d)
+            maxDiff = max(maxDiff, maxAbsDifference(v.data, d2.state[k]!.data))
         }
         // Three Adam steps move a weight by at most ~3·lr; summation-order differences in the
         // gradient change the update direction only where the gradient is ~0, so the weights

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Engine
 import SeafoldCore
@@ -9,8 +10,7 @@ import SeafoldCore
 /// after three Adam steps (stored as float32), with PyTorch's own float32-vs-float64 error per
 /// tensor in the metadata. See the script for every key.
 struct PyTorchFixture {
-    static let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/pytorch_alexnet.safetensors")
+    static let url = RepositoryFiles.url("Tests/Fixtures/pytorch_alexnet.safetensors")
 
     let tensors: [String: Tensor]
     let metadata: [String: String]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Engine
 import SeafoldCore
@@ -112,8 +113,7 @@ final class SafetensorsBadInputTests: XCTestCase {
     }
 
     func testReadNamesTheFileAndModelLoadNamesTheKey() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-bad-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
+        let url = try makeTemporaryDirectory("seafold-bad").appendingPathComponent("garbage.safetensors")
         try Data("garbage, not weights".utf8).write(to: url)
         XCTAssertThrowsError(try Safetensors.read(from: url)) { XCTAssertTrue("\($0)".contains(url.path), "\($0)") }
         XCTAssertThrowsError(try Safetensors.read(from: URL(fileURLWithPath: "/nonexistent/w.safetensors"))) {

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Engine
 import SeafoldCore
@@ -16,8 +17,7 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(Array(d[(8 + n)..<(8 + n + 4)]), [0, 0, 0, 0x3F])
         let (back, meta) = try Safetensors.decode(d)
         XCTAssertEqual(back, t); XCTAssertEqual(meta, ["format": "pt"])
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-st-\(UInt32.random(in: 0...UInt32.max)).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
+        let url = try makeTemporaryDirectory("seafold-st").appendingPathComponent("alexnet.safetensors")
         let net = try AlexNet(config: AlexNetTests.tiny, seed: 1)
         try Safetensors.write(net.stateDict(), metadata: [:], to: url)
         let other = try AlexNet(config: AlexNetTests.tiny, seed: 2)

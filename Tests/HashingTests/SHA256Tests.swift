@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Hashing
 
@@ -41,9 +42,8 @@ final class SHA256Tests: XCTestCase {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
             bytes[i] = UInt8(truncatingIfNeeded: state >> 24)
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sha256-\(UUID().uuidString).bin")
+        let url = try makeTemporaryDirectory("sha256").appendingPathComponent("data.bin")
         try Data(bytes).write(to: url)
-        defer { try? FileManager.default.removeItem(at: url) }
 
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
@@ -51,16 +51,9 @@ final class SHA256Tests: XCTestCase {
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { h.update(data: chunk) }
         let ours = h.finalizeHex()
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = [url.path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-        XCTAssertEqual(ours, String(text.prefix(64)))
+        let r = try ChildProcess.run(URL(fileURLWithPath: tool), [url.path])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(ours, String(r.stdout.prefix(64)))
         XCTAssertEqual(SHA256.hex(data: Data(bytes)), ours)
     }
 }

@@ -97,7 +97,7 @@ final class BadInputTests: XCTestCase {
         let checkpoint = try fileBytes(try io.latestCheckpoint())
 
         var wild = ft.spec
-        wild.training?.lr = 1e6
+        wild.network?.training.lr = 1e6
         try io.restart()
         XCTAssertThrowsError(try TaskRunner.run(spec: wild, io: io)) { e in
             guard case SeafoldError.diverged = e else { return XCTFail("expected diverged, got \(e)") }
@@ -171,6 +171,6 @@ final class UnreadableResultTests: XCTestCase {
         let results = ws.setup.results(completed: [CompletedTask(task: ft, result: Data("{\"not\": \"a result\"}".utf8), artifacts: [:])],
                                        incomplete: [], timeline: [], softwareVersion: "test")
         let gap = try XCTUnwrap(results.missing.first { $0.reason.contains(ft.id) }, "\(results.missing)")
-        XCTAssertTrue(gap.reason.contains("could not be read"), gap.reason)
+        XCTAssertTrue(gap.reason.contains("does not decode"), gap.reason)
     }
 }

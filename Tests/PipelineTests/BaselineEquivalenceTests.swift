@@ -3,6 +3,7 @@ import Engine
 import Foundation
 @testable import Pipeline
 import SeafoldCore
+import TestSupport
 import XCTest
 
 /// The baseline trained on cached features (BaselineTask + LinearHead) equals the naive loop —
@@ -18,8 +19,8 @@ final class BaselineEquivalenceTests: XCTestCase {
         let ws = try Workspace(self, yaml: Tiny.yaml(variant: "balanced, imbalanced", hidden: 48, lr: 0.001, epochs: 5))
         for (variant, baseDropout) in [("balanced", true), ("imbalanced", true), ("balanced", false), ("imbalanced", false)] {
             var task = try ws.task(.baseline, variant: variant)
-            XCTAssertEqual(task.spec.training?.baseDropout, true, "dropout on is the default")
-            task.spec.training?.baseDropout = baseDropout
+            XCTAssertEqual(task.spec.network?.training.baseDropout, true, "dropout on is the default")
+            task.spec.network?.training.baseDropout = baseDropout
             try ws.runDependencies(of: task)
             let io = try ws.io(for: task, self)
             let out = try TaskRunner.run(spec: task.spec, io: io)
@@ -83,18 +84,19 @@ final class BaselineEquivalenceTests: XCTestCase {
     /// order (last one partial), Adam with the configured lr and weight decay.
     private func naiveBaseline(_ task: PlannedTask, io: TaskIO, dropout: Double, dropoutRNG: SeededGenerator)
         throws -> (weight: Tensor, bias: Tensor, initialWeight: [Float], curve: [EpochStats]) {
-        let shard = try XCTUnwrap(task.spec.shard), training = try XCTUnwrap(task.spec.training)
-        var spec = task.spec
-        spec.network?.dropout = dropout
+        var spec = try XCTUnwrap(task.spec.network)
+        let shard = spec.shard, training = spec.training
+        spec.network.dropout = dropout
         let pack = try PackData(io: io)
-        let (trainIdx, _) = try pack.split(spec: spec, shard: shard)
+        let (trainIdx, _) = try pack.split(spec.split, seed: spec.seed)
         let labels = trainIdx.map { pack.labels[$0] }
-        let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: TaskSupport.outputLayerSeedLabel(shard))
+        let model = try TaskSupport.networkFromPretrained(spec.network, seed: spec.seed, classes: pack.classes.count, io: io,
+                                                          seedLabel: TaskSupport.outputLayerSeedLabel(shard))
         XCTAssertEqual(model.config.dropout, Float(dropout))
         let initialWeight = try XCTUnwrap(model.stateDict()["classifier.6.weight"]).scalars
         let adam = Adam(lr: Float(training.lr), weightDecay: Float(training.weightDecay))
         let trainer = try Trainer(model: model, optimizer: adam, trainable: ["classifier.6.weight", "classifier.6.bias"])
-        var sampler = try TaskSupport.sampler(variant: shard.variant, labels: labels)
+        var sampler = TaskSupport.sampler(variant: try SamplingVariant(shardVariant: shard.variant), labels: labels)
         var samplerRNG = SeededGenerator.derive(seed: spec.seed, "sampler/\(shard)")
         var dropoutRNG = dropoutRNG
         var curve: [EpochStats] = []
@@ -118,10 +120,5 @@ final class BaselineEquivalenceTests: XCTestCase {
             XCTAssertEqual(state[key], pre[key], "\(key) is frozen")
         }
         return (try XCTUnwrap(state["classifier.6.weight"]), try XCTUnwrap(state["classifier.6.bias"]), initialWeight, curve)
-    }
-
-    private func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-        XCTAssertEqual(a.count, b.count)
-        return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Pipeline
 import SeafoldCore
@@ -158,8 +159,7 @@ final class ConfigBadTypesTests: XCTestCase {
     }
 
     func testLoadNamesTheFileAndTheKey() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-bad-\(UUID().uuidString).yaml")
-        defer { try? FileManager.default.removeItem(at: url) }
+        let url = try makeTemporaryDirectory("seafold-bad").appendingPathComponent("config.yaml")
         try ("training:\n  epochs: many\n" + Self.dataset).write(to: url, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ConfigLoader.load(from: url)) { e in
             let s = "\(e)"

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Pipeline
 
@@ -14,8 +15,7 @@ final class ConfigReferenceTests: XCTestCase {
     }
 
     func testDocsConfigMdIsTheGeneratedText() throws {
-        let doc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("docs/CONFIG.md")
+        let doc = RepositoryFiles.url("docs/CONFIG.md")
         let text = try String(contentsOf: doc, encoding: .utf8)
         XCTAssertEqual(text, ConfigReference.markdown(), "docs/CONFIG.md is stale: run `seafold config reference > docs/CONFIG.md`")
     }

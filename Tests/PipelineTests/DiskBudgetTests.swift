@@ -3,6 +3,7 @@ import Engine
 import Foundation
 @testable import Pipeline
 import SeafoldCore
+import TestSupport
 import XCTest
 
 /// The disk model against sizes computed by hand from the layer shapes, and against a real
@@ -35,8 +36,7 @@ final class DiskBudgetTests: XCTestCase {
         let net = try AlexNet(config: AlexNetConfig(smoke, numClasses: 4), seed: 1)
         XCTAssertEqual(DiskBudget.stateShapes(smoke, classes: 4), net.stateDict().mapValues(\.shape))
         // A weights file is exactly what Safetensors writes.
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("disk-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
+        let url = try makeTemporaryDirectory("disk").appendingPathComponent("w.safetensors")
         let meta = ["task": "finetune", "shard": "a/balanced/fold1"]
         try Safetensors.write(net.stateDict(), metadata: meta, to: url)
         XCTAssertEqual(DiskBudget.fileBytes(url), Int64(Safetensors.fileSize(shapes: DiskBudget.stateShapes(smoke, classes: 4), metadata: meta)))
@@ -55,12 +55,11 @@ final class DiskBudgetTests: XCTestCase {
         var loop = NetworkTraining(model: model, trainer: trainer, optimizer: adam, epochs: 3, batchSize: 2, checkpointEvery: 1,
                                    samplerRNG: SeededGenerator.derive(seed: 9, "sampler"), dropoutRNG: SeededGenerator.derive(seed: 9, "dropout"))
         loop.curve = [EpochStats(epoch: 1, loss: 1.3862943649291992, accuracy: 0.25), EpochStats(epoch: 2, loss: 1.2012345678901234, accuracy: 0.5)]
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("disk-ckpt-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("disk-ckpt").appendingPathComponent("io")
         let io = try TestIO(inputs: [:], directory: dir)
         try loop.saveCheckpoint(io: io)
         let real = DiskBudget.fileBytes(io.checkpointURL)
-        let model3 = DiskBudget.checkpointSize(smoke, classes: 4, optimizer: "adam", epochs: 2)
+        let model3 = DiskBudget.checkpointSize(smoke, classes: 4, optimizer: .adam, epochs: 2)
         // Weights and two moments in float32, a one-float step count per tensor (16 tensors).
         let data = Int64(119_468 * 3 * 4 + 16 * 4)
         XCTAssertGreaterThan(real, data)
@@ -75,7 +74,7 @@ final class DiskBudgetTests: XCTestCase {
         // The paper's: 57,020,228 parameters × 3 × 4 bytes + 16 step counts, plus the header.
         var full = ModelConfig()
         full.hiddenWidth = 4096
-        let paper = DiskBudget.checkpointSize(full, classes: 4, optimizer: "adam", epochs: 95)
+        let paper = DiskBudget.checkpointSize(full, classes: 4, optimizer: .adam, epochs: 95)
         XCTAssertGreaterThan(paper, 684_242_800)
         XCTAssertLessThan(paper, 684_242_800 + 16_384)
     }
@@ -120,7 +119,7 @@ final class DiskBudgetTests: XCTestCase {
         let packBytes: Int64 = pixels * 3 + 4 * 128 + 2 * 512 + 88 * 40
         XCTAssertEqual(copies.bytes, packBytes)
         // Checkpoints: epochs 3, every epoch: the last one after epoch 2.
-        XCTAssertEqual(b.checkpointBytes, DiskBudget.checkpointSize(try config("smoke").model, classes: 4, optimizer: "adam", epochs: 2))
+        XCTAssertEqual(b.checkpointBytes, DiskBudget.checkpointSize(try config("smoke").model, classes: 4, optimizer: .adam, epochs: 2))
         XCTAssertEqual(b.checkpointsWrittenBytes, 9 * 2 * b.checkpointBytes)
         XCTAssertEqual(b.concurrentCheckpoints, 2)
         XCTAssertEqual(b.peakBytes, b.finalBytes + 2 * 2 * b.checkpointBytes)
@@ -165,9 +164,7 @@ final class DiskBudgetTests: XCTestCase {
     }
 
     func testPreflightNamesThePathAndTheWaysOut() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("disk-pre-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("disk-pre")
         // A real file system has more than a byte free.
         XCTAssertNoThrow(try DiskBudget.preflight(runDirectory: dir, needBytes: 1))
         XCTAssertGreaterThan(try DiskBudget.availableBytes(at: dir), 0)

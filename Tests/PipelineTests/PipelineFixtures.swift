@@ -2,6 +2,7 @@ import Engine
 import Foundation
 @testable import Pipeline
 import SeafoldCore
+import TestSupport
 import XCTest
 
 /// Small experiments for the pipeline's evidence and bad-input tests: a narrow AlexNet at the
@@ -48,11 +49,10 @@ extension Tiny {
     }
 }
 
-/// A temporary directory removed when the test ends.
+/// A directory named `name` inside a fresh temporary directory removed when the test ends.
 func temporaryDirectory(_ test: XCTestCase, _ name: String = "run") throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-pipeline-tests-\(UUID().uuidString)/\(name)")
+    let dir = try test.makeTemporaryDirectory("seafold-pipeline-tests").appendingPathComponent(name)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
     return dir
 }
 
@@ -119,6 +119,7 @@ final class TestIO: TaskIO {
     }
 
     var checkpointURL: URL { directory.appendingPathComponent("checkpoints/latest.safetensors") }
+    var checkpoint: CheckpointFile { CheckpointFile(checkpointURL) }
 
     /// A new scratch directory and message log, as a restarted worker would have.
     func restart() throws {
@@ -140,12 +141,7 @@ final class TestIO: TaskIO {
     func progress(_ fraction: Double, _ message: String) { messages.append(message) }
 
     func saveCheckpoint(_ file: URL) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(at: checkpointURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let tmp = checkpointURL.appendingPathExtension("tmp")
-        try? fm.removeItem(at: tmp)
-        try fm.copyItem(at: file, to: tmp)
-        try atomicReplace(checkpointURL, with: tmp)
+        try checkpoint.store(file, copy: true)
         saves += 1
         if let n = crashAfterSave, saves == n {
             crashAfterSave = nil
@@ -153,9 +149,7 @@ final class TestIO: TaskIO {
         }
     }
 
-    func latestCheckpoint() throws -> URL? {
-        FileManager.default.fileExists(atPath: checkpointURL.path) ? checkpointURL : nil
-    }
+    func latestCheckpoint() throws -> URL? { checkpoint.latest() }
 
     /// The epochs named in "… epoch E/N …" progress messages, in order.
     var epochMessages: [Int] {

@@ -36,8 +36,8 @@ final class RepeatsAndFoldRulesTests: XCTestCase {
         let expected = try StratifiedKFold(nSplits: 3, shuffle: true, seed: c.seed).repeatedTestFolds(labels: labels, repeats: 3)
         for t in g.tasks where t.kind == .finetune && t.spec.shard?.dataset == "multi-site" {
             let shard = t.spec.shard!
-            XCTAssertEqual(t.spec.foldRule, FoldSplits.seeded)
-            let s = try FoldSplits.split(labels: labels, spec: t.spec, shard: shard)
+            XCTAssertEqual(t.spec.split?.rule, FoldSplits.seeded)
+            let s = try FoldSplits.split(labels: labels, selection: try XCTUnwrap(t.spec.split), seed: t.spec.seed)
             XCTAssertEqual(s.test, expected[shard.repeat].indices.filter { expected[shard.repeat][$0] == shard.fold }, "\(shard)")
         }
         XCTAssertNotEqual(expected[0], expected[1])
@@ -48,9 +48,9 @@ final class RepeatsAndFoldRulesTests: XCTestCase {
         XCTAssertFalse(c.shuffle)
         let g = try Planner.plan(c, datasets: datasets())
         let ft = try XCTUnwrap(g.tasks.first { $0.kind == .finetune && $0.spec.shard?.dataset == "multi-site" })
-        XCTAssertEqual(ft.spec.foldRule, FoldSplits.unshuffled)
+        XCTAssertEqual(ft.spec.split?.rule, FoldSplits.unshuffled)
         let plain = try StratifiedKFold(nSplits: 3, shuffle: false, seed: 0).testFolds(labels: labels).folds
-        XCTAssertEqual(try FoldSplits.split(labels: labels, spec: ft.spec, shard: ft.spec.shard!).test, plain.indices.filter { plain[$0] == ft.spec.shard!.fold })
+        XCTAssertEqual(try FoldSplits.split(labels: labels, selection: try XCTUnwrap(ft.spec.split), seed: ft.spec.seed).test, plain.indices.filter { plain[$0] == ft.spec.shard!.fold })
         // A file assignment is used as given.
         let assignment = labels.indices.map { ($0 / 4) % 3 }
         XCTAssertEqual(try FoldSplits.testFolds(labels: labels, folds: 3, seed: 0, rule: FoldSplits.file, assignment: assignment), assignment)

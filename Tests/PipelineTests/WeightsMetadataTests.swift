@@ -2,6 +2,7 @@ import Datasets
 import Engine
 import Foundation
 import SeafoldCore
+import TestSupport
 import XCTest
 @testable import Pipeline
 
@@ -15,8 +16,7 @@ final class WeightsMetadataTests: XCTestCase {
         XCTAssertEqual(meta["task"], "finetune")
         XCTAssertEqual(meta["seafold.input_size"], "64")
         XCTAssertEqual(meta["seafold.class_names"], #"["rocky","sand ripple","odd, \"quoted\" name"]"#)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("wm-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
+        let url = try makeTemporaryDirectory("wm").appendingPathComponent("w.safetensors")
         try Safetensors.write(["x": Tensor(shape: [1], data: [1])], metadata: meta, to: url)
         let back = try WeightsMetadata(metadata: try Safetensors.read(from: url).metadata, source: url.path)
         XCTAssertEqual(back, WeightsMetadata(inputSize: 64, classNames: names, widthMultiplier: 0.25, hiddenWidth: 512,

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import Pipeline
 @testable import Report
@@ -16,16 +17,8 @@ final class ChromiumTests: XCTestCase {
     }
 
     func launch(_ exe: String, _ args: [String]) throws -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try ChildProcess.run(URL(fileURLWithPath: exe), args)
+        return (r.status, r.stdout)
     }
 
     func common(_ run: URL) -> [String] {
@@ -128,8 +121,7 @@ final class ChromiumTests: XCTestCase {
         guard let chromium = chromiumPath() else {
             throw XCTSkip("chromium is not installed (apt-get install chromium); the HTML report was not measured in a browser")
         }
-        let run = try Fixture.makeRunDirectory()
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try Fixture.makeRunDirectory(removedAfter: self)
         let r = Self.crowded()
         XCTAssertEqual(r.curves.filter { $0.shard.column == Fixture.colA }.count, 13)
         let html = HTMLReport.render(r, aggregate: Aggregate(r), runDirectory: run, generatedAt: "test")
@@ -153,8 +145,7 @@ final class ChromiumTests: XCTestCase {
         guard let chromium = chromiumPath() else {
             throw XCTSkip("chromium is not installed (apt-get install chromium); the HTML report was not measured in a browser")
         }
-        let run = try Fixture.makeRunDirectory()
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try Fixture.makeRunDirectory(removedAfter: self)
         let broken = "<!DOCTYPE html><html><head><title>x</title></head><body><div style=\"width:1500px\">wide</div>"
             + "<div class=\"tablewrap\" style=\"width:300px;overflow-x:auto\"><table><tr><td style=\"white-space:nowrap\">\(String(repeating: "0.148±0.030 ", count: 20))</td></tr></table></div>"
             + "<svg class=\"chart\" width=\"200\" height=\"100\" viewBox=\"0 0 200 100\" aria-label=\"demo\"><text x=\"150\" y=\"95\">a legend that runs off</text></svg>"
@@ -170,8 +161,8 @@ final class ChromiumTests: XCTestCase {
         guard let chromium = chromiumPath() else {
             throw XCTSkip("chromium is not installed (apt-get install chromium); the HTML report was not rendered in a browser")
         }
-        let run = try Fixture.makeRunDirectory()
-        defer { if ProcessInfo.processInfo.environment["SEAFOLD_KEEP_SCREENSHOT"] == nil { try? FileManager.default.removeItem(at: run) } }
+        let keep = ProcessInfo.processInfo.environment["SEAFOLD_KEEP_SCREENSHOT"] != nil
+        let run = try Fixture.makeRunDirectory(removedAfter: keep ? nil : self)
         let files = try ReportWriter.write(Fixture.results(), to: run.appendingPathComponent("report"), generatedAt: "test")
         let shot = run.appendingPathComponent("screenshot.png")
         let s = try launch(chromium, common(run) + ["--window-size=1280,2400", "--screenshot=\(shot.path)", files.index.absoluteString])

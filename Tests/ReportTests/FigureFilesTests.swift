@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import Pipeline
 @testable import Report
@@ -35,8 +36,7 @@ final class FigureFilesTests: XCTestCase {
     }
 
     func testWritesEveryFigureAsSVGAndPNGWithRealText() throws {
-        let run = try Fixture.makeRunDirectory()
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try Fixture.makeRunDirectory(removedAfter: self)
         let files = try ReportWriter.write(Fixture.results(), to: run.appendingPathComponent("report"), generatedAt: nil)
         let names = Set(files.figures.map(\.lastPathComponent))
         for stem in ["figure2-folds-single-site", "figure2-folds-multi-site", "table3-kl-per-layer", "table3-euclidean-per-layer",
@@ -66,9 +66,7 @@ final class FigureFilesTests: XCTestCase {
     /// The rasteriser draws the text: the same chart without its title is a different picture,
     /// and a bad SVG is a clear error naming the file.
     func testRasterisedTextIsDrawn() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-raster-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("seafold-raster")
         let with = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"30\"><text x=\"4\" y=\"20\" font-family=\"DejaVu Sans\" font-size=\"14\">crater</text></svg>"
         let without = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"30\"></svg>"
         try SVGRaster.writePNG(svg: with, scale: 1, to: dir.appendingPathComponent("a.png"))

@@ -1,5 +1,7 @@
 import Foundation
 import Pipeline
+import TestSupport
+import XCTest
 
 /// A small, fixed RunResults built by hand for the aggregation and golden-file tests.
 /// Two classes (crater = minority, rock); column A has 3 folds, column B 2 folds.
@@ -107,9 +109,10 @@ enum Fixture {
     }
 
     /// A run directory with the fixture's contact sheet and one of its two LIME figures
-    /// (the other is missing on purpose, to show as a gap).
-    static func makeRunDirectory() throws -> URL {
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-report-\(UUID().uuidString)")
+    /// (the other is missing on purpose, to show as a gap); removed after `test` ends, or kept
+    /// when there is none.
+    static func makeRunDirectory(removedAfter test: XCTestCase?) throws -> URL {
+        let run = try test?.makeTemporaryDirectory("seafold-report") ?? TemporaryDirectory.make("seafold-report")
         try FileManager.default.createDirectory(at: run.appendingPathComponent("sheets"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: run.appendingPathComponent("figures"), withIntermediateDirectories: true)
         try TinyPNG.rgb(width: 96, height: 64) { x, y in ((x / 8 + y / 8) % 2 == 0 ? (40, 60, 90) : (200, 190, 150)) }

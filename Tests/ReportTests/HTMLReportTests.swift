@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import Pipeline
 @testable import Report
@@ -10,8 +11,7 @@ final class HTMLReportTests: XCTestCase {
 
     /// Counts of opening and closing tags of the main elements must match.
     func testWellFormedEnoughAndComplete() throws {
-        let run = try Fixture.makeRunDirectory()
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try Fixture.makeRunDirectory(removedAfter: self)
         let html = render(runDirectory: run)
         for tag in ["html", "head", "body", "main", "section", "table", "thead", "tbody", "tr", "svg", "figure",
                     "details", "summary", "pre", "header", "nav", "ul", "li", "p", "h2", "h3", "title"] {
@@ -59,8 +59,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(html.contains("No timeline recorded."))
         let md = MarkdownTables.render(r)
         XCTAssertTrue(md.contains("| FT | — |"))
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("seafold-empty-\(UUID().uuidString)/report")
-        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let dir = try makeTemporaryDirectory("seafold-empty").appendingPathComponent("report")
         XCTAssertNoThrow(try ReportWriter.write(r, to: dir, generatedAt: nil))
     }
 

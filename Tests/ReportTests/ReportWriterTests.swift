@@ -1,11 +1,11 @@
+import TestSupport
 import XCTest
 import Pipeline
 @testable import Report
 
 final class ReportWriterTests: XCTestCase {
     func testWritesAllFilesDeterministically() throws {
-        let run = try Fixture.makeRunDirectory()
-        defer { try? FileManager.default.removeItem(at: run) }
+        let run = try Fixture.makeRunDirectory(removedAfter: self)
         let results = Fixture.results()
         let report = run.appendingPathComponent("report")
         let files = try ReportWriter.write(results, to: report, generatedAt: "2026-01-01T00:00:00Z")

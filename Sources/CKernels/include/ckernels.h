@@ -3,7 +3,7 @@
 
 /// Kernels of the Engine written in C so that they can be compiled for the CPU's widest vectors
 /// (AVX-512, AVX2, else SSE2) and picked at run time: Swift builds for the generic x86-64
-/// target, and its SIMD8 code here ran ~2.5x slower than C's SSE2.
+/// target, and its SIMD8 code ran slower than C's SSE2 build.
 ///
 /// The Adam kernels perform the same IEEE single-precision operations in the same order at
 /// every level (no FMA contraction: built with -ffp-contract=off), so all give bit-identical
@@ -57,8 +57,8 @@ void seafold_conv_implicit_pack(const float *w, long cout, long kdim, float *pac
 /// Number of work items for `batch` samples: batch * ceil(oh / rows_per_item); item
 /// i = sample * groups + row group.
 long seafold_conv_implicit_items(const seafold_conv_geometry *g, long batch);
-/// 1 when the forward runs a vector variant (AVX-512F, or AVX2 with FMA), 0 for plain C (about
-/// 3.5x slower than AVX-512 on Zen 4: slower than im2col + OpenBLAS, so not worth using).
+/// 1 when the forward runs a vector variant (AVX-512F, or AVX2 with FMA), 0 for plain C (far
+/// slower than the vector variants and than im2col + OpenBLAS, so not worth using).
 int seafold_conv_implicit_vectorized(void);
 /// Computes the outputs of work items [lo, hi) into y [batch][cout][oh][ow] (NCHW) from
 /// x [batch][cin][h][w]; bias [cout] or NULL. Items may run concurrently (disjoint outputs).

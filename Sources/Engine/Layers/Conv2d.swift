@@ -13,8 +13,7 @@ import SeafoldCore
 /// Cin·k² ≤ 2048 taps (AlexNet's features.0), run their forward by implicit GEMM
 /// (`ImplicitConvForward`, CKernels' conv_implicit.c): the same sums, tiles of 6 pixels ×
 /// 64 channels accumulated straight from a zero-padded band of input rows, no column matrix
-/// (their backward then builds it). `seafold bench conv`, batch-64 forward, % of the same-run sgemm
-/// on the im2col GEMM shape: features.0 57–69 % → 124–137 %.
+/// (their backward then builds it); `seafold bench conv` compares it with im2col (BENCHMARKS.md).
 ///
 /// Stride-1 3×3 convolutions (AlexNet's features.6/8/10) run forward and backward-data through
 /// Winograd F(2×2, 3×3) (`Winograd3x3`, 2.25× fewer multiply-adds; from batch 32 the forward

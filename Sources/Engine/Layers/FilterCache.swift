@@ -6,7 +6,7 @@ import Foundation
 /// Inference and LIME run the same weights for thousands of batches, and the transform of a
 /// 3×3 layer's filters costs as much as a small batch; training changes the weights every step.
 /// Instead of a version counter that every writer of a weight would have to bump, the cache
-/// keeps a copy of the weights and compares it bytewise (one memcmp, ~1 % of the transform).
+/// keeps a copy of the weights and compares it bytewise (one memcmp, cheap next to the transform).
 final class FilterCache {
     private let u = FloatBuffer(), source = FloatBuffer()
     private var tag = -1, count = 0

@@ -16,11 +16,11 @@ final class ImplicitConvForward {
     /// in Conv2d): a multiple of 64 output channels (the tile width; other counts would compute
     /// zero-padded channels) and K = Cin·k² ≤ 2048 taps, so one 64-channel block of the packed
     /// weight (K·64 floats, ≤ 512 KB) stays in L2 while the register tiles stream it. There the
-    /// tile runs at ~90 % of the FMA peak, above im2col + OpenBLAS, which also pays for building
+    /// tile runs close to the FMA peak, above im2col + OpenBLAS, which also pays for building
     /// and packing the K × batch·pixels column matrix. AlexNet: features.0 (K 363); features.3
-    /// (K 1600) would qualify but goes to Winograd F(3×3, 5×5), 1.5–1.9× faster again.
-    /// Measured, see BENCHMARKS.md. Only on CPUs with AVX2+FMA or AVX-512F: the plain C variant
-    /// runs at about 30 % of the AVX-512 one, below OpenBLAS.
+    /// (K 1600) would qualify but goes to Winograd F(3×3, 5×5), which is faster again
+    /// (`seafold bench conv`; BENCHMARKS.md). Only on CPUs with AVX2+FMA or AVX-512F: the plain
+    /// C variant runs below OpenBLAS.
     static func applies(inChannels: Int, outChannels: Int, kernel: Int) -> Bool {
         inChannels * kernel * kernel <= 2048 && outChannels % 64 == 0 && seafold_conv_implicit_vectorized() != 0
     }

@@ -58,14 +58,14 @@ final class WinogradTiled {
 
     /// Floats of the transformed input or GEMM output per chunk: 8 MB, so that both stay in
     /// the caches between the transforms and the GEMMs (`seafold bench conv` on features.3:
-    /// chunks of 1.6–12 MB were within the noise of each other, 32 MB was ~1.5× slower).
+    /// chunks of 1.6–12 MB performed alike, 32 MB ones were slower).
     static let maxChunkFloats = 2 << 20
     /// Tiles per GEMM below which a chunk is grown past `maxChunkFloats`: the n² GEMMs are
     /// Cout × Cin × tiles, and with 9 tiles per 13×13 image a 2 M-float chunk left ~100 columns
-    /// (F(5×5, 3×3) at batch 64: 1.4× slower than chunks of ~400 tiles).
+    /// (F(5×5, 3×3) at batch 64 ran slower than with chunks of ~400 tiles).
     static let minChunkTiles = 384
     /// Batch from which 3×3 layers run their forward pass with F(5×5, 3×3) instead of
-    /// F(2×2, 3×3): at batch 64 it is ~1.4× faster (`seafold bench conv`), at the train batch
+    /// F(2×2, 3×3): at batch 64 it is faster (`seafold bench conv`), at the train batch
     /// of 6 no faster, and there it would pay the 49-position filter transform every step.
     /// A batch's outputs thus differ by rounding (~1e-5) between batches below and above it,
     /// as oneDNN's and cuDNN's choice of algorithm by shape does; each is deterministic.

@@ -59,7 +59,7 @@ public enum ConfigLoader {
             try p.finish()
         }
         if var t = try r.child("training") {
-            c.training.optimizer = try t.string("optimizer", c.training.optimizer, oneOf: ["adam", "sgd"])
+            c.training.optimizer = OptimizerKind(rawValue: try t.string("optimizer", c.training.optimizer.rawValue, oneOf: OptimizerKind.allCases.map(\.rawValue)))!
             c.training.lr = try t.double("lr", c.training.lr, positive: true)
             c.training.momentum = try t.double("momentum", c.training.momentum)
             c.training.weightDecay = try t.double("weight_decay", c.training.weightDecay)

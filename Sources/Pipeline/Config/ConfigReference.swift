@@ -44,7 +44,7 @@ public enum ConfigReference {
         Entry(key: "pretraining.batch_size", type: "integer ≥ 1", defaultValue: "\(d.pretraining.batchSize)", meaning: "Pretraining batch size."),
 
         Entry(key: "training", type: "mapping", defaultValue: "", meaning: "Fine-tuning (FT) and output-layer-only (Base) training, paper §3.1."),
-        Entry(key: "training.optimizer", type: "adam | sgd", defaultValue: d.training.optimizer, meaning: "Optimiser (PyTorch semantics)."),
+        Entry(key: "training.optimizer", type: "adam | sgd", defaultValue: d.training.optimizer.rawValue, meaning: "Optimiser (PyTorch semantics)."),
         Entry(key: "training.lr", type: "number > 0", defaultValue: "\(d.training.lr)", meaning: "Learning rate."),
         Entry(key: "training.momentum", type: "number", defaultValue: num(d.training.momentum), meaning: "SGD momentum (ignored by Adam)."),
         Entry(key: "training.weight_decay", type: "number", defaultValue: num(d.training.weightDecay), meaning: "L2 weight decay (PyTorch's `weight_decay`)."),

@@ -32,7 +32,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public init() {}
 
     /// The sampling variants of the paper: balanced (class-weighted sampler) or imbalanced.
-    public static let knownVariants = ["balanced", "imbalanced"]
+    public static let knownVariants = SamplingVariant.allCases.map(\.rawValue)
     public static let knownHeads = ["svm", "knn", "fc"]
 }
 
@@ -83,7 +83,7 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
 
 /// Fine-tuning and baseline training (paper §3.1).
 public struct TrainingConfig: Codable, Equatable, Sendable {
-    public var optimizer: String = "adam"
+    public var optimizer: OptimizerKind = .adam
     public var lr: Double = 1e-4
     public var momentum: Double = 0.9
     public var weightDecay: Double = 0

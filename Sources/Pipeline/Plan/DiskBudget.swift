@@ -114,12 +114,12 @@ public struct DiskBudget: Codable, Equatable, Sendable {
     /// A checkpoint of `NetworkTraining` after `epochs` epochs: the weights, the optimizer's
     /// state (Adam: two moments and a step count per tensor; SGD: one momentum buffer) and the
     /// metadata (RNG states, the curve so far as JSON).
-    public static func checkpointSize(_ network: ModelConfig, classes: Int, optimizer: String, epochs: Int) -> Int64 {
+    public static func checkpointSize(_ network: ModelConfig, classes: Int, optimizer: OptimizerKind, epochs: Int) -> Int64 {
         let weights = stateShapes(network, classes: classes)
         var shapes = weights
         for (k, s) in weights {
             let n = s.reduce(1, *)
-            if optimizer == "sgd" {
+            if optimizer == .sgd {
                 shapes["optimizer.\(k).momentum_buffer"] = [n]
             } else {
                 shapes["optimizer.\(k).exp_avg"] = [n]
@@ -230,16 +230,16 @@ private struct Model {
         Int64(Safetensors.fileSize(shapes: DiskBudget.stateShapes(network, classes: classes), metadata: meta))
     }
 
-    func split(_ spec: TaskSpec, _ shard: ShardKey) -> (train: [Int], test: [Int])? {
+    func split(_ shard: ShardKey) -> (train: [Int], test: [Int])? {
         guard let ds = datasets[shard.dataset], let s = try? FoldSplits.split(config: config, dataset: ds, shard: shard) else { return nil }
         let labels = ds.labels
         return (s.train.map { labels[$0] }, s.test.map { labels[$0] })
     }
 
     /// Train and test rows of a shard (the fold's split when the labels are known).
-    func rows(_ spec: TaskSpec, _ shard: ShardKey) -> (train: Int, test: Int) {
-        if let s = split(spec, shard) { return (s.train.count, s.test.count) }
-        let n = imageCount(shard.dataset), test = n / max(1, spec.folds ?? 3)
+    func rows(folds: Int, _ shard: ShardKey) -> (train: Int, test: Int) {
+        if let s = split(shard) { return (s.train.count, s.test.count) }
+        let n = imageCount(shard.dataset), test = n / max(1, folds)
         return (n - test, test)
     }
 
@@ -247,11 +247,11 @@ private struct Model {
 
     /// The LIME outputs of an explain task: per explained image two masks and a figure, and the
     /// explanations (with their segmentations) as JSON.
-    func explainOutputs(_ spec: TaskSpec, _ shard: ShardKey) -> [String: Int64] {
-        let lime = spec.lime ?? LimeConfig()
-        let classes = spec.classes?.count ?? datasets[shard.dataset]?.classes.count ?? 4
+    func explainOutputs(_ spec: ExplainSpec) -> [String: Int64] {
+        let lime = spec.lime
+        let classes = spec.classes.count
         var images = classes * lime.imagesPerClass
-        if let s = split(spec, shard) {
+        if let s = split(spec.shard) {
             images = (0..<classes).reduce(0) { n, c in n + min(lime.imagesPerClass, s.test.filter { $0 == c }.count) }
         }
         let size = config.model.inputSize
@@ -286,23 +286,21 @@ private struct Model {
         var resultBytes: Int64 = 0
         for t in graph.tasks {
             var out: [String: Int64] = [:]
-            let spec = t.spec
-            let network = spec.network ?? config.model
-            let classes = spec.classes?.count ?? 0
             var localCheckpoints: Int64 = 0
-            switch t.kind {
-            case .pretrain:
-                let synthetic = spec.pretrainedSource == "synthetic"
+            switch t.spec {
+            case let .pretrain(spec):
+                let network = spec.network
+                let synthetic = spec.source == .synthetic
                 let kinds = synthetic ? min(spec.pretraining?.classes ?? 16, SyntheticSource.classes.count) : 1000
                 let meta = WeightsMetadata.pretrainMetadata(source: synthetic ? "synthetic" : "random", classes: synthetic ? kinds : nil, network: network)
                 out["weights.safetensors"] = weightsFile(network, classes: kinds, meta: meta)
                 add("pretrained weights", out["weights.safetensors"]!)
                 resultBytes += Int64(256 + 80 * (spec.pretraining?.epochs ?? 0))
-            case .finetune, .baseline:
-                guard let shard = spec.shard else { break }
-                let r = rows(spec, shard)
+            case let .finetune(spec), let .baseline(spec):
+                let shard = spec.shard, network = spec.network, classes = spec.classes.count
+                let r = rows(folds: spec.split.folds, shard)
                 let h = network.hiddenWidth
-                let meta = WeightsMetadata.taskMetadata(t.kind, shard: shard, classes: spec.classes ?? [], network: network,
+                let meta = WeightsMetadata.taskMetadata(t.kind, shard: shard, classes: spec.classes, network: network,
                                                         floatScaling: config.datasets.first(where: { $0.name == shard.dataset })?.scaling)
                 let fTrain = npy(.float32, [r.train, h]), fTest = npy(.float32, [r.test, h])
                 out["features_train.npy"] = fTrain
@@ -313,17 +311,17 @@ private struct Model {
                 let foldKey = "\(shard.dataset)/" + (shard.repeat > 0 ? "repeat\(shard.repeat)/" : "") + "fold\(shard.fold)"
                 addShared("labels", key: "labels_train/\(foldKey)", out["labels_train.npy"]!)
                 addShared("labels", key: "labels_test/\(foldKey)", out["labels_test.npy"]!)
-                let epochs = spec.training?.epochs ?? 0
+                let epochs = spec.training.epochs
                 resultBytes += Int64(1024 + 80 * epochs + 12 * r.test)
                 if t.kind == .finetune {
                     out["weights.safetensors"] = weightsFile(network, classes: classes, meta: meta)
                     add("fine-tune weights", out["weights.safetensors"]!)
                     add("fine-tune features", fTrain + fTest, count: 2)
                     fineTunes += 1
-                    let every = spec.training?.checkpointEvery ?? 0
+                    let every = spec.training.checkpointEvery
                     if every > 0, epochs > every {
                         let count = (epochs - 1) / every
-                        let last = DiskBudget.checkpointSize(network, classes: classes, optimizer: spec.training?.optimizer ?? "adam",
+                        let last = DiskBudget.checkpointSize(network, classes: classes, optimizer: spec.training.optimizer,
                                                              epochs: count * every)
                         checkpoint = max(checkpoint, last)
                         // Curves grow by a few bytes per epoch: every checkpoint is about the last one.
@@ -338,18 +336,19 @@ private struct Model {
                     addShared("baseline features", key: "base/train/\(foldKey)", fTrain)
                     addShared("baseline features", key: "base/test/\(foldKey)", fTest)
                 }
-            case .explain:
-                guard let shard = spec.shard else { break }
-                out = explainOutputs(spec, shard)
+            case let .explain(spec):
+                out = explainOutputs(spec)
                 add("LIME figures, masks and explanations", out.values.reduce(0, +), count: out.count)
                 pictures += out.filter { $0.key.hasSuffix(".png") }.values.reduce(0, +)
                 resultBytes += Int64(512 * max(1, out.count / 3))
-            case .heads:
-                let test = spec.shard.map { rows(spec, $0).test } ?? 0
-                resultBytes += Int64(1024 + 12 * test + 80 * (spec.training?.headEpochs ?? 0))
-            case .divergence:
+            case let .heads(spec):
+                let test = rows(folds: config.folds, spec.shard).test
+                let headEpochs: Int
+                if case let .fc(t) = spec.settings { headEpochs = t.headEpochs } else { headEpochs = 0 }
+                resultBytes += Int64(1024 + 12 * test + 80 * headEpochs)
+            case let .divergence(spec):
                 // Rows, plus the swap test's null draws: ~22 bytes of JSON per draw and layer.
-                resultBytes += Int64(2048 + 22 * 7 * (spec.divergence?.permutations ?? 0))
+                resultBytes += Int64(2048 + 22 * 7 * spec.divergence.permutations)
             }
             outputs[t.id] = out
             for case let .file(path, _) in t.inputs.values where !fileInputs.contains(path) {

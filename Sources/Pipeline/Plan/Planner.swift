@@ -31,19 +31,17 @@ public enum Planner {
 
         // Pretrained weights: a user file, or a pretrain task (synthetic source task or seeded init).
         let pretrainedInput: PlannedInput
-        let source: String
+        let source: PretrainedSource
         switch config.pretrained {
-        case "synthetic", "random":
-            source = config.pretrained
-            var spec = TaskSpec(kind: .pretrain, seed: config.seed)
-            spec.network = config.model
-            spec.pretrainedSource = source
-            if source == "synthetic" { spec.pretraining = config.pretraining }
-            let t = PlannedTask(kind: .pretrain, label: "pretrain (\(source))", spec: spec, inputs: [:], priority: 100, datasetHashes: hashes)
+        case PretrainedSource.synthetic.rawValue, PretrainedSource.random.rawValue:
+            source = PretrainedSource(rawValue: config.pretrained)!
+            let spec = PretrainSpec(seed: config.seed, network: config.model, source: source,
+                                    pretraining: source == .synthetic ? config.pretraining : nil)
+            let t = PlannedTask(kind: .pretrain, label: "pretrain (\(source.rawValue))", spec: .pretrain(spec), inputs: [TaskInputName: PlannedInput](), priority: 100, datasetHashes: hashes)
             tasks.append(t)
-            pretrainedInput = .task(id: t.id, name: "weights.safetensors")
+            pretrainedInput = .output(of: t, .weights)
         default:
-            source = "file"
+            source = .file
             guard let h = pretrainedFileHash else {
                 throw SeafoldError.config(key: "pretrained", reason: "weights file '\(config.pretrained)' was not imported")
             }
@@ -54,82 +52,64 @@ public enum Planner {
             guard let ds = datasets.first(where: { $0.name == dc.name }) else {
                 throw SeafoldError.config(key: "datasets", reason: "dataset '\(dc.name)' was not prepared")
             }
-            let data: [String: PlannedInput] = [
-                "images": .dataset(name: ds.name, file: "images.npy"),
-                "meta": .dataset(name: ds.name, file: "meta.json"),
-            ]
+            let data: [TaskInputName: PlannedInput] = [.images: .pack(ds.name, .packImages), .meta: .pack(ds.name, .packMeta)]
             let rule = FoldSplits.rule(config, dataset: dc)
-            if rule == FoldSplits.file && ds.foldAssignment == nil {
+            if rule == .file && ds.foldAssignment == nil {
                 throw SeafoldError.config(key: "datasets", reason: "dataset '\(dc.name)' has a folds file that was not read")
             }
             for variant in dc.variants {
                 for (rep, fold) in (0..<config.repeats).flatMap({ r in (0..<config.folds).map { (r, $0) } }) {
                     let shard = ShardKey(dataset: ds.name, variant: variant, fold: fold, repeat: rep)
-                    var base = TaskSpec(kind: .finetune, seed: config.seed)
-                    base.shard = shard
-                    base.folds = config.folds
-                    base.foldRule = rule
-                    base.foldAssignment = rule == FoldSplits.file ? ds.foldAssignment : nil
-                    base.network = config.model
-                    base.classes = ds.classes
-                    base.training = config.training
-                    base.pretrainedSource = source
-                    base.datasetHash = ds.hash
+                    let split = FoldSelection(shard: shard, folds: config.folds, rule: rule,
+                                              assignment: rule == .file ? ds.foldAssignment : nil, datasetHash: ds.hash)
+                    let network = NetworkTaskSpec(seed: config.seed, split: split, network: config.model, classes: ds.classes,
+                                                  training: config.training, pretrainedSource: source)
                     var inputs = data
-                    inputs["pretrained"] = pretrainedInput
+                    inputs[.pretrained] = pretrainedInput
 
-                    let ft = PlannedTask(kind: .finetune, label: "finetune \(shard)", spec: base, inputs: inputs, priority: 50, datasetHashes: hashes)
-                    var bspec = base
-                    bspec.kind = .baseline
-                    let bl = PlannedTask(kind: .baseline, label: "baseline \(shard)", spec: bspec, inputs: inputs, priority: 40, datasetHashes: hashes)
+                    let ft = PlannedTask(kind: .finetune, label: "finetune \(shard)", spec: .finetune(network), inputs: inputs, priority: 50, datasetHashes: hashes)
+                    let bl = PlannedTask(kind: .baseline, label: "baseline \(shard)", spec: .baseline(network), inputs: inputs, priority: 40, datasetHashes: hashes)
                     tasks.append(ft)
                     tasks.append(bl)
 
                     for (model, producer) in [(ModelKind.ft, ft), (ModelKind.base, bl)] {
                         for headName in config.heads {
                             guard let head = HeadKind(rawValue: headName) else { continue }
-                            var hs = TaskSpec(kind: .heads, seed: config.seed)
-                            hs.shard = shard
-                            hs.model = model
-                            hs.head = head
-                            hs.classes = ds.classes
+                            let settings: HeadSettings
                             switch head {
-                            case .knn: hs.knn = config.knn
-                            case .svm: hs.svm = config.svm
+                            case .knn: settings = .knn(config.knn)
+                            case .svm: settings = .svm(config.svm)
                             case .fc:
                                 var t = TrainingConfig()
                                 t.lr = config.training.lr; t.batchSize = config.training.batchSize
                                 t.headEpochs = config.training.headEpochs; t.epochs = config.training.headEpochs
-                                hs.training = t
-                            case .output: break
+                                settings = .fc(t)
+                            case .output: settings = .output
                             }
-                            var hin: [String: PlannedInput] = [:]
-                            for f in ["features_train", "features_test", "labels_train", "labels_test"] {
-                                hin[f] = .task(id: producer.id, name: "\(f).npy")
-                            }
-                            tasks.append(PlannedTask(kind: .heads, label: "\(headName) on \(model.rawValue) \(shard)", spec: hs,
+                            let hs = HeadsSpec(seed: config.seed, shard: shard, model: model, settings: settings, classes: ds.classes)
+                            let hin: [TaskInputName: PlannedInput] = [
+                                .featuresTrain: .output(of: producer, .featuresTrain), .featuresTest: .output(of: producer, .featuresTest),
+                                .labelsTrain: .output(of: producer, .labelsTrain), .labelsTest: .output(of: producer, .labelsTest),
+                            ]
+                            tasks.append(PlannedTask(kind: .heads, label: "\(headName) on \(model.rawValue) \(shard)", spec: .heads(hs),
                                                      inputs: hin, priority: head == .svm ? 12 : 10, datasetHashes: hashes))
                         }
                     }
 
-                    var dv = TaskSpec(kind: .divergence, seed: config.seed)
-                    dv.shard = shard
-                    dv.divergence = config.divergence
-                    tasks.append(PlannedTask(kind: .divergence, label: "divergence \(shard)", spec: dv,
-                                             inputs: ["ft_weights": .task(id: ft.id, name: "weights.safetensors"), "pretrained": pretrainedInput],
+                    let dv = DivergenceSpec(seed: config.seed, shard: shard, divergence: config.divergence)
+                    tasks.append(PlannedTask(kind: .divergence, label: "divergence \(shard)", spec: .divergence(dv),
+                                             inputs: [.ftWeights: .output(of: ft, .weights), .pretrained: pretrainedInput],
                                              priority: 20, datasetHashes: hashes))
 
                     if config.lime.enabled, config.lime.imagesPerClass > 0, rep == 0, config.lime.folds.isEmpty || config.lime.folds.contains(fold) {
-                        var ex = base
-                        ex.kind = .explain
-                        ex.training = nil
-                        ex.lime = config.lime
+                        let ex = ExplainSpec(seed: config.seed, split: split, network: config.model, classes: ds.classes,
+                                             pretrainedSource: source, lime: config.lime)
                         var xin = data
-                        xin["masks"] = .dataset(name: ds.name, file: "masks.npy")
-                        xin["ft_weights"] = .task(id: ft.id, name: "weights.safetensors")
-                        xin["base_head"] = .task(id: bl.id, name: "output_layer.safetensors")
-                        xin["pretrained"] = pretrainedInput
-                        tasks.append(PlannedTask(kind: .explain, label: "explain \(shard)", spec: ex, inputs: xin, priority: 30, datasetHashes: hashes))
+                        xin[.masks] = .pack(ds.name, .packMasks)
+                        xin[.ftWeights] = .output(of: ft, .weights)
+                        xin[.baseHead] = .output(of: bl, .outputLayer)
+                        xin[.pretrained] = pretrainedInput
+                        tasks.append(PlannedTask(kind: .explain, label: "explain \(shard)", spec: .explain(ex), inputs: xin, priority: 30, datasetHashes: hashes))
                     }
                 }
             }

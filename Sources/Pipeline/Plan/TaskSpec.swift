@@ -6,38 +6,58 @@ public enum TaskKind: String, Codable, CaseIterable, Sendable {
     case pretrain, finetune, baseline, heads, divergence, explain
 }
 
-/// Everything a task needs besides its input artifacts. Only the fields relevant to a task's
-/// kind are set, so a task's id (a hash of this spec and its inputs) changes only when something
-/// that task depends on changes: adding a head reuses every fine-tune.
-public struct TaskSpec: Codable, Equatable, Sendable {
-    public var kind: TaskKind
-    public var formatVersion: Int = TaskSpec.currentFormatVersion
-    public var seed: UInt64
-    public var shard: ShardKey?
-    public var folds: Int?
-    /// How the folds are made (`FoldSplits`): "sklearn", "sklearn-unshuffled" or "file".
-    public var foldRule: String?
-    /// With the "file" rule: the test fold of every image of the pack, from the folds file.
-    public var foldAssignment: [Int]?
-    public var model: ModelKind?
-    public var head: HeadKind?
-    public var network: ModelConfig?
-    public var classes: [String]?
-    public var training: TrainingConfig?
-    public var pretraining: PretrainingConfig?
-    /// "random", "synthetic", or "file" (weights given as the `pretrained` input).
-    public var pretrainedSource: String?
-    public var knn: KNNConfig?
-    public var svm: SVMConfig?
-    public var divergence: DivergenceConfig?
-    public var lime: LimeConfig?
-    /// sha256 of the dataset pack, so a changed dataset changes every task that reads it.
-    public var datasetHash: String?
+/// Everything a task needs besides its input artifacts: one typed spec per kind
+/// (`Contract/KindSpecs.swift`). Only what a task's kind depends on is in its spec, so a task's
+/// id (a hash of this spec and its inputs) changes only when something that task depends on
+/// changes: adding a head reuses every fine-tune. Stored (ledger, plan) as the canonical JSON of
+/// `TaskSpecWire`, the flat form every run directory already holds.
+public enum TaskSpec: Codable, Equatable, Sendable {
+    case pretrain(PretrainSpec)
+    case finetune(FineTuneSpec)
+    case baseline(BaselineSpec)
+    case heads(HeadsSpec)
+    case divergence(DivergenceSpec)
+    case explain(ExplainSpec)
 
     /// Bumped whenever a task's outputs would change for the same spec.
     public static let currentFormatVersion = 1
 
-    public init(kind: TaskKind, seed: UInt64) { self.kind = kind; self.seed = seed }
+    public var kind: TaskKind {
+        switch self {
+        case .pretrain: return .pretrain
+        case .finetune: return .finetune
+        case .baseline: return .baseline
+        case .heads: return .heads
+        case .divergence: return .divergence
+        case .explain: return .explain
+        }
+    }
+
+    /// The experiment seed every random choice of the task derives from.
+    public var seed: UInt64 {
+        switch self {
+        case let .pretrain(s): return s.seed
+        case let .finetune(s), let .baseline(s): return s.seed
+        case let .heads(s): return s.seed
+        case let .divergence(s): return s.seed
+        case let .explain(s): return s.seed
+        }
+    }
+
+    /// The shard (dataset, variant, fold, repeat) of every task but pretrain.
+    public var shard: ShardKey? {
+        switch self {
+        case .pretrain: return nil
+        case let .finetune(s), let .baseline(s): return s.shard
+        case let .heads(s): return s.shard
+        case let .divergence(s): return s.shard
+        case let .explain(s): return s.shard
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws { try TaskSpecWire(self).encode(to: encoder) }
+
+    public init(from decoder: Decoder) throws { self = try TaskSpecWire(from: decoder).typed() }
 
     /// Canonical JSON (sorted keys), the form stored in the ledger and hashed into the id.
     public func encoded() -> Data {

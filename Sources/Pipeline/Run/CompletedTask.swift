@@ -6,8 +6,10 @@ public struct CompletedTask {
     public var task: PlannedTask
     public var result: Data
     public var artifacts: [String: URL]
-    public init(task: PlannedTask, result: Data, artifacts: [String: URL]) {
-        self.task = task; self.result = result; self.artifacts = artifacts
+    /// Where the result JSON was read from (a file, the ledger), for error messages.
+    public var resultSource: String?
+    public init(task: PlannedTask, result: Data, artifacts: [String: URL], resultSource: String? = nil) {
+        self.task = task; self.result = result; self.artifacts = artifacts; self.resultSource = resultSource
     }
 }
 

@@ -13,6 +13,8 @@ public enum DatasetPack {
         public var summary: DatasetSummary
         public var directory: URL
         public var files: [String: URL]
+        /// sha256 of each file in `files`, by name.
+        public var fileHashes: [String: String]
         public var contactSheet: URL?
         public var warnings: [String]
     }
@@ -66,21 +68,9 @@ public enum DatasetPack {
         for (i, img) in images.enumerated() {
             let src = channels == 3 ? img.rgb() : img
             let r = pre.resized(src)
-            for c in 0..<channels {
-                for p in 0..<plane {
-                    let v = min(max(r.pixels[p * r.channels + c], 0), 1)
-                    px[(i * channels + c) * plane + p] = UInt16((v * 65535).rounded())
-                }
-            }
+            PackPixels.quantise(r, index: i, channels: channels, into: &px)
             if let m = masks?[i] {
-                // Nearest-neighbour resize of the evidence mask.
-                for y in 0..<inputSize {
-                    let sy = min(img.height - 1, y * img.height / inputSize)
-                    for x in 0..<inputSize {
-                        let sx = min(img.width - 1, x * img.width / inputSize)
-                        maskOut[i * plane + y * inputSize + x] = m[sy * img.width + sx] > 0 ? 1 : 0
-                    }
-                }
+                PackPixels.resizeMask(m, width: img.width, height: img.height, size: inputSize, index: i, into: &maskOut)
             }
         }
         let imgArr = NpyArray(shape: [images.count, channels, inputSize, inputSize], dtype: .uint16,
@@ -102,7 +92,11 @@ public enum DatasetPack {
 
     private static func finish(meta: PackMeta, directory: URL, files: [String: URL], sheet: URL, warnings: [String], folds: Int) throws -> Prepared {
         var h = ""
-        for name in ["images.npy", "meta.json", "masks.npy"] { h += try sha256Hex(of: files[name]!) }
+        var fileHashes: [String: String] = [:]
+        for name in ["images.npy", "meta.json", "masks.npy"] {
+            fileHashes[name] = try sha256Hex(of: files[name]!)
+            h += fileHashes[name]!
+        }
         let summary = DatasetSummary(name: meta.name, classes: meta.classes, labels: meta.labels,
                                      hash: SHA256.hex(data: Data(h.utf8)))
         var w = warnings
@@ -110,7 +104,7 @@ public enum DatasetPack {
         for (c, n) in counts.enumerated() where n < folds {
             w.append("class '\(meta.classes[c])' of \(meta.name) has \(n) images, fewer than the \(folds) folds")
         }
-        return Prepared(summary: summary, directory: directory, files: files,
+        return Prepared(summary: summary, directory: directory, files: files, fileHashes: fileHashes,
                         contactSheet: FileManager.default.fileExists(atPath: sheet.path) ? sheet : nil, warnings: w)
     }
 

@@ -1,35 +1,54 @@
 import Foundation
 import SeafoldCore
 
-/// A run directory made ready: the frozen config, the prepared dataset packs and the task graph.
-/// The same on first start and on resume (packs are reused, ids are content-derived), so a
-/// restarted coordinator finds exactly the tasks its ledger already knows.
+/// A run directory made ready: the frozen config, the prepared dataset packs and the task graph,
+/// saved as RUN/plan.json (`RunPlan`). The same on first start and on resume (packs are reused,
+/// ids are content-derived), so a restarted coordinator finds exactly the tasks its ledger
+/// already knows.
 public struct ExperimentSetup {
-    public var config: ExperimentConfig
-    public var configYAML: String
+    /// The resolved config, the datasets and the task graph, as written to RUN/plan.json.
+    public var plan: RunPlan
     public var runDirectory: URL
     public var datasets: [DatasetPack.Prepared]
-    public var graph: TaskGraph
     public var warnings: [String]
 
-    /// Freezes `yaml` as RUN/experiment.yaml (or checks it equals the frozen copy on resume),
-    /// prepares the datasets and plans. `yaml` nil = resume from the frozen copy.
-    ///
-    /// A new config is parsed and checked (dataset folders, pretrained weights) before anything
-    /// is written: a bad `--config` must not overwrite an existing run's frozen config (report
-    /// and resume read it). A run directory this call created is removed again if it fails.
+    public var config: ExperimentConfig { plan.config }
+    public var configYAML: String { plan.configYAML }
+    public var graph: TaskGraph { plan.graph }
+
+    /// `prepare(config:yaml:…)` for a config given as text (parsed here, once), or, with `yaml`
+    /// nil, a resume from the run's frozen experiment.yaml.
     public static func prepare(yaml: String?, runDirectory: URL, baseDirectory: URL? = nil,
                                progress: ((String) -> Void)? = nil) throws -> ExperimentSetup {
+        guard let yaml else { return try prepare(.frozen(baseDirectory: baseDirectory), runDirectory: runDirectory, progress: progress) }
+        let config = try ConfigLoader.parse(yaml, baseDirectory: baseDirectory)
+        return try prepare(config: config, yaml: yaml, runDirectory: runDirectory, progress: progress)
+    }
+
+    /// Freezes `yaml` as RUN/experiment.yaml, prepares the datasets, plans, and writes
+    /// RUN/plan.json. `config` is `yaml` already parsed: the config is parsed once, by the caller.
+    ///
+    /// The config is checked (dataset folders, pretrained weights) before anything is written: a
+    /// bad `--config` must not overwrite an existing run's frozen config or plan (report and
+    /// resume read them). A run directory this call created is removed again if it fails.
+    public static func prepare(config: ExperimentConfig, yaml: String, runDirectory: URL,
+                               progress: ((String) -> Void)? = nil) throws -> ExperimentSetup {
+        try checkInputsExist(config)
+        return try prepare(.given(config, yaml), runDirectory: runDirectory, progress: progress)
+    }
+
+    /// Where the config comes from: given (parsed by the caller) or the run's frozen copy.
+    enum Source {
+        case given(ExperimentConfig, String)
+        case frozen(baseDirectory: URL?)
+    }
+
+    static func prepare(_ source: Source, runDirectory: URL, progress: ((String) -> Void)?) throws -> ExperimentSetup {
         let fm = FileManager.default
-        let frozen = runDirectory.appendingPathComponent("experiment.yaml")
-        if let yaml {
-            let config = try ConfigLoader.parse(yaml, baseDirectory: baseDirectory)
-            try checkInputsExist(config)
-        }
         let existed = fm.fileExists(atPath: runDirectory.path)
         try fm.createDirectory(at: runDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         do {
-            return try prepareChecked(yaml: yaml, runDirectory: runDirectory, frozen: frozen, baseDirectory: baseDirectory, progress: progress)
+            return try prepareChecked(source, runDirectory: runDirectory, progress: progress)
         } catch {
             if !existed { try? fm.removeItem(at: runDirectory) }
             throw error
@@ -53,11 +72,13 @@ public struct ExperimentSetup {
         }
     }
 
-    private static func prepareChecked(yaml: String?, runDirectory: URL, frozen: URL, baseDirectory: URL?,
-                                       progress: ((String) -> Void)?) throws -> ExperimentSetup {
+    private static func prepareChecked(_ source: Source, runDirectory: URL, progress: ((String) -> Void)?) throws -> ExperimentSetup {
         let fm = FileManager.default
+        let frozen = runDirectory.appendingPathComponent("experiment.yaml")
         let text: String
-        if let yaml {
+        let config: ExperimentConfig
+        switch source {
+        case let .given(given, yaml):
             if let old = try? String(contentsOf: frozen, encoding: .utf8), old != yaml {
                 // A changed config extends the run: unchanged tasks keep their ids and results.
                 try? fm.removeItem(at: runDirectory.appendingPathComponent("experiment.previous.yaml"))
@@ -65,15 +86,15 @@ public struct ExperimentSetup {
             }
             try yaml.write(to: frozen, atomically: true, encoding: .utf8)
             text = yaml
-        } else {
+            config = given
+        case let .frozen(baseDirectory):
             guard let old = try? String(contentsOf: frozen, encoding: .utf8) else {
                 throw SeafoldError.io(path: frozen.path, reason: "no experiment config in this run directory (start the run with --config or --preset)")
             }
             text = old
-        }
-        let config: ExperimentConfig
-        do { config = try ConfigLoader.parse(text, baseDirectory: baseDirectory) } catch let e as SeafoldError {
-            throw SeafoldError.badInput(path: frozen.path, reason: e.description)
+            do { config = try ConfigLoader.parse(text, baseDirectory: baseDirectory) } catch let e as SeafoldError {
+                throw SeafoldError.badInput(path: frozen.path, reason: e.description)
+            }
         }
         try checkInputsExist(config)
         var packs: [DatasetPack.Prepared] = []
@@ -97,20 +118,17 @@ public struct ExperimentSetup {
             fileHash = try sha256Hex(of: URL(fileURLWithPath: config.pretrained))
         }
         let graph = try Planner.plan(config, datasets: packs.map(\.summary), pretrainedFileHash: fileHash)
-        return ExperimentSetup(config: config, configYAML: text, runDirectory: runDirectory, datasets: packs, graph: graph, warnings: warnings)
-    }
-
-    /// Contact sheets relative to the run directory, for the report.
-    public var contactSheets: [String: String] {
-        var out: [String: String] = [:]
-        for p in datasets { if let s = p.contactSheet { out[p.summary.name] = ResultsCollector.relativePath(s, to: runDirectory) } }
-        return out
+        let planned = packs.map { p in
+            PlannedDataset(summary: p.summary, packFiles: p.fileHashes,
+                           contactSheet: p.contactSheet.map { ResultsCollector.relativePath($0, to: runDirectory) })
+        }
+        let plan = RunPlan(configYAML: text, config: config, pretrainedFileHash: fileHash, datasets: planned, tasks: graph.tasks)
+        warnings += try plan.save(runDirectory: runDirectory)
+        return ExperimentSetup(plan: plan, runDirectory: runDirectory, datasets: packs, warnings: warnings)
     }
 
     /// The report's input from whatever has finished.
     public func results(completed: [CompletedTask], incomplete: [IncompleteTask], timeline: [TimelineEntry], softwareVersion: String) -> RunResults {
-        ResultsCollector.collect(config: config, configYAML: configYAML, softwareVersion: softwareVersion, datasets: datasets.map(\.summary),
-                                 completed: completed, incomplete: incomplete, timeline: timeline, contactSheets: contactSheets,
-                                 runDirectory: runDirectory)
+        plan.results(completed: completed, incomplete: incomplete, timeline: timeline, softwareVersion: softwareVersion, runDirectory: runDirectory)
     }
 }

@@ -59,11 +59,13 @@ public final class LocalExecutor {
         let resultURL = dir.appendingPathComponent("result.json")
         let manifestURL = dir.appendingPathComponent("artifacts.json")
         if let r = try? Data(contentsOf: resultURL), let m = try? JSONDecoder().decode([String].self, from: Data(contentsOf: manifestURL)) {
-            return CompletedTask(task: task, result: r, artifacts: Dictionary(uniqueKeysWithValues: m.map { ($0, dir.appendingPathComponent($0)) }))
+            return CompletedTask(task: task, result: r, artifacts: Dictionary(uniqueKeysWithValues: m.map { ($0, dir.appendingPathComponent($0)) }),
+                                 resultSource: resultURL.path)
         }
         let scratch = dir.appendingPathComponent("scratch")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        let io = LocalTaskIO(executor: self, task: task, scratch: scratch, checkpoints: dir.appendingPathComponent("checkpoints"))
+        let io = LocalTaskIO(executor: self, task: task, scratch: scratch,
+                             checkpoint: CheckpointFile(dir.appendingPathComponent("checkpoints/latest.safetensors")))
         let out = try TaskRunner.run(spec: task.spec, io: io)
         for (name, url) in out.artifacts {
             let dest = dir.appendingPathComponent(name)
@@ -74,7 +76,8 @@ public final class LocalExecutor {
         try out.result.write(to: resultURL, options: .atomic)
         try? FileManager.default.removeItem(at: scratch)
         return CompletedTask(task: task, result: out.result,
-                             artifacts: Dictionary(uniqueKeysWithValues: out.artifacts.keys.map { ($0, dir.appendingPathComponent($0)) }))
+                             artifacts: Dictionary(uniqueKeysWithValues: out.artifacts.keys.map { ($0, dir.appendingPathComponent($0)) }),
+                             resultSource: resultURL.path)
     }
 
     func resolve(_ input: PlannedInput) -> URL {
@@ -99,10 +102,10 @@ final class LocalTaskIO: TaskIO {
     let executor: LocalExecutor
     let task: PlannedTask
     let scratchDirectory: URL
-    let checkpoints: URL
+    let checkpoint: CheckpointFile
 
-    init(executor: LocalExecutor, task: PlannedTask, scratch: URL, checkpoints: URL) {
-        self.executor = executor; self.task = task; self.scratchDirectory = scratch; self.checkpoints = checkpoints
+    init(executor: LocalExecutor, task: PlannedTask, scratch: URL, checkpoint: CheckpointFile) {
+        self.executor = executor; self.task = task; self.scratchDirectory = scratch; self.checkpoint = checkpoint
     }
 
     func input(_ name: String) throws -> URL {
@@ -121,19 +124,7 @@ final class LocalTaskIO: TaskIO {
 
     func progress(_ fraction: Double, _ message: String) { executor.onProgress?(task, fraction, message) }
 
-    func saveCheckpoint(_ file: URL) throws {
-        try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
-        let dest = checkpoints.appendingPathComponent("latest.safetensors")
-        let tmp = checkpoints.appendingPathComponent("latest.tmp")
-        try? FileManager.default.removeItem(at: tmp)
-        // Moved, not copied: the runner writes each checkpoint afresh, so the old file is not
-        // needed, and copies of every checkpoint would pile up in the scratch directory.
-        try FileManager.default.moveItem(at: file, to: tmp)
-        try atomicReplace(dest, with: tmp)
-    }
+    func saveCheckpoint(_ file: URL) throws { try checkpoint.store(file) }
 
-    func latestCheckpoint() throws -> URL? {
-        let url = checkpoints.appendingPathComponent("latest.safetensors")
-        return FileManager.default.fileExists(atPath: url.path) ? url : nil
-    }
+    func latestCheckpoint() throws -> URL? { checkpoint.latest() }
 }

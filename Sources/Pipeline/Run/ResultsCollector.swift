@@ -9,33 +9,31 @@ public enum ResultsCollector {
                                timeline: [TimelineEntry], contactSheets: [String: String], runDirectory: URL) -> RunResults {
         var heads: [HeadResult] = [], divs: [DivergenceResult] = [], curves: [TrainingCurve] = [], expl: [ExplainedImage] = []
         var figures: [String: String] = [:]
-        let dec = JSONDecoder()
-        // A result that does not decode is a gap with its reason (it used to vanish silently).
+        // A result that does not decode is a gap whose reason names the task and the field
+        // (`UnreadableResult`); it never vanishes from the report.
         var unreadable: [IncompleteTask] = []
         for c in completed.sorted(by: { $0.task.id < $1.task.id }) {
-            do {
-                switch c.task.kind {
-                case .finetune, .baseline:
-                    let r = try dec.decode(NetworkResult.self, from: c.result)
-                    heads.append(r.output); curves.append(r.curve)
-                case .heads:
-                    let r = try dec.decode(HeadsTaskResult.self, from: c.result)
-                    heads.append(r.head)
-                    if let cv = r.curve { curves.append(cv) }
-                case .divergence:
-                    divs.append(try dec.decode(DivergenceResult.self, from: c.result))
-                case .explain:
-                    let r = try dec.decode([ExplainedImage].self, from: c.result)
-                    expl.append(contentsOf: r)
-                    for e in r {
-                        if let f = e.figure, let url = c.artifacts[f] {
-                            figures[f] = relativePath(url, to: runDirectory)
-                        }
+            let result: TaskResult
+            do { result = try TaskResult.decode(c.result, of: c.task, source: c.resultSource) } catch {
+                unreadable.append(IncompleteTask(task: c.task, reason: "unreadable: \(String("\(error)".prefix(600)))"))
+                continue
+            }
+            switch result {
+            case let .finetune(r), let .baseline(r):
+                heads.append(r.output); curves.append(r.curve)
+            case let .heads(r):
+                heads.append(r.head)
+                if let cv = r.curve { curves.append(cv) }
+            case let .divergence(r):
+                divs.append(r)
+            case let .explain(r):
+                expl.append(contentsOf: r)
+                for e in r {
+                    if let f = e.figure, let url = c.artifacts[f] {
+                        figures[f] = relativePath(url, to: runDirectory)
                     }
-                case .pretrain: break
                 }
-            } catch {
-                unreadable.append(IncompleteTask(task: c.task, reason: "result of task \(c.task.label) (\(c.task.id)) could not be read: \(String("\(error)".prefix(300)))"))
+            case .pretrain: break
             }
         }
         let incomplete = incomplete + unreadable

@@ -211,7 +211,7 @@ public enum RunProjection {
             let nTr = Double(train.count), nTe = Double(test.count)
             switch t.kind {
             case .pretrain:
-                if t.spec.pretrainedSource == "synthetic" {
+                if t.spec.pretrainedSource == .synthetic {
                     let p = config.pretraining
                     let kinds = min(p.classes, SyntheticSource.classes.count)
                     let n = kinds * p.imagesPerClass

@@ -18,14 +18,14 @@ import SeafoldCore
 /// layer trains on them. Both equal the naive loop (PipelineTests: BaselineEquivalenceTests),
 /// at a fraction of its cost. The features written for the heads are always eval mode.
 enum BaselineTask {
-    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
-        let shard = try TaskSupport.require(spec.shard, "shard", .baseline)
-        let training = try TaskSupport.require(spec.training, "training", .baseline)
+    static func run(_ spec: BaselineSpec, io: TaskIO) throws -> TaskOutput {
+        let shard = spec.shard, training = spec.training
         let pack = try PackData(io: io)
-        let (trainIdx, testIdx) = try pack.split(spec: spec, shard: shard)
+        let (trainIdx, testIdx) = try pack.split(spec.split, seed: spec.seed)
         let trainLabels = trainIdx.map { pack.labels[$0] }
         let testLabels = testIdx.map { pack.labels[$0] }
-        let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: TaskSupport.outputLayerSeedLabel(shard))
+        let model = try TaskSupport.networkFromPretrained(spec.network, seed: spec.seed, classes: pack.classes.count, io: io,
+                                                          seedLabel: TaskSupport.outputLayerSeedLabel(shard))
         io.progress(0, "baseline \(shard): computing frozen features")
         let fTrain = try TaskSupport.features(model, pack: pack, indices: trainIdx)
         let fTest = try TaskSupport.features(model, pack: pack, indices: testIdx)
@@ -40,7 +40,7 @@ enum BaselineTask {
         cfg.batchSize = training.batchSize
         cfg.epochs = training.epochs
         let head = try LinearHead(weight: w.scalars, bias: b.scalars, inputDim: fTrain.cols, config: cfg)
-        var sampler = try TaskSupport.sampler(variant: shard.variant, labels: trainLabels)
+        var sampler = try TaskSupport.sampler(variant: try SamplingVariant(shardVariant: shard.variant), labels: trainLabels)
         var rng = SeededGenerator.derive(seed: spec.seed, "sampler/\(shard)")
         let curveEpochs: [EpochStats]
         if training.baseDropout && model.config.dropout > 0 {
@@ -56,7 +56,7 @@ enum BaselineTask {
         }
         let predictions = try head.predict(fTest)
 
-        let layerURL = io.scratchDirectory.appendingPathComponent("output_layer.safetensors")
+        let layerURL = io.outputURL(.outputLayer)
         try Safetensors.write([
             "classifier.6.weight": Tensor(shape: w.shape, data: head.weight),
             "classifier.6.bias": Tensor(shape: b.shape, data: head.bias),
@@ -65,12 +65,12 @@ enum BaselineTask {
 
         let curve = TrainingCurve(shard: shard, model: .base, epochs: curveEpochs)
         let output = try TaskSupport.headResult(shard: shard, model: .base, head: .output, classes: pack.classes, labels: testLabels, predictions: predictions)
-        return TaskOutput(result: try TaskRunner.encode(NetworkResult(curve: curve, output: output)), artifacts: [
-            "output_layer.safetensors": layerURL,
-            "features_train.npy": try TaskSupport.writeNpy(fTrain, "features_train.npy", io: io),
-            "features_test.npy": try TaskSupport.writeNpy(fTest, "features_test.npy", io: io),
-            "labels_train.npy": try TaskSupport.writeLabels(trainLabels, "labels_train.npy", io: io),
-            "labels_test.npy": try TaskSupport.writeLabels(testLabels, "labels_test.npy", io: io),
+        return TaskOutput(result: try TaskRunner.encode(NetworkResult(curve: curve, output: output)), outputs: [
+            .outputLayer: layerURL,
+            .featuresTrain: try TaskSupport.writeNpy(fTrain, .featuresTrain, io: io),
+            .featuresTest: try TaskSupport.writeNpy(fTest, .featuresTest, io: io),
+            .labelsTrain: try TaskSupport.writeLabels(trainLabels, .labelsTrain, io: io),
+            .labelsTest: try TaskSupport.writeLabels(testLabels, .labelsTest, io: io),
         ])
     }
 

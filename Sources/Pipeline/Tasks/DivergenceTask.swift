@@ -8,14 +8,13 @@ import WeightStats
 /// paired swap test's null draws of KL for the per-layer significance (docs/STATISTICS.md).
 /// The output layer is left out, as in the paper: it was replaced.
 enum DivergenceTask {
-    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
-        let shard = try TaskSupport.require(spec.shard, "shard", .divergence)
-        let d = spec.divergence ?? DivergenceConfig()
+    static func run(_ spec: DivergenceSpec, io: TaskIO) throws -> TaskOutput {
+        let shard = spec.shard, d = spec.divergence
         guard let placement = EpsilonPlacement(rawValue: d.epsilonOn) else {
             throw SeafoldError.config(key: "divergence.epsilon_on", reason: "must be 'probabilities' or 'counts', found '\(d.epsilonOn)'")
         }
-        let ft = try Safetensors.read(from: try io.input("ft_weights")).tensors.mapValues { $0.scalars }
-        let pre = try Safetensors.read(from: try io.input("pretrained")).tensors.mapValues { $0.scalars }
+        let ft = try Safetensors.read(from: try io.input(.ftWeights)).tensors.mapValues { $0.scalars }
+        let pre = try Safetensors.read(from: try io.input(.pretrained)).tensors.mapValues { $0.scalars }
         let rows = try LayerComparison.compare(fineTuned: ft, pretrained: pre, bins: d.bins, epsilon: d.epsilon,
                                                epsilonOn: placement, includeBiases: d.includeBiases)
         let seed = SeededGenerator.derivedSeed(spec.seed, "swap-test/\(shard)")

@@ -12,11 +12,10 @@ import SeafoldCore
 /// and scores each explanation: stability over seeds, deletion AUC, and — on synthetic data
 /// with ground-truth evidence masks — the pointing score.
 public enum ExplainTask {
-    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
-        let shard = try TaskSupport.require(spec.shard, "shard", .explain)
-        let lime = spec.lime ?? LimeConfig()
+    static func run(_ spec: ExplainSpec, io: TaskIO) throws -> TaskOutput {
+        let shard = spec.shard, lime = spec.lime
         let pack = try PackData(io: io)
-        let (_, testIdx) = try pack.split(spec: spec, shard: shard)
+        let (_, testIdx) = try pack.split(spec.split, seed: spec.seed)
 
         // Which images: `imagesPerClass` test images per class, the rarest class first.
         let counts = (0..<pack.classes.count).map { c in pack.labels.filter { $0 == c }.count }
@@ -26,7 +25,7 @@ public enum ExplainTask {
 
         let ftModel = try loadFineTuned(spec, classes: pack.classes.count, io: io)
         let baseModel = try loadBase(spec, shard: shard, classes: pack.classes.count, io: io)
-        let masks = try NpyArray.read(from: try io.input("masks"))
+        let masks = try NpyArray.read(from: try io.input(.masks))
         let hasMasks = masks.shape.count == 3 && masks.shape[0] == pack.count
         let maskBytes = hasMasks ? masks.bytes : []
 
@@ -34,7 +33,7 @@ public enum ExplainTask {
             ? .slic(SLIC(nSegments: lime.slicSegments, compactness: lime.slicCompactness))
             : .quickshift(Quickshift(kernelSize: lime.kernelSize, maxDist: lime.maxDist, ratio: lime.ratio))
         var results: [ExplainedImage] = []
-        var artifacts: [String: URL] = [:]
+        var artifacts: [ArtifactName: URL] = [:]
         var records: [String: Explanation] = [:]
         let explainTrueClass = lime.explain == "true_class"
         for (n, index) in chosen.enumerated() {
@@ -80,9 +79,9 @@ public enum ExplainTask {
                             String(format: "explain %@: image %d/%d with %@ took %.2f s", shard.description, n + 1, chosen.count, kind.rawValue, seconds))
                 explanations[kind] = e
                 records["\(index)/\(kind.rawValue)"] = e
-                let maskURL = io.scratchDirectory.appendingPathComponent("mask_\(index)_\(kind.rawValue).npy")
+                let maskURL = io.outputURL(ArtifactName("mask_\(index)_\(kind.rawValue).npy"))
                 try NpyArray(shape: [pack.size, pack.size], uint8: try e.mask(label: label, numFeatures: lime.topK).map { $0 > 0 ? 1 : 0 }).write(to: maskURL)
-                artifacts[maskURL.lastPathComponent] = maskURL
+                artifacts[ArtifactName(maskURL.lastPathComponent)] = maskURL
             }
             let fig = ExplainTask.enlarged(try ExplanationFigure.comparison(image: image, base: explanations[.base]!, baseLabel: explained[.base]!,
                                                                             fineTuned: explanations[.ft]!, fineTunedLabel: explained[.ft]!,
@@ -90,62 +89,46 @@ public enum ExplainTask {
             let name = "lime_\(shard.dataset)_\(shard.variant)_fold\(shard.fold + 1)_image\(index).png"
             let url = io.scratchDirectory.appendingPathComponent(name)
             try PNGWriter.writeRGB8(width: fig.width, height: fig.height, rgb: fig.rgb, to: url)
-            artifacts[name] = url
+            artifacts[ArtifactName(name)] = url
             results.append(ExplainedImage(shard: shard, imageIndex: index, trueClass: trueLabel, scores: scores, figure: name,
                                           classNames: pack.classes, segmenter: seg.method, segmenterWarnings: seg.warnings))
         }
-        let recordsURL = io.scratchDirectory.appendingPathComponent("explanations.json")
+        let recordsURL = io.outputURL(.explanations)
         try TaskRunner.encode(records).write(to: recordsURL)
-        artifacts["explanations.json"] = recordsURL
-        return TaskOutput(result: try TaskRunner.encode(results), artifacts: artifacts)
+        artifacts[.explanations] = recordsURL
+        return TaskOutput(result: try TaskRunner.encode(results), outputs: artifacts)
     }
 
     /// Small images are enlarged (nearest neighbour) so a person can see the superpixels.
     static func enlarged(_ f: (width: Int, height: Int, rgb: [UInt8]), imageSize: Int) -> (width: Int, height: Int, rgb: [UInt8]) {
         let k = max(1, (160 + imageSize - 1) / imageSize)
         if k == 1 { return f }
-        let w = f.width * k, h = f.height * k
-        var out = [UInt8](repeating: 0, count: w * h * 3)
-        for y in 0..<h {
-            for x in 0..<w {
-                let s = ((y / k) * f.width + x / k) * 3, d = (y * w + x) * 3
-                out[d] = f.rgb[s]; out[d + 1] = f.rgb[s + 1]; out[d + 2] = f.rgb[s + 2]
-            }
-        }
-        return (w, h, out)
+        return (f.width * k, f.height * k, PackPixels.enlarged(rgb: f.rgb, width: f.width, height: f.height, factor: k))
     }
 
     /// The model as LIME's classifier: RGB images in [0, 1] → softmax probabilities
     /// (ImageNet normalisation, as every input of the network).
     public static func classifier(_ model: AlexNet, size: Int) -> ImageClassifier {
         return { images in
-            let plane = size * size
-            var data = [Float](repeating: 0, count: images.count * 3 * plane)
-            for (k, img) in images.enumerated() {
-                for p in 0..<plane {
-                    for c in 0..<3 {
-                        data[(k * 3 + c) * plane + p] = (img.pixels[p * 3 + c] - PackData.mean[c]) / PackData.std[c]
-                    }
-                }
-            }
+            let data = PackPixels.normalisedInterleaved(images.map(\.pixels), plane: size * size)
             let probs = try model.probabilities(Tensor(shape: [images.count, 3, size, size], data: data))
             let c = probs.shape[1], s = probs.scalars
             return (0..<images.count).map { Array(s[($0 * c)..<(($0 + 1) * c)]) }
         }
     }
 
-    static func loadFineTuned(_ spec: TaskSpec, classes: Int, io: TaskIO) throws -> AlexNet {
-        let network = try TaskSupport.require(spec.network, "network", .explain)
-        let model = try AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: 0)
-        try model.loadWeights(from: try io.input("ft_weights"), describedAs: "fine-tuned weights")
+    static func loadFineTuned(_ spec: ExplainSpec, classes: Int, io: TaskIO) throws -> AlexNet {
+        let model = try AlexNet(config: AlexNetConfig(spec.network, numClasses: classes), seed: 0)
+        try model.loadWeights(from: try io.input(.ftWeights), describedAs: "fine-tuned weights")
         return model
     }
 
     /// Base = pretrained layers + the baseline's trained output layer.
-    static func loadBase(_ spec: TaskSpec, shard: ShardKey, classes: Int, io: TaskIO) throws -> AlexNet {
-        let model = try TaskSupport.networkFromPretrained(spec, classes: classes, io: io, seedLabel: TaskSupport.outputLayerSeedLabel(shard))
+    static func loadBase(_ spec: ExplainSpec, shard: ShardKey, classes: Int, io: TaskIO) throws -> AlexNet {
+        let model = try TaskSupport.networkFromPretrained(spec.network, seed: spec.seed, classes: classes, io: io,
+                                                          seedLabel: TaskSupport.outputLayerSeedLabel(shard))
         var state = model.stateDict()
-        let head = try Safetensors.read(from: try io.input("base_head")).tensors
+        let head = try Safetensors.read(from: try io.input(.baseHead)).tensors
         for (k, v) in head { state[k] = v }
         try model.load(stateDict: state, strict: true)
         return model

@@ -9,15 +9,15 @@ import SeafoldCore
 /// the weights, the 4096-d penultimate features (eval mode) of train and test images, and the
 /// output layer's own test metrics. Resumes from its latest checkpoint.
 enum FineTuneTask {
-    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
+    static func run(_ spec: FineTuneSpec, io: TaskIO) throws -> TaskOutput {
         let t0 = Date()
-        let shard = try TaskSupport.require(spec.shard, "shard", .finetune)
-        let training = try TaskSupport.require(spec.training, "training", .finetune)
+        let shard = spec.shard, training = spec.training
         let pack = try PackData(io: io)
-        let (trainIdx, testIdx) = try pack.split(spec: spec, shard: shard)
+        let (trainIdx, testIdx) = try pack.split(spec.split, seed: spec.seed)
         let trainLabels = trainIdx.map { pack.labels[$0] }
-        let model = try TaskSupport.networkFromPretrained(spec, classes: pack.classes.count, io: io, seedLabel: TaskSupport.outputLayerSeedLabel(shard))
-        let opt: Optimizer = training.optimizer == "sgd"
+        let model = try TaskSupport.networkFromPretrained(spec.network, seed: spec.seed, classes: pack.classes.count, io: io,
+                                                          seedLabel: TaskSupport.outputLayerSeedLabel(shard))
+        let opt: Optimizer = training.optimizer == .sgd
             ? SGD(lr: Float(training.lr), momentum: Float(training.momentum), weightDecay: Float(training.weightDecay))
             : Adam(lr: Float(training.lr), weightDecay: Float(training.weightDecay))
         let trainer = try Trainer(model: model, optimizer: opt, trainable: nil)
@@ -26,14 +26,14 @@ enum FineTuneTask {
                                    samplerRNG: SeededGenerator.derive(seed: spec.seed, "sampler/\(shard)"),
                                    dropoutRNG: SeededGenerator.derive(seed: spec.seed, "dropout/\(shard)"))
         try loop.resumeIfPossible(io: io)
-        var sampler = try TaskSupport.sampler(variant: shard.variant, labels: trainLabels)
+        var sampler = try TaskSupport.sampler(variant: try SamplingVariant(shardVariant: shard.variant), labels: trainLabels)
         try loop.run(io: io, label: "finetune \(shard)", order: { rng in sampler.epoch(rng: &rng) }, batch: { chunk in
             let idx = chunk.map { trainIdx[$0] }
             return (pack.batch(idx), idx.map { pack.labels[$0] })
         })
 
         // Outputs: weights, penultimate features, the output layer's own predictions.
-        let weightsURL = io.scratchDirectory.appendingPathComponent("weights.safetensors")
+        let weightsURL = io.outputURL(.weights)
         try Safetensors.write(model.stateDict(), metadata: WeightsMetadata.taskMetadata(.finetune, shard: shard, classes: pack.classes,
                                                                                        network: spec.network, floatScaling: pack.meta.scaling), to: weightsURL)
         let fTrain = try TaskSupport.features(model, pack: pack, indices: trainIdx)
@@ -50,12 +50,12 @@ enum FineTuneTask {
         let output = try TaskSupport.headResult(shard: shard, model: .ft, head: .output, classes: pack.classes, labels: testLabels, predictions: predictions)
         let result = NetworkResult(curve: TrainingCurve(shard: shard, model: .ft, epochs: loop.curve), output: output)
         if let r = loop.resumedFrom { io.progress(1, "finetune \(shard) resumed from epoch \(r), done in \(Int(Date().timeIntervalSince(t0))) s") }
-        return TaskOutput(result: try TaskRunner.encode(result), artifacts: [
-            "weights.safetensors": weightsURL,
-            "features_train.npy": try TaskSupport.writeNpy(fTrain, "features_train.npy", io: io),
-            "features_test.npy": try TaskSupport.writeNpy(fTest, "features_test.npy", io: io),
-            "labels_train.npy": try TaskSupport.writeLabels(trainLabels, "labels_train.npy", io: io),
-            "labels_test.npy": try TaskSupport.writeLabels(testLabels, "labels_test.npy", io: io),
+        return TaskOutput(result: try TaskRunner.encode(result), outputs: [
+            .weights: weightsURL,
+            .featuresTrain: try TaskSupport.writeNpy(fTrain, .featuresTrain, io: io),
+            .featuresTest: try TaskSupport.writeNpy(fTest, .featuresTest, io: io),
+            .labelsTrain: try TaskSupport.writeLabels(trainLabels, .labelsTrain, io: io),
+            .labelsTest: try TaskSupport.writeLabels(testLabels, .labelsTest, io: io),
         ])
     }
 }

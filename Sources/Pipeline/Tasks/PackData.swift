@@ -17,17 +17,17 @@ struct PackData {
     static let std = Preprocessor.imagenetStd
 
     init(io: TaskIO) throws {
-        let metaURL = try io.input("meta")
+        let metaURL = try io.input(.meta)
         do { meta = try JSONDecoder().decode(PackMeta.self, from: Data(contentsOf: metaURL)) } catch {
             throw SeafoldError.badInput(path: metaURL.path, reason: "dataset pack metadata is unreadable: \(error)")
         }
-        let url = try io.input("images")
+        let url = try io.input(.images)
         let arr = try NpyArray.read(from: url)
         guard arr.shape.count == 4, arr.dtype == .uint16, arr.shape[0] == meta.labels.count, arr.shape[2] == arr.shape[3] else {
             throw SeafoldError.badInput(path: url.path, reason: "dataset pack images must be uint16 [N, C, S, S] with N = \(meta.labels.count), found \(arr.dtype) \(arr.shape)")
         }
         count = arr.shape[0]; channels = arr.shape[1]; size = arr.shape[2]
-        pixels = arr.bytes.withUnsafeBytes { raw in (0..<(arr.count)).map { raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self) } }
+        pixels = PackPixels.uint16(arr.bytes, count: arr.count)
     }
 
     /// A pack already in memory (benchmarks and tests).
@@ -39,22 +39,13 @@ struct PackData {
     var classes: [String] { meta.classes }
 
     /// The shard's train and test indices (`FoldSplits`: scikit-learn's folds or a folds file).
-    func split(spec: TaskSpec, shard: ShardKey) throws -> (train: [Int], test: [Int]) {
-        try FoldSplits.split(labels: labels, spec: spec, shard: shard)
+    func split(_ selection: FoldSelection, seed: UInt64) throws -> (train: [Int], test: [Int]) {
+        try FoldSplits.split(labels: labels, selection: selection, seed: seed)
     }
 
     /// Writes image `index`, normalised to 3 channels, into `out` (3·S·S floats).
     func normalised(_ index: Int, into out: UnsafeMutablePointer<Float>) {
-        let plane = size * size
-        let base = index * channels * plane
-        pixels.withUnsafeBufferPointer { px in
-            for ch in 0..<3 {
-                let src = base + (channels == 1 ? 0 : ch) * plane
-                let m = PackData.mean[ch], s = 1 / PackData.std[ch]
-                let dst = out + ch * plane
-                for i in 0..<plane { dst[i] = (Float(px[src + i]) * (1 / 65535) - m) * s }
-            }
-        }
+        PackPixels.normalised(pixels, index: index, channels: channels, plane: size * size, into: out)
     }
 
     /// A batch of normalised images as an [N, 3, S, S] tensor.
@@ -69,15 +60,7 @@ struct PackData {
 
     /// Image `index` in [0, 1] as interleaved RGB (H, W, 3), for LIME.
     func rgb(_ index: Int) -> [Float] {
-        let plane = size * size
-        let base = index * channels * plane
-        var out = [Float](repeating: 0, count: plane * 3)
-        for p in 0..<plane {
-            for ch in 0..<3 {
-                out[p * 3 + ch] = Float(pixels[base + (channels == 1 ? 0 : ch) * plane + p]) / 65535
-            }
-        }
-        return out
+        PackPixels.rgb(pixels, index: index, channels: channels, plane: size * size)
     }
 }
 

@@ -8,16 +8,15 @@ import SeafoldCore
 /// textures — not the SAS classes), so the pretrained features are generic as ImageNet's are;
 /// `random` writes the seeded PyTorch-default initialisation.
 enum PretrainTask {
-    static func run(_ spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
-        let network = try TaskSupport.require(spec.network, "network", .pretrain)
-        let source = spec.pretrainedSource ?? "synthetic"
-        let url = io.scratchDirectory.appendingPathComponent("weights.safetensors")
-        var result = PretrainResult(source: source, classes: 0, epochs: [])
-        if source == "random" {
+    static func run(_ spec: PretrainSpec, io: TaskIO) throws -> TaskOutput {
+        let network = spec.network
+        let url = io.outputURL(.weights)
+        var result = PretrainResult(source: spec.source, classes: 0, epochs: [])
+        if spec.source == .random {
             let model = try AlexNet(config: AlexNetConfig(network, numClasses: 1000), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
             try Safetensors.write(model.stateDict(), metadata: WeightsMetadata.pretrainMetadata(source: "random", classes: nil, network: network), to: url)
             result.classes = 1000
-            return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
+            return TaskOutput(result: try TaskRunner.encode(result), outputs: [.weights: url])
         }
         let p = try TaskSupport.require(spec.pretraining, "pretraining", .pretrain)
         io.progress(0, "pretrain: generating the synthetic source task (\(p.classes) classes)")
@@ -32,11 +31,7 @@ enum PretrainTask {
         for (i, s) in samples.enumerated() {
             let img = s.image.width == network.inputSize && s.image.height == network.inputSize ? s.image : pre.resized(s.image)
             labels[i] = s.label
-            for q in 0..<plane {
-                var v: Float = 0
-                for c in 0..<img.channels { v += img.pixels[q * img.channels + c] }
-                pixels[i * plane + q] = UInt8((min(max(v / Float(img.channels), 0), 1) * 255).rounded())
-            }
+            PackPixels.grey8(img, index: i, into: &pixels)
         }
         let model = try AlexNet(config: AlexNetConfig(network, numClasses: kinds), seed: SeededGenerator.derivedSeed(spec.seed, "init/pretrain"))
         let adam = Adam(lr: Float(p.lr))
@@ -46,22 +41,12 @@ enum PretrainTask {
                                    dropoutRNG: SeededGenerator.derive(seed: spec.seed, "dropout/pretrain"))
         let n = samples.count, s = network.inputSize
         try loop.run(io: io, label: "pretrain", order: { rng in rng.permutation(n) }, batch: { idx in
-            var data = [Float](repeating: 0, count: idx.count * 3 * plane)
-            for (k, i) in idx.enumerated() {
-                for c in 0..<3 {
-                    let m: Float = PackData.mean[c], sd: Float = 1 / PackData.std[c]
-                    let dst = (k * 3 + c) * plane, src = i * plane
-                    for q in 0..<plane {
-                        let v = Float(pixels[src + q]) / 255
-                        data[dst + q] = (v - m) * sd
-                    }
-                }
-            }
+            let data = PackPixels.normalisedGrey8(pixels, indices: idx, plane: plane)
             return (Tensor(shape: [idx.count, 3, s, s], data: data), idx.map { labels[$0] })
         })
         try Safetensors.write(model.stateDict(), metadata: WeightsMetadata.pretrainMetadata(source: "synthetic", classes: kinds, network: network), to: url)
         result.classes = kinds
         result.epochs = loop.curve
-        return TaskOutput(result: try TaskRunner.encode(result), artifacts: ["weights.safetensors": url])
+        return TaskOutput(result: try TaskRunner.encode(result), outputs: [.weights: url])
     }
 }

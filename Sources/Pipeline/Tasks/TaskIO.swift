@@ -28,13 +28,13 @@ public struct TaskOutput {
 /// Runs any task of the experiment from its spec: the one function a worker calls.
 public enum TaskRunner {
     public static func run(spec: TaskSpec, io: TaskIO) throws -> TaskOutput {
-        switch spec.kind {
-        case .pretrain: return try PretrainTask.run(spec, io: io)
-        case .finetune: return try FineTuneTask.run(spec, io: io)
-        case .baseline: return try BaselineTask.run(spec, io: io)
-        case .heads: return try HeadsTask.run(spec, io: io)
-        case .divergence: return try DivergenceTask.run(spec, io: io)
-        case .explain: return try ExplainTask.run(spec, io: io)
+        switch spec {
+        case let .pretrain(s): return try PretrainTask.run(s, io: io)
+        case let .finetune(s): return try FineTuneTask.run(s, io: io)
+        case let .baseline(s): return try BaselineTask.run(s, io: io)
+        case let .heads(s): return try HeadsTask.run(s, io: io)
+        case let .divergence(s): return try DivergenceTask.run(s, io: io)
+        case let .explain(s): return try ExplainTask.run(s, io: io)
         }
     }
 
@@ -62,7 +62,7 @@ public struct HeadsTaskResult: Codable, Equatable, Sendable {
 
 /// The result JSON of a pretrain task.
 public struct PretrainResult: Codable, Equatable, Sendable {
-    public var source: String
+    public var source: PretrainedSource
     public var classes: Int
     public var epochs: [EpochStats]
 }

@@ -12,11 +12,10 @@ enum TaskSupport {
     }
 
     /// The sampler of a variant: torchsampler's class-weighted sampler, or a plain shuffle.
-    static func sampler(variant: String, labels: [Int]) throws -> any EpochSampler {
+    static func sampler(variant: SamplingVariant, labels: [Int]) -> any EpochSampler {
         switch variant {
-        case "balanced": return BalancedSampler(labels: labels)
-        case "imbalanced": return ShuffleSampler(count: labels.count)
-        default: throw SeafoldError.config(key: "variant", reason: "unknown sampling variant '\(variant)' (balanced or imbalanced)")
+        case .balanced: return BalancedSampler(labels: labels)
+        case .imbalanced: return ShuffleSampler(count: labels.count)
         }
     }
 
@@ -28,10 +27,9 @@ enum TaskSupport {
     /// the text is the one fine-tunes always used, so fine-tune results keep their bytes.
     static func outputLayerSeedLabel(_ shard: ShardKey) -> String { "\(shard)/ft" }
 
-    static func networkFromPretrained(_ spec: TaskSpec, classes: Int, io: TaskIO, seedLabel: String) throws -> AlexNet {
-        let network = try require(spec.network, "network", spec.kind)
-        let model = try AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: SeededGenerator.derivedSeed(spec.seed, "init/" + seedLabel))
-        try model.loadWeights(from: try io.input("pretrained"), keepingOwn: "classifier.6.", describedAs: "pretrained weights")
+    static func networkFromPretrained(_ network: ModelConfig, seed: UInt64, classes: Int, io: TaskIO, seedLabel: String) throws -> AlexNet {
+        let model = try AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: SeededGenerator.derivedSeed(seed, "init/" + seedLabel))
+        try model.loadWeights(from: try io.input(.pretrained), keepingOwn: "classifier.6.", describedAs: "pretrained weights")
         return model
     }
 
@@ -70,26 +68,26 @@ enum TaskSupport {
         }
     }
 
-    static func writeNpy(_ m: FeatureMatrix, _ name: String, io: TaskIO) throws -> URL {
-        let url = io.scratchDirectory.appendingPathComponent(name)
+    static func writeNpy(_ m: FeatureMatrix, _ name: ArtifactName, io: TaskIO) throws -> URL {
+        let url = io.outputURL(name)
         try NpyArray(shape: [m.rows, m.cols], floats: m.values).write(to: url)
         return url
     }
 
-    static func writeLabels(_ labels: [Int], _ name: String, io: TaskIO) throws -> URL {
-        let url = io.scratchDirectory.appendingPathComponent(name)
+    static func writeLabels(_ labels: [Int], _ name: ArtifactName, io: TaskIO) throws -> URL {
+        let url = io.outputURL(name)
         try NpyArray(shape: [labels.count], ints: labels).write(to: url)
         return url
     }
 
-    static func readFeatures(_ name: String, io: TaskIO) throws -> FeatureMatrix {
+    static func readFeatures(_ name: TaskInputName, io: TaskIO) throws -> FeatureMatrix {
         let url = try io.input(name)
         let a = try NpyArray.read(from: url)
         guard a.shape.count == 2 else { throw SeafoldError.badInput(path: url.path, reason: "features must be a 2-D array, found shape \(a.shape)") }
         do { return try FeatureMatrix(npy: a) } catch { throw SeafoldError.badInput(path: url.path, reason: "\(error)") }
     }
 
-    static func readLabels(_ name: String, io: TaskIO) throws -> [Int] {
+    static func readLabels(_ name: TaskInputName, io: TaskIO) throws -> [Int] {
         let url = try io.input(name)
         return try NpyArray.read(from: url).ints(source: url.path)
     }

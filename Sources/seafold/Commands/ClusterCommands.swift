@@ -44,10 +44,14 @@ struct CoordinatorCommand: ParsableCommand {
 
     func run() throws {
         try logging.bootstrap()
-        let (text, base) = try source.yaml()
-        let runDir = try source.runDirectory(for: text, base: base)
+        let loaded = try source.load()
+        let runDir = source.runDirectory(for: loaded.config)
+        // Without --config on an existing run: resume it from its frozen experiment.yaml. Either
+        // way the new plan is checked against RUN/plan.json and any difference is said (warnings).
         let resume = source.config == nil && FileManager.default.fileExists(atPath: runDir.appendingPathComponent("experiment.yaml").path)
-        let setup = try ExperimentSetup.prepare(yaml: resume ? nil : text, runDirectory: runDir, baseDirectory: base, progress: { Console.status($0) })
+        let setup = resume
+            ? try ExperimentSetup.prepare(yaml: nil, runDirectory: runDir, baseDirectory: loaded.base, progress: { Console.status($0) })
+            : try ExperimentSetup.prepare(config: loaded.config, yaml: loaded.text, runDirectory: runDir, progress: { Console.status($0) })
         Console.endStatus()
         let disk = try setup.checkDisk(workers: nil, workerCachesInRunDirectory: false)
         for w in setup.warnings { Console.warn(w) }
@@ -102,7 +106,7 @@ struct CoordinatorCommand: ParsableCommand {
     }
 
     private func writeReport(_ setup: ExperimentSetup, _ coordinator: Coordinator) throws {
-        let results = try ClusterGlue.results(setup: setup, ledger: coordinator.ledger, store: coordinator.store)
+        let results = try ClusterGlue.results(plan: setup.plan, runDirectory: setup.runDirectory, ledger: coordinator.ledger, store: coordinator.store)
         try ReportCommand.write(results, runDirectory: setup.runDirectory, json: false)
     }
 }

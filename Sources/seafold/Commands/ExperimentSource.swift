@@ -28,10 +28,23 @@ struct ExperimentSource: ParsableArguments {
         return (text, URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     }
 
+    /// The config parsed (the only parse on the way from the command line to the workers: the
+    /// typed value goes on to `ExperimentSetup.prepare`, the planner and the task specs), with its
+    /// text (frozen as RUN/experiment.yaml) and the directory relative paths resolved against.
+    struct Loaded {
+        var text: String
+        var base: URL
+        var config: ExperimentConfig
+    }
+
+    func load() throws -> Loaded {
+        let (text, base) = try yaml()
+        return Loaded(text: text, base: base, config: try ConfigLoader.parse(text, baseDirectory: base))
+    }
+
     /// The run directory: given, or runs/<name> from the config.
-    func runDirectory(for text: String, base: URL) throws -> URL {
+    func runDirectory(for config: ExperimentConfig) -> URL {
         if let runDir { return URL(fileURLWithPath: runDir).standardizedFileURL }
-        let cfg = try ConfigLoader.parse(text, baseDirectory: base)
-        return URL(fileURLWithPath: "runs/\(cfg.name)").standardizedFileURL
+        return URL(fileURLWithPath: "runs/\(config.name)").standardizedFileURL
     }
 }

@@ -38,24 +38,23 @@ struct ExportCommand: ParsableCommand {
     }
 
     /// Each shard's test images in test order (the split the tasks used: stratified folds from
-    /// the experiment seed), with their source files from the dataset pack. A shard whose
-    /// recorded labels do not match the split is left without image names, and said so.
+    /// the experiment seed, as the saved plan records them), with their source files from the
+    /// dataset pack's meta.json. A shard whose recorded labels do not match the split, or whose
+    /// pack is gone, is left without image names, and said so.
     static func testImages(runDirectory dir: URL, results: RunResults) -> [ShardKey: [TidyExport.ImageRef]] {
-        guard let setup = try? ExperimentSetup.prepare(yaml: nil, runDirectory: dir,
-                                                        baseDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) else {
-            Console.info("export: the datasets could not be opened; predictions.csv has no image names")
+        guard let plan = try? RunPlan.load(runDirectory: dir) else {
+            Console.info("export: the run's plan could not be read; predictions.csv has no image names")
             return [:]
         }
         var out: [ShardKey: [TidyExport.ImageRef]] = [:]
-        for pack in setup.datasets {
-            guard let metaURL = pack.files["meta.json"], let data = try? Data(contentsOf: metaURL),
-                  let meta = try? JSONDecoder().decode(PackMeta.self, from: data)
-            else {
-                Console.info("export: dataset \(pack.summary.name): pack metadata unreadable; its predictions have no image names")
+        for pack in plan.datasets {
+            let metaURL = dir.appendingPathComponent("datasets/\(pack.name)/meta.json")
+            guard let data = try? Data(contentsOf: metaURL), let meta = try? JSONDecoder().decode(PackMeta.self, from: data) else {
+                Console.info("export: dataset \(pack.name): pack metadata \(metaURL.path) unreadable; its predictions have no image names")
                 continue
             }
-            for h in results.heads where h.shard.dataset == pack.summary.name && out[h.shard] == nil {
-                guard let test = try? FoldSplits.split(config: setup.config, dataset: pack.summary, shard: h.shard).test,
+            for h in results.heads where h.shard.dataset == pack.name && out[h.shard] == nil {
+                guard let test = try? FoldSplits.split(config: plan.config, dataset: pack.summary, shard: h.shard).test,
                       test.map({ meta.labels[$0] }) == h.labels else {
                     Console.info("export: \(h.shard): the recorded labels do not match the fold's split; its predictions have no image names")
                     continue

@@ -15,22 +15,33 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Print the results as JSON instead of Markdown tables.")
     var json = false
 
+    @Flag(help: "Plan the run again from its experiment.yaml and save RUN/plan.json first (for a run directory made before plans were saved; rebuilds missing dataset packs).")
+    var rebuildPlan = false
+
     func run() throws {
         let dir = try RunDirectory.requireExisting(runDir)
+        if rebuildPlan {
+            let setup = try ExperimentSetup.prepare(yaml: nil, runDirectory: dir, baseDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                                                    progress: { Console.status($0) })
+            Console.endStatus()
+            for w in setup.warnings { Console.warn(w) }
+            Console.info("report: plan saved in \(dir.appendingPathComponent(RunPlan.fileName).path)")
+        }
         try ReportCommand.write(try ReportCommand.results(runDirectory: dir), runDirectory: dir, json: json)
     }
 
-    /// Results of a distributed run (ledger) or a local one (RUN/local).
+    /// Results of a distributed run (ledger) or a local one (RUN/local), from the run's saved
+    /// plan (RUN/plan.json) and its stored results only: no config, no dataset packs, no planning.
     static func results(runDirectory dir: URL) throws -> RunResults {
-        let setup = try ExperimentSetup.prepare(yaml: nil, runDirectory: dir, baseDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        let plan = try RunPlan.load(runDirectory: dir)
         if FileManager.default.fileExists(atPath: dir.appendingPathComponent("ledger.sqlite").path) {
             let ledger = try Ledger(runDirectory: dir)
             let store = try ArtifactStore(root: dir.appendingPathComponent("artifacts"))
-            return try ClusterGlue.results(setup: setup, ledger: ledger, store: store)
+            return try ClusterGlue.results(plan: plan, runDirectory: dir, ledger: ledger, store: store)
         }
         let exec = LocalExecutor(runDirectory: dir)
         var done: [CompletedTask] = [], missing: [IncompleteTask] = []
-        for t in setup.graph.tasks {
+        for t in plan.tasks {
             let d = exec.taskDirectory(t.id)
             if let r = try? Data(contentsOf: d.appendingPathComponent("result.json")),
                let names = try? JSONDecoder().decode([String].self, from: Data(contentsOf: d.appendingPathComponent("artifacts.json"))) {
@@ -39,7 +50,7 @@ struct ReportCommand: ParsableCommand {
                 missing.append(IncompleteTask(task: t, reason: "not run"))
             }
         }
-        return setup.results(completed: done, incomplete: missing, timeline: [], softwareVersion: SeafoldVersion.string)
+        return plan.results(completed: done, incomplete: missing, timeline: [], softwareVersion: SeafoldVersion.string, runDirectory: dir)
     }
 
     static func write(_ results: RunResults, runDirectory: URL, json: Bool) throws {

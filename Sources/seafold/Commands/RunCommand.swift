@@ -42,9 +42,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try logging.bootstrap()
-        let (text, base) = try source.yaml()
-        let runDir = try source.runDirectory(for: text, base: base)
-        let setup = try ExperimentSetup.prepare(yaml: text, runDirectory: runDir, baseDirectory: base, progress: { Console.status($0) })
+        let loaded = try source.load()
+        let runDir = source.runDirectory(for: loaded.config)
+        let setup = try ExperimentSetup.prepare(config: loaded.config, yaml: loaded.text, runDirectory: runDir, progress: { Console.status($0) })
         Console.endStatus()
         let disk = try setup.checkDisk(workers: local ? 1 : workers ?? ProcessInfo.processInfo.activeProcessorCount, workerCachesInRunDirectory: !local)
         for w in setup.warnings { Console.warn(w) }
@@ -143,7 +143,7 @@ struct RunCommand: ParsableCommand {
                 failed.append("\(t.label) (\(t.id)): \(t.lastError ?? "failed")")
             }
         }
-        return (try ClusterGlue.results(setup: setup, ledger: coordinator.ledger, store: coordinator.store), failed)
+        return (try ClusterGlue.results(plan: setup.plan, runDirectory: setup.runDirectory, ledger: coordinator.ledger, store: coordinator.store), failed)
     }
 }
 

@@ -57,12 +57,12 @@ struct TaskRunCommand: ParsableCommand {
 final class DirectoryTaskIO: TaskIO {
     let inputs: [String: URL]
     let scratchDirectory: URL
-    let checkpointURL: URL
+    let checkpoint: CheckpointFile
 
     init(store: URL, inputs: [String: URL]) throws {
         self.inputs = inputs
         scratchDirectory = store
-        checkpointURL = store.appendingPathComponent("checkpoint.safetensors")
+        checkpoint = CheckpointFile(store.appendingPathComponent("checkpoint.safetensors"))
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
     }
 
@@ -76,17 +76,9 @@ final class DirectoryTaskIO: TaskIO {
 
     func progress(_ fraction: Double, _ message: String) { Console.status(String(format: "[%3.0f%%] ", fraction * 100) + message) }
 
-    func saveCheckpoint(_ file: URL) throws {
-        if file.standardizedFileURL == checkpointURL.standardizedFileURL { return }
-        let tmp = checkpointURL.appendingPathExtension("tmp")
-        try? FileManager.default.removeItem(at: tmp)
-        // Moved, not copied: the runner writes each checkpoint afresh, so the old file is not
-        // needed, and copies of every checkpoint would pile up in the scratch directory.
-        try FileManager.default.moveItem(at: file, to: tmp)
-        try atomicReplace(checkpointURL, with: tmp)
-    }
+    func saveCheckpoint(_ file: URL) throws { try checkpoint.store(file) }
 
-    func latestCheckpoint() throws -> URL? { FileManager.default.fileExists(atPath: checkpointURL.path) ? checkpointURL : nil }
+    func latestCheckpoint() throws -> URL? { checkpoint.latest() }
 }
 
 /// `seafold plan`: prints the experiment's task graph (ids, kinds, dependencies) and the disk
@@ -110,10 +102,11 @@ struct PlanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (text, base) = try source.yaml()
-        let setup = try ExperimentSetup.prepare(yaml: text, runDirectory: try source.runDirectory(for: text, base: base), baseDirectory: base,
+        let loaded = try source.load()
+        let setup = try ExperimentSetup.prepare(config: loaded.config, yaml: loaded.text, runDirectory: source.runDirectory(for: loaded.config),
                                                 progress: { Console.status($0) })
         Console.endStatus()
+        for w in setup.warnings { Console.warn(w) }
         let disk = DiskBudget.estimate(setup, workers: workers)
         if json { try Console.printJSON(Output(tasks: setup.graph.tasks, disk: disk)); return }
         for t in setup.graph.tasks {

@@ -36,10 +36,10 @@ enum ClusterGlue {
 
     /// A deliberately slow guess at one attempt, for the lease deadline (which is at least 3×
     /// this, and never below the coordinator's floor): a fine-tune's epochs over its dataset's
-    /// images at 1 image/s (a 224 px AlexNet training step on one core does about 10). Other
+    /// images at 1 image/s (well below what one core trains at 224 px; BENCHMARKS.md). Other
     /// tasks: nil (the floor, then 3× the slowest done one of the kind).
     static func expectedSeconds(_ t: PlannedTask, images: [String: Int]) -> Double? {
-        guard t.kind == .finetune, let shard = t.spec.shard, let n = images[shard.dataset], let epochs = t.spec.training?.epochs else { return nil }
+        guard t.kind == .finetune, let shard = t.spec.shard, let n = images[shard.dataset], let epochs = t.spec.trainingEpochs else { return nil }
         return Double(epochs * n)
     }
 
@@ -52,11 +52,11 @@ enum ClusterGlue {
         }
     }
 
-    /// The report's inputs from the ledger of a run directory.
-    static func results(setup: ExperimentSetup, ledger: Ledger, store: ArtifactStore) throws -> RunResults {
+    /// The report's inputs from the ledger of a run directory and its saved plan.
+    static func results(plan: RunPlan, runDirectory: URL, ledger: Ledger, store: ArtifactStore) throws -> RunResults {
         let records = Dictionary(try ledger.tasks().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var completed: [CompletedTask] = [], incomplete: [IncompleteTask] = []
-        for t in setup.graph.tasks {
+        for t in plan.tasks {
             guard let r = records[t.id] else { incomplete.append(IncompleteTask(task: t, reason: "not submitted")); continue }
             // The report reads these files: a corrupt one must not go into the tables.
             let corrupt = r.state == .done ? r.artifacts.sorted { $0.key < $1.key }.first { !store.verify($0.value) } : nil
@@ -65,7 +65,8 @@ enum ClusterGlue {
             } else if r.state == .done, let result = r.result {
                 var arts: [String: URL] = [:]
                 for (name, hash) in r.artifacts { arts[name] = try store.path(for: hash) }
-                completed.append(CompletedTask(task: t, result: result, artifacts: arts))
+                completed.append(CompletedTask(task: t, result: result, artifacts: arts,
+                                               resultSource: runDirectory.appendingPathComponent("ledger.sqlite").path))
             } else {
                 let why: String
                 switch r.state {
@@ -77,13 +78,14 @@ enum ClusterGlue {
                 incomplete.append(IncompleteTask(task: t, reason: why))
             }
         }
-        let labels = Dictionary(setup.graph.tasks.map { ($0.id, ($0.kind.rawValue, $0.label)) }, uniquingKeysWith: { a, _ in a })
+        let labels = Dictionary(plan.tasks.map { ($0.id, ($0.kind.rawValue, $0.label)) }, uniquingKeysWith: { a, _ in a })
         let t0 = try ledger.timeline().map(\.startedAt).min() ?? 0
         let timeline = try ledger.timeline().map { a in
             TimelineEntry(taskID: a.taskID, taskKind: labels[a.taskID]?.0 ?? "?", label: labels[a.taskID]?.1 ?? a.taskID,
                           worker: a.workerID, start: a.startedAt - t0, end: a.endedAt.map { $0 - t0 }, outcome: a.outcome)
         }
-        return setup.results(completed: completed, incomplete: incomplete, timeline: timeline, softwareVersion: SeafoldVersion.string)
+        return plan.results(completed: completed, incomplete: incomplete, timeline: timeline, softwareVersion: SeafoldVersion.string,
+                            runDirectory: runDirectory)
     }
 }
 

@@ -54,10 +54,7 @@ enum TaskTable {
         if let s = spec.shard { r.dataset = s.dataset; r.variant = s.variant; r.fold = s.fold + 1 }
         if let h = spec.head { r.head = spec.model.map { "\($0.rawValue)/\(h.rawValue)" } ?? h.rawValue }
         else if spec.kind == .heads || spec.kind == .explain, let m = spec.model { r.head = m.rawValue }
-        switch spec.kind {
-        case .finetune, .baseline: r.epochs = spec.training?.epochs
-        default: break
-        }
+        if spec.kind == .finetune || spec.kind == .baseline { r.epochs = spec.trainingEpochs }
     }
 
     /// Rows of every task in a distributed run's ledger.
