@@ -15,6 +15,11 @@ let fast: [SwiftSetting] = fuzzing ? v5 : v5 + [.unsafeFlags(["-Ounchecked"], .w
 /// generic specialisation of them was most of a fresh release build. They compile at -Onone;
 /// numeric loops belong in the optimised domain modules.
 let orchestration: [SwiftSetting] = v5 + [.unsafeFlags(["-Onone"], .when(configuration: .release))]
+/// Swift 6 language mode (data races are compile errors) with the same flags as the v5 lists
+/// above: each v5 list starts with `v5`, so dropping it keeps its flags in one place.
+let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+let fast6: [SwiftSetting] = v6 + fast.dropFirst(v5.count)
+let orchestration6: [SwiftSetting] = v6 + orchestration.dropFirst(v5.count)
 
 let package = Package(
     name: "seafold",
@@ -50,9 +55,9 @@ let package = Package(
         .target(name: "CProcess"),
         // Not -Ounchecked: the npy and safetensors parsers here read untrusted bytes, and a
         // wrapped multiplication or an unchecked index must trap, not read out of bounds.
-        .target(name: "SeafoldCore", swiftSettings: v5),
+        .target(name: "SeafoldCore", swiftSettings: v6),
         // SHA-256 (task ids, dataset and artifact hashes): no ML, so Cluster may use it too.
-        .target(name: "Hashing", dependencies: ["COpenSSL"], swiftSettings: v5),
+        .target(name: "Hashing", dependencies: ["COpenSSL"], swiftSettings: v6),
         // Element-wise kernels compiled for AVX-512/AVX2/SSE2 and picked at run time; no FMA
         // contraction, so every variant rounds exactly like the scalar definition.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
@@ -60,8 +65,8 @@ let package = Package(
         // Not -Ounchecked either: it decodes untrusted image files (PNG through libpng, .npy)
         // and scales their pixels; a bounds bug the fuzzer missed must trap, not corrupt memory.
         .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG", "CImageCodecs"], swiftSettings: v5),
-        .target(name: "Classifiers", dependencies: ["SeafoldCore", "Engine", "COpenBLAS", "CLibSVM"], swiftSettings: fast),
-        .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast),
+        .target(name: "Classifiers", dependencies: ["SeafoldCore", "Engine", "COpenBLAS", "CLibSVM"], swiftSettings: fast6),
+        .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast6),
         .target(name: "Explain", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Pipeline", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain", "Scheduling", "Hashing",
@@ -72,11 +77,17 @@ let package = Package(
             "CZeroMQ", "Scheduling", "Hashing",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: orchestration),
+        ], swiftSettings: orchestration6),
         .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline", "CRSVG"], swiftSettings: orchestration),
+        // Every benchmark, the run projection, the schedule simulation and the cluster simulator,
+        // with their `seafold bench …` commands; only the CLI (and its tests) import it.
+        .target(name: "Bench", dependencies: [
+            "SeafoldCore", "Engine", "Datasets", "Classifiers", "Explain", "Pipeline", "Cluster", "Scheduling",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
         .executableTarget(name: "seafold", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
-            "Pipeline", "Cluster", "Report", "CProcess",
+            "Pipeline", "Cluster", "Report", "CProcess", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: orchestration),
@@ -95,6 +106,7 @@ let package = Package(
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "SeafoldCore"], swiftSettings: v5),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SeafoldCore", "Engine", "Datasets", "Classifiers", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Pipeline", "SeafoldCore", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: ["SeafoldCore", "CZeroMQ", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams"), "TestSupport"], swiftSettings: v5),

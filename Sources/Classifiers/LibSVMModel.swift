@@ -5,7 +5,7 @@ import SeafoldCore
 /// (libsvm's model keeps pointers to the support vectors' nodes, so they live as long as it).
 /// Rows are stored sparse (zero features left out): libsvm's dot product skips absent indices,
 /// and leaving out terms that are exactly zero does not change a floating-point sum.
-/// Immutable after `init`; libsvm's prediction only reads the model.
+// Safe: immutable after init, and libsvm's prediction only reads the model.
 final class LibSVMModel: @unchecked Sendable {
     private let nodes: UnsafeMutablePointer<svm_node>
     // Defaults let every early `throw` below run `deinit`, which frees what exists.

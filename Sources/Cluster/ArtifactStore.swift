@@ -1,17 +1,17 @@
-import Hashing
 import Foundation
+import Hashing
+import Synchronization
 
 /// A content-addressed file store: each artifact lives at `root/ab/abcdef…` named by the sha256
 /// of its bytes. Writes are atomic (temporary file in the store, fsync, rename), so a crash never
 /// leaves a partial artifact under a hash name. Used by the coordinator (run directory) and by
 /// workers (cache directory).
-public final class ArtifactStore: @unchecked Sendable {
+public final class ArtifactStore: Sendable {
     public let root: URL
     private let tmp: URL
-    private let bytesLock = NSLock()
     /// Bytes of all stored artifacts, counted once on first use and kept up to date by
     /// `install` and `remove` (any thread).
-    private var knownBytes: Int64?
+    private let knownBytes = Mutex<Int64?>(nil)
 
     public init(root: URL) throws {
         self.root = root
@@ -90,8 +90,16 @@ public final class ArtifactStore: @unchecked Sendable {
 
     /// Bytes of all stored artifacts (temporary files of writes in progress not included).
     public var totalBytes: Int64 {
-        bytesLock.lock(); defer { bytesLock.unlock() }
-        if let b = knownBytes { return b }
+        knownBytes.withLock { known in
+            if let b = known { return b }
+            let sum = countBytes()
+            known = sum
+            return sum
+        }
+    }
+
+    /// Sums the sizes of the stored artifacts on disk.
+    private func countBytes() -> Int64 {
         var sum: Int64 = 0
         let fm = FileManager.default
         for dir in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where dir.count == 2 {
@@ -101,12 +109,11 @@ public final class ArtifactStore: @unchecked Sendable {
                 sum += (a?[.size] as? NSNumber)?.int64Value ?? 0
             }
         }
-        knownBytes = sum
         return sum
     }
 
     private func adjustBytes(_ delta: Int64) {
-        bytesLock.lock(); if knownBytes != nil { knownBytes! += delta }; bytesLock.unlock()
+        knownBytes.withLock { if $0 != nil { $0! += delta } }
     }
 
     /// Starts an atomic write into the store. With `background`, hashing and writing run on a
@@ -118,7 +125,7 @@ public final class ArtifactStore: @unchecked Sendable {
 
     /// A background write whose `onWritten` is called (on the writer's thread) with the bytes
     /// written so far after each appended piece reaches the file.
-    func beginWrite(onWritten: @escaping (Int64) -> Void) throws -> PendingArtifact {
+    func beginWrite(onWritten: @escaping @Sendable (Int64) -> Void) throws -> PendingArtifact {
         try PendingArtifact(store: self, directory: tmp, background: true, onWritten: onWritten)
     }
 
@@ -158,7 +165,7 @@ public final class PendingArtifact {
     private var finished = false
     private let writer: ArtifactWriter?
 
-    fileprivate init(store: ArtifactStore, directory: URL, background: Bool, onWritten: ((Int64) -> Void)?) throws {
+    fileprivate init(store: ArtifactStore, directory: URL, background: Bool, onWritten: (@Sendable (Int64) -> Void)?) throws {
         self.store = store
         url = directory.appendingPathComponent("part-\(Token.make())")
         fd = open(url.path, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
@@ -192,10 +199,12 @@ public final class PendingArtifact {
     /// Finishes the write off the calling thread (waiting for the writer, fsync, rename) and
     /// hands the outcome to `completion` on that other thread. The caller must not touch this
     /// value afterwards. The coordinator uses it so a large upload's fsync never stalls serving.
-    func commitInBackground(expected: String?, completion: @escaping (Result<String, Error>) -> Void) {
-        let t = Thread { [self] in
+    func commitInBackground(expected: String?, completion: @escaping @Sendable (Result<String, Error>) -> Void) {
+        // Handed over: the caller no longer touches this artifact, so only the new thread does.
+        nonisolated(unsafe) let artifact = self
+        let t = Thread {
             if PendingArtifact.slowDiskForTesting > 0 { usleep(UInt32(PendingArtifact.slowDiskForTesting * 1e6)) }
-            completion(Result { try commit(expected: expected) })
+            completion(Result { try artifact.commit(expected: expected) })
         }
         t.name = "seafold.artifact-commit"
         t.start()

@@ -10,7 +10,8 @@ import Foundation
 /// instead of starting the whole write-out then. The first hashing or write error stops the
 /// writer; `append` and `finish` throw it. Durability is unchanged: `PendingArtifact.commit`
 /// still fsyncs before it renames.
-final class ArtifactWriter {
+// Safe: `cond` guards the queue state; hasher, written and flushedTo are the writer thread's (and `finish`'s once it idles).
+final class ArtifactWriter: @unchecked Sendable {
     static let maxQueuedBytes = 32 << 20
     static let writebackBytes: Int64 = 4 << 20
 
@@ -29,9 +30,9 @@ final class ArtifactWriter {
     /// Called on the writer's thread after each appended piece is hashed and written, with the
     /// total written so far: the coordinator acknowledges an upload's chunks from here, so a
     /// sender's credits follow the disk and the queue never outgrows the credit window.
-    private let onWritten: ((Int64) -> Void)?
+    private let onWritten: (@Sendable (Int64) -> Void)?
 
-    init(fd: Int32, path: String, onWritten: ((Int64) -> Void)? = nil) {
+    init(fd: Int32, path: String, onWritten: (@Sendable (Int64) -> Void)? = nil) {
         self.fd = fd; self.path = path; self.onWritten = onWritten
         let t = Thread { [self] in loop() }
         t.name = "seafold.artifact-writer"

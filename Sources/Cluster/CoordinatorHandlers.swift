@@ -169,7 +169,7 @@ extension Coordinator {
             // The result supersedes the checkpoint (deleted once the result is durable).
             t.state = .done; t.result = result; t.artifacts = h.artifacts; t.currentLease = nil; t.checkpoint = nil
             t.progress = 1; t.finishedAt = now; t.lastError = nil
-            a.endedAt = now; a.outcome = "done"
+            a.endedAt = now; a.outcome = .done
             let event = EventRecord(time: now, kind: "done", task: t.id, worker: a.workerID, detail: "attempt \(a.attempt)")
             if resultBatch != nil {
                 // Group commit: the rows go with the batch's one transaction (dispatch's, else

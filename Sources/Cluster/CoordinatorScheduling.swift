@@ -64,7 +64,7 @@ extension Coordinator {
             t.attempts += 1
             t.state = .running; t.currentLease = token; t.progress = 0; t.progressMessage = ""
             let a = AttemptRecord(leaseToken: token, taskID: t.id, attempt: t.attempts, workerID: worker,
-                                  startedAt: now, endedAt: nil, outcome: "running", error: nil)
+                                  startedAt: now, endedAt: nil, outcome: .running, error: nil)
             var checkpoint: ManifestEntry?
             if let c = t.checkpoint, let size = store.size(of: c) { checkpoint = ManifestEntry(sha256: c, size: size) }
             let header = AssignHeader(taskID: t.id, leaseToken: token, attempt: t.attempts, kind: t.kind, label: t.label,
@@ -154,7 +154,7 @@ extension Coordinator {
                 break  // only dispatch hands out leases
             case let .leaseEnded(id, token, worker, end, counted, error):
                 if var a = attempts.removeValue(forKey: token) {
-                    a.endedAt = now; a.outcome = end.rawValue; a.error = error
+                    a.endedAt = now; a.outcome = AttemptOutcome(end); a.error = error
                     rows.attempts.append(a)
                 }
                 tasks[id]?.lastError = error

@@ -16,6 +16,18 @@ final class InboundUpload {
         self.peer = peer; self.transferID = transferID; self.sha256 = sha256; self.size = size
         self.checkpoint = checkpoint; self.pending = pending; self.serial = serial
     }
+
+    /// What the serving thread needs once the artifact is committed on another thread.
+    var receipt: UploadReceipt { UploadReceipt(peer: peer, transferID: transferID, sha256: sha256, size: size, checkpoint: checkpoint) }
+}
+
+/// An upload whose bytes are written: the fields of `InboundUpload` that outlive its file.
+struct UploadReceipt: Sendable {
+    let peer: Data
+    let transferID: String
+    let sha256: String
+    let size: Int64
+    let checkpoint: Bool
 }
 
 /// Uploads (PUT / PUTCHUNK / PUTACK). The serving thread never hashes, writes or fsyncs: each
@@ -62,7 +74,7 @@ extension Coordinator {
         let pending: PendingArtifact
         do {
             pending = try store.beginWrite(onWritten: { [weak self] total in
-                self?.mailbox.post { self?.uploadWritten(transferID, serial: serial, total: total) }
+                self?.mailbox.post { [weak self] in self?.uploadWritten(transferID, serial: serial, total: total) }
             })
         } catch {
             storageFailed(error, path: store.root.path, now: now)
@@ -112,12 +124,13 @@ extension Coordinator {
     private func finishUpload(_ u: InboundUpload) {
         committingBytes += u.size
         if u.checkpoint { committingCheckpointBytes += u.size }
+        let receipt = u.receipt
         u.pending.commitInBackground(expected: u.sha256) { [weak self] result in
-            self?.mailbox.post { self?.uploadCommitted(u, result) }
+            self?.mailbox.post { [weak self] in self?.uploadCommitted(receipt, result) }
         }
     }
 
-    private func uploadCommitted(_ u: InboundUpload, _ result: Result<String, Error>) {
+    private func uploadCommitted(_ u: UploadReceipt, _ result: Result<String, Error>) {
         committingBytes -= u.size
         if u.checkpoint { committingCheckpointBytes -= u.size }
         let now = Date().timeIntervalSince1970

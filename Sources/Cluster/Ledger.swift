@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The durable record of a run: SQLite in WAL mode (GRDB) at RUN/ledger.sqlite with tables
 /// tasks, attempts (one row per lease), workers, artifacts and events. Every state change is
 /// one transaction (task rows + attempt row + events together), and each event is also appended
 /// to RUN/events.jsonl after its commit. Several processes may read it (`seafold status`) while
 /// the coordinator writes.
-public final class Ledger: @unchecked Sendable {
+public final class Ledger: Sendable {
     public let runDirectory: URL
     let db: DatabasePool
     private let eventsURL: URL
@@ -101,10 +102,8 @@ public final class Ledger: @unchecked Sendable {
         return inserted
     }
 
-    private var checkpointer: Thread?
-    private let checkpointStop = NSCondition()
-    /// Bumped on each stop: a checkpoint thread runs while this equals its own generation.
-    private var checkpointGeneration = 0
+    /// Signalled to end the running checkpoint thread (nil: none runs).
+    private let checkpointStop = Mutex<DispatchSemaphore?>(nil)
 
     /// Moves WAL checkpoints off the writing thread while a coordinator serves: SQLite's
     /// automatic checkpoint runs inside whichever commit crosses 1000 WAL pages, copying pages
@@ -113,36 +112,32 @@ public final class Ledger: @unchecked Sendable {
     /// connection runs PASSIVE checkpoints every 200 ms on its own thread; durability is the
     /// same (WAL with synchronous=NORMAL: commits are in the WAL, the checkpoint fsyncs).
     func startBackgroundCheckpoints() {
-        guard checkpointer == nil else { return }
+        guard checkpointStop.withLock({ $0 == nil }) else { return }
         guard (try? db.writeWithoutTransaction({ try $0.execute(sql: "PRAGMA wal_autocheckpoint = 0") })) != nil else { return }
         let path = self.path
-        checkpointStop.lock(); let gen = checkpointGeneration; checkpointStop.unlock()
-        let t = Thread { [weak self, checkpointStop] in
+        let stop = DispatchSemaphore(value: 0)
+        checkpointStop.withLock { $0 = stop }
+        let t = Thread {
             var config = Configuration()
             config.busyMode = .timeout(1)
             guard let q = try? DatabaseQueue(path: path, configuration: config) else { return }
-            while true {
-                checkpointStop.lock()
-                if self?.checkpointGeneration != gen { checkpointStop.unlock(); break }
-                _ = checkpointStop.wait(until: Date().addingTimeInterval(0.2))
-                let stop = self?.checkpointGeneration != gen
-                checkpointStop.unlock()
-                if stop { break }
+            // Every 200 ms until stopped.
+            while stop.wait(timeout: .now() + 0.2) == .timedOut {
                 try? q.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
             }
         }
         t.name = "seafold.ledger-checkpoint"
-        checkpointer = t
         t.start()
     }
 
     /// Stops the background checkpoints and gives commits their automatic checkpoint back.
     func stopBackgroundCheckpoints() {
-        guard checkpointer != nil else { return }
-        checkpointStop.lock(); checkpointGeneration += 1; checkpointStop.broadcast(); checkpointStop.unlock()
-        checkpointer = nil
+        guard let stop = checkpointStop.withLock({ s in defer { s = nil }; return s }) else { return }
+        stop.signal()
         _ = try? db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_autocheckpoint = 1000") }
     }
+
+    deinit { checkpointStop.withLock { _ = $0?.signal() } }
 
     /// Writes changed tasks, attempts, workers, artifacts and events as one transaction.
     func commit(tasks: [TaskRecord] = [], attempts: [AttemptRecord] = [], workers: [WorkerRecord] = [],
@@ -151,7 +146,7 @@ public final class Ledger: @unchecked Sendable {
             for t in tasks { try Ledger.update(t, db) }
             for a in attempts {
                 try db.execute(sql: "INSERT OR REPLACE INTO attempts VALUES (?,?,?,?,?,?,?,?)",
-                               arguments: [a.leaseToken, a.taskID, a.attempt, a.workerID, a.startedAt, a.endedAt, a.outcome, a.error])
+                               arguments: [a.leaseToken, a.taskID, a.attempt, a.workerID, a.startedAt, a.endedAt, a.outcome.rawValue, a.error])
             }
             for w in workers {
                 try db.execute(sql: """

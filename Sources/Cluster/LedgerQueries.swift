@@ -16,8 +16,12 @@ extension Ledger {
     public func timeline() throws -> [AttemptRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM attempts ORDER BY startedAt, rowid").map { r in
-                AttemptRecord(leaseToken: r["leaseToken"], taskID: r["taskID"], attempt: r["attempt"], workerID: r["workerID"],
-                              startedAt: r["startedAt"], endedAt: r["endedAt"], outcome: r["outcome"], error: r["error"])
+                let token: String = r["leaseToken"], text: String = r["outcome"]
+                guard let outcome = AttemptOutcome(rawValue: text) else {
+                    throw ClusterError.io(path: path, reason: "attempts.outcome of lease \(token.prefix(16)) is '\(text.prefix(40))', not one of \(AttemptOutcome.allCases.map(\.rawValue).joined(separator: ", ")): a different seafold version wrote this ledger; read it with that version")
+                }
+                return AttemptRecord(leaseToken: token, taskID: r["taskID"], attempt: r["attempt"], workerID: r["workerID"],
+                                     startedAt: r["startedAt"], endedAt: r["endedAt"], outcome: outcome, error: r["error"])
             }
         }
     }
@@ -127,13 +131,13 @@ extension Ledger {
     static func summarize(_ all: [TaskRecord], attempts: [AttemptRecord], connectedWorkers: Int, now: Double) -> RunStatus {
         var count: [TaskState: Int] = [:]
         for t in all { count[t.state, default: 0] += 1 }
-        let current = Dictionary(attempts.filter { $0.outcome == "running" }.map { ($0.leaseToken, $0) }, uniquingKeysWith: { a, _ in a })
+        let current = Dictionary(attempts.filter { $0.outcome == .running }.map { ($0.leaseToken, $0) }, uniquingKeysWith: { a, _ in a })
         let running = all.filter { $0.state == .running }.map { t -> RunStatus.Running in
             let a = t.currentLease.flatMap { current[$0] }
             return RunStatus.Running(id: t.id, label: t.label, worker: a?.workerID ?? "?", attempt: t.attempts,
                                      fraction: t.progress, message: t.progressMessage, elapsed: a.map { now - $0.startedAt } ?? 0)
         }
-        let doneDurations = attempts.filter { $0.outcome == "done" }.compactMap { a in a.endedAt.map { $0 - a.startedAt } }
+        let doneDurations = attempts.filter { $0.outcome == .done }.compactMap { a in a.endedAt.map { $0 - a.startedAt } }
         let remaining = (count[.pending] ?? 0) + (count[.running] ?? 0)
         var eta: Double?
         if !doneDurations.isEmpty, remaining > 0 {
@@ -150,7 +154,7 @@ extension Ledger {
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try db.read { db in try body(db) } } catch {
+        do { return try db.read { db in try body(db) } } catch let e as ClusterError { throw e } catch {
             throw ClusterError.io(path: runDirectory.appendingPathComponent("ledger.sqlite").path, reason: "ledger read failed: \(error)")
         }
     }

@@ -55,8 +55,7 @@ public struct AttemptRecord: Codable, Equatable, Sendable {
     public var workerID: String
     public var startedAt: Double
     public var endedAt: Double?
-    /// running, done, failed, lost (worker went silent), interrupted (coordinator restarted).
-    public var outcome: String
+    public var outcome: AttemptOutcome
     public var error: String?
 }
 

@@ -179,7 +179,7 @@ public struct ReadyHeader: Codable {
     }
 }
 
-public struct AssignHeader: Codable {
+public struct AssignHeader: Codable, Sendable {
     public var taskID: String
     public var leaseToken: String
     public var attempt: Int

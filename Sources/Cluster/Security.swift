@@ -1,6 +1,7 @@
 import CZeroMQ
 import Foundation
 import Logging
+import Synchronization
 
 /// CURVE key files: `NAME.key` holds the secret key (mode 0600) and `NAME.pub` the public key,
 /// each one line of 40 Z85 characters. An allow-list is a directory of `*.pub` files.
@@ -80,17 +81,16 @@ public enum KeyFiles {
 /// The user id it returns is the key's file name; the coordinator reads it from each message
 /// (`User-Id` metadata) and accepts a READY only for ids that key may claim
 /// (`KeyFiles.keyName(_:mayClaim:)`).
-final class ZapHandler: @unchecked Sendable {
+final class ZapHandler: Sendable {
+    /// Used only by the handler's own thread after `init`.
     private let socket: ZMQSocket
     private let allowDirectory: URL
     private let logger: Logger
-    private let lock = NSLock()
-    private var stopping = false
+    private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
-    private var deniedCount = 0
-    /// Clients refused so far (read from other threads, so under the lock; TSan found the
-    /// unlocked read).
-    var denied: Int { lock.lock(); defer { lock.unlock() }; return deniedCount }
+    private let deniedCount = Atomic<Int>(0)
+    /// Clients refused so far (read from other threads).
+    var denied: Int { deniedCount.load(ordering: .acquiring) }
 
     init(context: ZMQContext, allowDirectory: URL, logger: Logger) throws {
         socket = try ZMQSocket(context, .rep)
@@ -103,15 +103,14 @@ final class ZapHandler: @unchecked Sendable {
     }
 
     func stop() {
-        lock.lock(); stopping = true; lock.unlock()
+        stopping.store(true, ordering: .releasing)
         finished.wait()
     }
 
     private func loop() {
         defer { socket.close(); finished.signal() }
         while true {
-            lock.lock(); let s = stopping; lock.unlock()
-            if s { return }
+            if stopping.load(ordering: .acquiring) { return }
             guard let req = try? socket.receive(timeoutMs: 100) else { continue }
             // version, request id, domain, address, identity, mechanism, credentials…
             guard req.count >= 6 else { _ = try? socket.send([Data("1.0".utf8), Data(), Data("400".utf8), Data("bad request".utf8), Data(), Data()]); continue }
@@ -124,7 +123,7 @@ final class ZapHandler: @unchecked Sendable {
             let ok = user != nil
             let address = String(decoding: req[3], as: UTF8.self)
             if !ok {
-                lock.lock(); deniedCount += 1; lock.unlock()
+                deniedCount.add(1, ordering: .releasing)
                 let who = req.count >= 7 ? (CurveKeyPair.encodeZ85(req[6]) ?? "?") : "?"
                 logger.warning("denied \(mechanism) client \(address) with public key \(who): not in allow-list \(allowDirectory.path)")
             }

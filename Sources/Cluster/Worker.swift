@@ -53,6 +53,7 @@ public struct WorkerOptions {
 /// assigned task with `runner` on its own thread, and keeps heartbeats, fetches and uploads
 /// going on the I/O thread meanwhile (runner threads talk to it over inproc sockets).
 /// `run` returns on BYE, `stop()`, or `giveUpAfter`; it throws `.refused` when refused.
+// Safe: stopRequested, verified, cancelled and completed are guarded by `stateLock`; the rest is the I/O thread's own.
 public final class Worker: @unchecked Sendable {
     public typealias Runner = (TaskAssignment, TaskContext) throws -> TaskOutcome
     let coordinatorEndpoint: String

@@ -55,7 +55,7 @@ extension Worker {
             let generation = f.generation, hash = f.hash
             do {
                 f.pending = try store.beginWrite(onWritten: { [weak self] _ in
-                    self?.mailbox.post { self?.fetchWritten(hash, generation: generation) }
+                    self?.mailbox.post { [weak self] in self?.fetchWritten(hash, generation: generation) }
                 })
             } catch { return finishFetch(f, "\(error)") }
         }

@@ -3,6 +3,7 @@ import Foundation
 
 /// A ZeroMQ context (libzmq 4.3). One per coordinator/worker: the ZAP handler endpoint
 /// (inproc://zeromq.zap.01) is per context, so separate coordinators in one process do not clash.
+// Safe: the handle never changes, and libzmq contexts are thread-safe.
 public final class ZMQContext: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
 
@@ -23,6 +24,7 @@ public final class ZMQContext: @unchecked Sendable {
 
 /// A thin, single-thread-owned wrapper over one ZeroMQ socket: options, multipart send and
 /// receive with timeouts. Frames are `Data`. Close happens in deinit with linger 0 unless set.
+// Safe: each socket is used by one thread at a time (created on, or handed to, the thread that owns it).
 public final class ZMQSocket: @unchecked Sendable {
     public enum Kind { case router, dealer, rep, req, pair, push, pull
         var raw: Int32 {

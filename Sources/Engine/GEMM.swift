@@ -10,7 +10,7 @@ import Dispatch
 /// single-threaded and large products are cut here into blocks whose boundaries depend only
 /// on the shape. The blocks run concurrently on `ParallelConfig.threads` threads.
 @inline(__always)
-func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
@@ -71,7 +71,7 @@ func blasSgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
 /// Runs `body(i)` for i in 0..<count on up to two threads (the machine has two cores);
 /// used for memory-bound loops (im2col, permutes, Adam) that BLAS does not cover.
 @inline(__always)
-func parallelFor(_ count: Int, minPerThread: Int = 1, _ body: (Int) -> Void) {
+public func parallelFor(_ count: Int, minPerThread: Int = 1, _ body: (Int) -> Void) {
     if count >= 2 * minPerThread && ParallelConfig.threads > 1 {
         DispatchQueue.concurrentPerform(iterations: count, execute: body)
     } else {

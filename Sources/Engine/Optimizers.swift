@@ -48,8 +48,8 @@ public final class Adam: Optimizer {
 
     /// Parts the whole update is cut into (a function of the total size only; more parts than
     /// threads so a thread slowed by the shared machine does not hold the others up).
-    static let maximumParts = 16
-    static let elementsPerPart = 1 << 17
+    public static let maximumParts = 16
+    public static let elementsPerPart = 1 << 17
 
     public func step(_ params: [Parameter]) {
         jobs.removeAll(keepingCapacity: true)

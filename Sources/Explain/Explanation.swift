@@ -20,16 +20,6 @@ public struct Explanation: Codable, Equatable, Sendable {
         public let score: Double
     }
 
-    /// Wall-clock seconds per stage (not part of equality: two identical runs differ here).
-    public struct Timing: Codable, Sendable {
-        public var segmentation: Double = 0
-        public var perturbation: Double = 0
-        public var model: Double = 0
-        public var regression: Double = 0
-        public var outsideModel: Double { segmentation + perturbation + regression }
-        public init() {}
-    }
-
     public let segmentation: Segmentation
     /// lime's `top_labels`: the most probable classes of the unperturbed image, most probable first.
     public let topLabels: [Int]
@@ -42,7 +32,6 @@ public struct Explanation: Codable, Equatable, Sendable {
     /// nil: each switched-off segment took its own mean colour (lime's hide_color=None).
     public let hideColor: [Float]?
     public let warnings: [String]
-    public var timing: Timing
 
     public static func == (a: Explanation, b: Explanation) -> Bool {
         a.segmentation == b.segmentation && a.topLabels == b.topLabels && a.labels == b.labels &&

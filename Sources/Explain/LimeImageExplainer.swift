@@ -25,6 +25,11 @@ public enum FeatureSelection: String, Codable, Sendable {
 /// the kernel values as sample weights. The randomness comes from `SeededGenerator(seed:)`;
 /// the classifier is called in batches of `batchSize` and the result does not depend on it.
 /// Ties in top_labels go to the higher class index (numpy's argsort order is unspecified).
+/// A stage of `LimeImageExplainer.explain`, told to its `observe` closure when the stage's
+/// work ends (`started` first): segmentation, building perturbed images (once, then per batch),
+/// the classifier on a batch, the surrogate regressions.
+public enum LimeStage: Sendable { case started, segmentation, perturbation, model, regression }
+
 public struct LimeImageExplainer: Sendable {
     public var kernelWidth: Double
     public var featureSelection: FeatureSelection
@@ -118,25 +123,21 @@ public struct LimeImageExplainer: Sendable {
 
     /// Explains `image`. `labels` nil → the `topLabels` most probable classes;
     /// `segmentation` nil → computed with the configured method (pass one to reuse it).
+    /// `observe` is told each stage as it ends (`LimeStage`; a caller that times LIME's own
+    /// work installs it).
     public func explain(_ image: RGBImage, classifier: ImageClassifier, labels: [Int]? = nil,
-                        segmentation given: Segmentation? = nil) throws -> Explanation {
+                        segmentation given: Segmentation? = nil, observe: ((LimeStage) -> Void)? = nil) throws -> Explanation {
         try validate(image)
-        var timing = Explanation.Timing()
-        var t0 = DispatchTime.now().uptimeNanoseconds
-        func lap() -> Double {
-            let t = DispatchTime.now().uptimeNanoseconds
-            defer { t0 = t }
-            return Double(t - t0) / 1e9
-        }
+        observe?(.started)
         let seg = try given ?? segment(image)
         guard seg.width == image.width, seg.height == image.height else {
             throw SeafoldError.mismatch(what: "segmentation size", expected: "\(image.width)x\(image.height)", found: "\(seg.width)x\(seg.height)")
         }
-        timing.segmentation = lap()
+        observe?(.segmentation)
         let n = seg.count
         let data = sampleMatrix(segments: n)
         let renderer = PerturbationRenderer(image: image, segmentation: seg, hideColor: hideColor)
-        timing.perturbation += lap()
+        observe?(.perturbation)
 
         var predictions: [[Float]] = []
         predictions.reserveCapacity(numSamples)
@@ -153,9 +154,9 @@ public struct LimeImageExplainer: Sendable {
                 }
             }
             let batch = end - start == buffers.count ? buffers : Array(buffers.prefix(end - start))
-            timing.perturbation += lap()
+            observe?(.perturbation)
             predictions += try LimeImageExplainer.predict(batch, classifier: classifier, classes: predictions.first?.count)
-            timing.model += lap()
+            observe?(.model)
             start = end
         }
         let classes = predictions[0].count
@@ -185,10 +186,10 @@ public struct LimeImageExplainer: Sendable {
             let y = predictions.map { Double($0[label]) }
             results.append(surrogate.explain(label: label, y: y, numFeatures: numFeatures, selection: featureSelection))
         }
-        timing.regression = lap()
+        observe?(.regression)
         return Explanation(segmentation: seg, topLabels: labels == nil ? explained : [],
                            labels: results, originalPrediction: predictions[0], numSamples: numSamples,
                            kernelWidth: kernelWidth, seed: seed, hideColor: hideColor,
-                           warnings: seg.warnings, timing: timing)
+                           warnings: seg.warnings)
     }
 }

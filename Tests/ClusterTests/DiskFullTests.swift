@@ -101,7 +101,7 @@ final class DiskFullTests: XCTestCase {
         }
         XCTAssertEqual(try c.ledger.events(kind: "done").count, n, "one done per task, nothing double-counted")
         let timeline = try c.ledger.timeline()
-        print("disk-full run: \(timeline.count) attempts (\(Dictionary(grouping: timeline, by: \.outcome).mapValues(\.count))), events \(Dictionary(grouping: try c.ledger.events(), by: \.kind).mapValues(\.count))")
+        print("disk-full run: \(timeline.count) attempts (\(Dictionary(grouping: timeline, by: \.outcome.rawValue).mapValues(\.count))), events \(Dictionary(grouping: try c.ledger.events(), by: \.kind).mapValues(\.count))")
         XCTAssertGreaterThanOrEqual(try c.ledger.events(kind: "space-returned").count, 1)
         try assertLedgerConsistent(c, run: run)
 
@@ -127,7 +127,7 @@ final class DiskFullTests: XCTestCase {
         XCTAssertEqual(try c.ledger.events(kind: "done").count, 2 * n, "one done per task, nothing double-counted")
         XCTAssertGreaterThanOrEqual(try c.ledger.events(kind: "space-returned").count, 2)
         let timeline2 = try c.ledger.timeline()
-        print("disk-full run, both phases: \(timeline2.count) attempts (\(Dictionary(grouping: timeline2, by: \.outcome).mapValues(\.count))), events \(Dictionary(grouping: try c.ledger.events(), by: \.kind).mapValues(\.count))")
+        print("disk-full run, both phases: \(timeline2.count) attempts (\(Dictionary(grouping: timeline2, by: \.outcome.rawValue).mapValues(\.count))), events \(Dictionary(grouping: try c.ledger.events(), by: \.kind).mapValues(\.count))")
         try assertLedgerConsistent(c, run: run)
         // A second coordinator on the same directory (a restart) sees the same finished run.
         c.stop(); _ = ended.wait(timeout: .now() + 5)
@@ -147,7 +147,7 @@ final class DiskFullTests: XCTestCase {
             for (_, h) in t.artifacts { XCTAssertTrue(c.store.verify(h), "\(t.id) artifact \(h)", file: file, line: line) }
             XCTAssertNotNil(t.result, file: file, line: line)
         }
-        for a in try reader.timeline() where a.outcome == "running" {
+        for a in try reader.timeline() where a.outcome == .running {
             XCTAssertEqual(tasks[a.taskID]?.currentLease, a.leaseToken, "attempt \(a.leaseToken) of \(a.taskID) is running in the ledger but not current", file: file, line: line)
         }
         let text = String(decoding: try Data(contentsOf: run.appendingPathComponent("events.jsonl")), as: UTF8.self)

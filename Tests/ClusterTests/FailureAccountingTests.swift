@@ -56,7 +56,7 @@ final class FailureAccountingTests: XCTestCase {
         let t = try XCTUnwrap(c.ledger.task("T"))
         XCTAssertEqual(t.failures, 0)
         XCTAssertEqual(t.attempts, 2)
-        XCTAssertEqual(try c.ledger.timeline().map(\.outcome), ["lost", "done"])
+        XCTAssertEqual(try c.ledger.timeline().map(\.outcome), [.lost, .done])
     }
 
     /// The coordinator decides whether it refused an upload for space; a FAIL that merely says
@@ -67,7 +67,7 @@ final class FailureAccountingTests: XCTestCase {
         let a = try XCTUnwrap(try liar.expect(.assign)).decode(AssignHeader.self)
         try liar.send(WireMessage(.fail, FailHeader(leaseToken: a.leaseToken, error: "upload refused: \(Coordinator.noSpaceMarker)")))
         XCTAssertTrue(waitUntil(5) { (try? c.ledger.task("T")?.failures) == 1 })
-        XCTAssertEqual(try c.ledger.timeline().first?.outcome, "failed")
+        XCTAssertEqual(try c.ledger.timeline().first?.outcome, .failed)
     }
 
     /// "worker busy" counts against nobody, but a task cannot bounce for ever: after
@@ -101,7 +101,7 @@ final class FailureAccountingTests: XCTestCase {
         XCTAssertEqual(st.done, 1)
         let t = try XCTUnwrap(c.ledger.task("hang"))
         XCTAssertEqual(t.attempts, 2); XCTAssertEqual(t.failures, 1)
-        XCTAssertEqual(try c.ledger.timeline().map(\.outcome), ["timed-out", "done"])
+        XCTAssertEqual(try c.ledger.timeline().map(\.outcome), [.timedOut, .done])
         XCTAssertEqual(log.snapshot.map(\.attempt), [1, 2], "the first runner ended (cancelled) before the second ran")
         XCTAssertEqual(try c.ledger.events(kind: "timed-out").count, 1)
     }

@@ -30,7 +30,7 @@ final class FaultTests: XCTestCase {
         let t = try XCTUnwrap(c.ledger.task("T"))
         XCTAssertEqual(String(decoding: t.result ?? Data(), as: UTF8.self), "ok T")
         XCTAssertEqual(t.attempts, 2)
-        XCTAssertEqual(try c.ledger.timeline().map(\.outcome), ["lost", "done"])
+        XCTAssertEqual(try c.ledger.timeline().map(\.outcome), [.lost, .done])
         XCTAssertEqual(log.snapshot.count, 1)
         XCTAssertEqual(c.status().done, 1)
     }
@@ -56,7 +56,7 @@ final class FaultTests: XCTestCase {
         }
         let c2 = try Coordinator(runDirectory: dir, bind: bind, options: coordinatorOptions())
         XCTAssertEqual(try c2.ledger.task("c")?.state, .pending)
-        XCTAssertEqual(try c2.ledger.timeline().first { $0.taskID == "c" }?.outcome, "lost")
+        XCTAssertEqual(try c2.ledger.timeline().first { $0.taskID == "c" }?.outcome, .lost)
         try c2.submit([TaskDescriptor(id: "a", kind: "fake", label: "a", spec: spec(FakeSpec())),
                        TaskDescriptor(id: "d", kind: "fake", label: "d", spec: spec(FakeSpec()))])
         startWorker(c2.endpoint, workerOptions(dir, "w2"), runner: fakeRunner(name: "w2", log: log))

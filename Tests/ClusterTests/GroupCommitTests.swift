@@ -61,7 +61,7 @@ final class GroupCommitTests: XCTestCase {
         let lost = try c.ledger.timeline().filter { a in first.contains { $0.leaseToken == a.leaseToken } }
         XCTAssertEqual(lost.count, 3)
         for a in lost {
-            XCTAssertEqual(a.outcome, "lost", a.taskID)
+            XCTAssertEqual(a.outcome, .lost, a.taskID)
             XCTAssertTrue(a.error?.contains("result not recorded") == true, a.error ?? "nil")
         }
 

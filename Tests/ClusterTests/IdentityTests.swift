@@ -119,8 +119,8 @@ final class IdentityTests: XCTestCase {
         ao.curve = pairs["alice"]; ao.serverPublicKey = server.publicKey
         let (aw, _) = startWorker(c.endpoint, ao, runner: fakeRunner(name: "alice", log: ExecLog()))
         defer { aw.stop() }
-        XCTAssertTrue(waitUntil(10) { ((try? c.ledger.timeline()) ?? []).contains { $0.outcome == "running" } })
-        let token = try XCTUnwrap(try c.ledger.timeline().first { $0.outcome == "running" }?.leaseToken)
+        XCTAssertTrue(waitUntil(10) { ((try? c.ledger.timeline()) ?? []).contains { $0.outcome == .running } })
+        let token = try XCTUnwrap(try c.ledger.timeline().first { $0.outcome == .running }?.leaseToken)
 
         let ctx = try ZMQContext()
         let bob = try ZMQSocket(ctx, .dealer)

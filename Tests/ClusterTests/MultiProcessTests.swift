@@ -29,7 +29,7 @@ final class MultiProcessTests: XCTestCase {
         defer { for p in workers.values where p.isRunning { p.terminate() } }
         let ledger = try Ledger(runDirectory: run)
         // Kill w1 while it holds a lease.
-        XCTAssertTrue(waitUntil(20) { ((try? ledger.timeline()) ?? []).contains { $0.workerID == "w1" && $0.outcome == "running" } })
+        XCTAssertTrue(waitUntil(20) { ((try? ledger.timeline()) ?? []).contains { $0.workerID == "w1" && $0.outcome == .running } })
         kill(workers["w1"]!.processIdentifier, SIGKILL)
         XCTAssertTrue(waitUntil(60) { !coord.isRunning }, "coordinator finished")
         coord.waitUntilExit()
@@ -39,9 +39,9 @@ final class MultiProcessTests: XCTestCase {
         XCTAssertTrue(tasks.allSatisfy { $0.state == .done })
         let timeline = try ledger.timeline()
         for t in tasks {
-            XCTAssertEqual(timeline.filter { $0.taskID == t.id && $0.outcome == "done" }.count, 1, "\(t.id) done exactly once")
+            XCTAssertEqual(timeline.filter { $0.taskID == t.id && $0.outcome == .done }.count, 1, "\(t.id) done exactly once")
             XCTAssertNotNil(t.artifacts["out.bin"])
         }
-        XCTAssertTrue(timeline.contains { $0.workerID == "w1" && $0.outcome == "lost" }, "the killed worker's lease was lost")
+        XCTAssertTrue(timeline.contains { $0.workerID == "w1" && $0.outcome == .lost }, "the killed worker's lease was lost")
     }
 }

@@ -40,7 +40,7 @@ final class SchedulingTests: XCTestCase {
         let join = try XCTUnwrap(e.first { $0.task == "join" })
         for x in e where x.task != "join" { XCTAssertLessThanOrEqual(x.end, join.start) }
         XCTAssertGreaterThan(Set(e.map(\.worker)).count, 1, "work was spread over workers")
-        XCTAssertEqual(try c.ledger.timeline().filter { $0.outcome == "done" }.count, 13)
+        XCTAssertEqual(try c.ledger.timeline().filter { $0.outcome == .done }.count, 13)
     }
 
     func testRetryLimitFailsTaskAndBlocksDependents() throws {

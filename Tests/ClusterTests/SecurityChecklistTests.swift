@@ -187,7 +187,7 @@ final class SecurityChecklistTests: XCTestCase {
         XCTAssertTrue(waitUntil(5) { c.status().done == 2 })
         XCTAssertEqual(String(decoding: try c.ledger.task(lb.taskID)?.result ?? Data(), as: UTF8.self), "real B")
         XCTAssertEqual(String(decoding: try c.ledger.task(la.taskID)?.result ?? Data(), as: UTF8.self), "real A")
-        XCTAssertEqual(try c.ledger.timeline().map(\.outcome).sorted(), ["done", "done"])
+        XCTAssertEqual(try c.ledger.timeline().map(\.outcome.rawValue).sorted(), ["done", "done"])
         XCTAssertEqual(try c.ledger.events(kind: "done").count, 2)
     }
 }

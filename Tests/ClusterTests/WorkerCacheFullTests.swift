@@ -38,9 +38,9 @@ final class WorkerCacheFullTests: XCTestCase {
         let st = try runBounded(c, timeout: 60)
         XCTAssertEqual(st.done, 12, "every task finished on the healthy worker: \(st.failures)")
         XCTAssertEqual(st.failed, 0)
-        let failedAttempts = try c.ledger.timeline().filter { $0.workerID == "bad" && $0.outcome != "done" }
+        let failedAttempts = try c.ledger.timeline().filter { $0.workerID == "bad" && $0.outcome != .done }
         XCTAssertFalse(failedAttempts.isEmpty, "the bad worker was tried")
-        for a in failedAttempts where a.outcome == "failed" {
+        for a in failedAttempts where a.outcome == .failed {
             XCTAssertTrue(a.error?.contains(mnt.path) == true, "the error names the full cache: \(a.error ?? "")")
         }
     }

@@ -203,7 +203,7 @@ final class LimeTests: XCTestCase {
         let le = Explanation.LabelExplanation(label: 0, weights: w.map { Explanation.SegmentWeight(segment: $0.0, weight: $0.1) },
                                               intercept: 0, localPrediction: 0, score: 0)
         let e = Explanation(segmentation: seg, topLabels: [0], labels: [le], originalPrediction: [1], numSamples: 0,
-                            kernelWidth: 0.25, seed: 0, hideColor: nil, warnings: [], timing: .init())
+                            kernelWidth: 0.25, seed: 0, hideColor: nil, warnings: [])
         XCTAssertEqual(try e.mask(label: 0), [0, 0, 1, 1])
         XCTAssertEqual(try e.mask(label: 0, numFeatures: 1), [0, 0, 1, 0])
         XCTAssertEqual(try e.mask(label: 0, positiveOnly: false, numFeatures: 2), [-1, 0, 1, 0])

@@ -9,7 +9,7 @@ final class ScoresAndFigureTests: XCTestCase {
         let le = Explanation.LabelExplanation(label: 0, weights: weights.map { Explanation.SegmentWeight(segment: $0.0, weight: $0.1) },
                                               intercept: 0, localPrediction: 0, score: 0)
         return Explanation(segmentation: seg, topLabels: [0], labels: [le], originalPrediction: [1, 0], numSamples: 0,
-                           kernelWidth: 0.25, seed: 0, hideColor: [0, 0, 0], warnings: [], timing: .init())
+                           kernelWidth: 0.25, seed: 0, hideColor: [0, 0, 0], warnings: [])
     }
 
     func testJaccard() {

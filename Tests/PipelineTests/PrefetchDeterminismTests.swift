@@ -45,7 +45,7 @@ final class PrefetchDeterminismTests: XCTestCase {
         XCTAssertNotEqual(try feed(depth: 2, seed: 10), reference, "another sampler seed gives other batches (the check can fail)")
     }
 
-    private func train(depth: Int) throws -> (state: [String: [Float]], curve: [EpochStats], chunks: [[Int]], timing: NetworkTraining.LoopTiming) {
+    private func train(depth: Int) throws -> (state: [String: [Float]], curve: [EpochStats], chunks: [[Int]], steps: Int) {
         let data = pack()
         let model = try AlexNet(config: AlexNetConfig(numClasses: 3, widthMultiplier: 0.125, inputSize: 63, hiddenWidth: 32), seed: 5)
         let adam = Adam(lr: 1e-3)
@@ -53,15 +53,17 @@ final class PrefetchDeterminismTests: XCTestCase {
                                    checkpointEvery: 0, samplerRNG: SeededGenerator.derive(seed: 1, "sampler"),
                                    dropoutRNG: SeededGenerator.derive(seed: 1, "dropout"))
         loop.prefetchDepth = depth
+        var steps = 0
+        loop.observer = { if case .stepped = $0 { steps += 1 } }
         var sampler = BalancedSampler(labels: data.labels)
         var chunks: [[Int]] = []
-        let io = try BenchmarkIO()
-        defer { io.remove() }
+        let dir = try temporaryDirectory(self, "loop")
+        let io = try TestIO(inputs: [:], directory: dir)
         try loop.run(io: io, label: "t", order: { sampler.epoch(rng: &$0) }, batch: { chunk in
             chunks.append(chunk)
             return (data.batch(chunk), chunk.map { data.labels[$0] })
         })
-        return (model.stateDict().mapValues(\.scalars), loop.curve, chunks, loop.timing)
+        return (model.stateDict().mapValues(\.scalars), loop.curve, chunks, steps)
     }
 
     func testTrainingLoopEndsWithIdenticalWeightsAndCurve() throws {
@@ -70,8 +72,8 @@ final class PrefetchDeterminismTests: XCTestCase {
         XCTAssertEqual(a.chunks.count, 12)
         XCTAssertEqual(a.curve, b.curve)
         XCTAssertEqual(a.state, b.state)
-        XCTAssertEqual(a.timing.steps, 12)
-        XCTAssertEqual(b.timing.steps, 12)
+        XCTAssertEqual(a.steps, 12)
+        XCTAssertEqual(b.steps, 12)
     }
 
     /// Pretrain, fine-tune and baseline of fold 0 (every batch and feature loop) run once with

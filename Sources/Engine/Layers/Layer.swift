@@ -68,7 +68,7 @@ public final class Parameter {
     }
 
     /// Writes the deferred gradient densely into `grad` (exactly the unfused layer's sgemm).
-    func materialiseGradient() {
+    public func materialiseGradient() {
         guard let d = deferredGradient else { return }
         deferredGradient = nil
         spareFactors = d
@@ -77,8 +77,8 @@ public final class Parameter {
     }
 
     /// Puts back the factors dropped by the last `materialiseGradient()` (they still describe
-    /// the same gradient); for benchmarks that time both paths on one gradient.
-    func restoreDeferredGradient() {
+    /// the same gradient), so both paths can be timed on one gradient.
+    public func restoreDeferredGradient() {
         if deferredGradient == nil, let s = spareFactors { deferredGradient = s; spareFactors = nil }
     }
 

@@ -7,7 +7,7 @@ import SeafoldCore
 /// resumable checkpoints (weights + optimizer state + RNG states + curve so far). A task that
 /// restarts from a checkpoint ends with bit-identical weights to an uninterrupted run, because
 /// every random stream it uses is part of the checkpoint.
-struct NetworkTraining {
+public struct NetworkTraining {
     var model: AlexNet
     var trainer: Trainer
     var optimizer: Optimizer
@@ -22,19 +22,23 @@ struct NetworkTraining {
     var lastCheckpointFile: URL?
 
     /// Batches assembled ahead of the step on a background thread (0 = on the training thread).
-    var prefetchDepth = DataPrefetch.depth
-    /// Where the loop's time went (for `seafold bench data`; never part of a result).
-    var timing = LoopTiming()
+    public var prefetchDepth = DataPrefetch.depth
+    /// Told what the training thread is doing as it happens, on that thread (a caller that
+    /// times the loop installs it); nil in tasks, and never part of a result.
+    public var observer: ((LoopEvent) -> Void)?
 
-    /// Seconds the training thread waited for batches, and spent in optimisation steps.
-    struct LoopTiming {
-        var steps = 0
-        var dataWaitSeconds = 0.0
-        var stepSeconds = 0.0
-        /// Items the training thread asked for before they were made, and the seconds it
-        /// blocked for them (`Prefetcher.starved`); with no prefetch thread: every item.
-        var starved = 0
-        var starvedSeconds = 0.0
+    /// The training thread's steps, for `observer`.
+    public enum LoopEvent {
+        /// About to ask the feed for its next item (a batch or an epoch's end).
+        case waiting
+        /// That item arrived.
+        case received
+        /// The optimisation step on the batch just received finished.
+        case stepped
+        /// The feed is closed: how many items were asked for before they were made, and the
+        /// seconds the training thread blocked for them (`Prefetcher.starved`; with no
+        /// prefetch thread, every item).
+        case finished(starved: Int, starvedSeconds: Double)
     }
 
     /// What the batch producer hands the training thread: a batch, or the end of an epoch with
@@ -53,25 +57,22 @@ struct NetworkTraining {
     /// identical bit for bit whatever `prefetchDepth` is (PipelineTests checks it). The epoch's
     /// order may be drawn while the previous epoch still trains; the checkpoint still records the
     /// RNG state of the epoch boundary, carried by `FeedItem.epochEnd`.
-    mutating func run(io: TaskIO, label: String, order: @escaping (inout SeededGenerator) -> [Int],
-                      batch: @escaping ([Int]) -> (Tensor, [Int]), onItem: ((Double) -> Void)? = nil) throws {
+    public mutating func run(io: TaskIO, label: String, order: @escaping (inout SeededGenerator) -> [Int],
+                             batch: @escaping ([Int]) -> (Tensor, [Int])) throws {
         let start = curve.count
         let t0 = Date()
         let feed = Prefetcher(depth: prefetchDepth, produce: NetworkTraining.producer(epochs: start..<epochs, batchSize: batchSize,
                                                                                         rng: samplerRNG, order: order, batch: batch))
         defer {
             feed.cancel()
-            timing.starved += feed.starved
-            timing.starvedSeconds += feed.starvedSeconds
+            observer?(.finished(starved: feed.starved, starvedSeconds: feed.starvedSeconds))
         }
         var epoch = start
         var lossSum = 0.0, correct = 0, seen = 0, step = 0
         while true {
-            let w0 = DispatchTime.now().uptimeNanoseconds
+            observer?(.waiting)
             guard let item = try feed.next() else { break }
-            let w1 = DispatchTime.now().uptimeNanoseconds
-            timing.dataWaitSeconds += Double(w1 - w0) / 1e9
-            onItem?(Double(w1 - w0) / 1e9)
+            observer?(.received)
             switch item {
             case let .batch(x, y):
                 let r: (loss: Float, correct: Int)
@@ -79,8 +80,7 @@ struct NetworkTraining {
                     // `Trainer.step` refuses a non-finite loss ("loss is nan") without knowing where it is.
                     throw SeafoldError.diverged(reason: "\(label): \(reason) at epoch \(epoch + 1), step \(step + 1); the last good checkpoint is kept (try a lower learning rate)")
                 }
-                timing.stepSeconds += Double(DispatchTime.now().uptimeNanoseconds - w1) / 1e9
-                timing.steps += 1
+                observer?(.stepped)
                 guard r.loss.isFinite, r.loss < 1e4 else {
                     throw SeafoldError.diverged(reason: "\(label): loss is \(r.loss) at epoch \(epoch + 1), step \(step + 1); the last good checkpoint is kept (try a lower learning rate)")
                 }
@@ -185,8 +185,18 @@ public enum DataPrefetch {
     }()
 }
 
+extension NetworkTraining {
+    /// A loop at epoch 0 with no curve yet (`resumeIfPossible` continues a checkpointed one).
+    public init(model: AlexNet, trainer: Trainer, optimizer: Optimizer, epochs: Int, batchSize: Int, checkpointEvery: Int,
+                samplerRNG: SeededGenerator, dropoutRNG: SeededGenerator) {
+        self.model = model; self.trainer = trainer; self.optimizer = optimizer; self.epochs = epochs; self.batchSize = batchSize
+        self.checkpointEvery = checkpointEvery; self.samplerRNG = samplerRNG; self.dropoutRNG = dropoutRNG
+    }
+}
+
 extension AlexNetConfig {
-    init(_ m: ModelConfig, numClasses: Int) {
+    /// The network a config's `model` section describes, with `numClasses` outputs.
+    public init(_ m: ModelConfig, numClasses: Int) {
         self.init(numClasses: numClasses, widthMultiplier: m.widthMultiplier, inputSize: m.inputSize,
                   hiddenWidth: m.hiddenWidth, dropout: Float(m.dropout))
     }

@@ -6,7 +6,7 @@ import SeafoldCore
 /// A dataset pack as a task reads it: images already resized to the model input (uint16,
 /// [N, C, S, S], C = 1 or 3, values x·65535 for x in [0, 1]), labels and class names.
 /// Normalisation (ImageNet mean/std, grey replicated to RGB) happens per batch.
-struct PackData {
+public struct PackData {
     let meta: PackMeta
     let count: Int
     let channels: Int
@@ -30,8 +30,8 @@ struct PackData {
         pixels = PackPixels.uint16(arr.bytes, count: arr.count)
     }
 
-    /// A pack already in memory (benchmarks and tests).
-    init(meta: PackMeta, channels: Int, size: Int, pixels: [UInt16]) {
+    /// A pack already in memory (tests, and the training loop timed outside a run).
+    public init(meta: PackMeta, channels: Int, size: Int, pixels: [UInt16]) {
         self.meta = meta; self.count = meta.labels.count; self.channels = channels; self.size = size; self.pixels = pixels
     }
 
@@ -49,7 +49,7 @@ struct PackData {
     }
 
     /// A batch of normalised images as an [N, 3, S, S] tensor.
-    func batch(_ indices: [Int]) -> Tensor {
+    public func batch(_ indices: [Int]) -> Tensor {
         let per = 3 * size * size
         var data = [Float](repeating: 0, count: indices.count * per)
         data.withUnsafeMutableBufferPointer { buf in
@@ -76,4 +76,10 @@ public struct PackMeta: Codable, Equatable, Sendable {
     public var scaling: String
     public var warnings: [String]
     public var hasMasks: Bool
+
+    public init(name: String, classes: [String], labels: [Int], files: [String], inputSize: Int, channels: Int,
+                scaling: String, warnings: [String], hasMasks: Bool) {
+        self.name = name; self.classes = classes; self.labels = labels; self.files = files; self.inputSize = inputSize
+        self.channels = channels; self.scaling = scaling; self.warnings = warnings; self.hasMasks = hasMasks
+    }
 }

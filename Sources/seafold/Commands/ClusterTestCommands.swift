@@ -4,7 +4,7 @@ import Foundation
 
 /// Hidden `seafold cluster-fake coordinator|worker`: the real Coordinator and Worker running
 /// fake tasks (sleep, fail on attempts, exit on demand, produce an artifact), for the
-/// multi-process tests and the cluster benchmark.
+/// multi-process tests.
 struct ClusterFakeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cluster-fake", abstract: "Cluster test harness with fake tasks.",
                                                     shouldDisplay: false, subcommands: [FakeCoordinator.self, FakeWorker.self])

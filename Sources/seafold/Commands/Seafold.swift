@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bench
 
 /// The `seafold` command line: runs the paper's experiment locally or across ZeroMQ workers.
 struct Seafold: ParsableCommand {

@@ -82,7 +82,7 @@ enum ClusterGlue {
         let t0 = try ledger.timeline().map(\.startedAt).min() ?? 0
         let timeline = try ledger.timeline().map { a in
             TimelineEntry(taskID: a.taskID, taskKind: labels[a.taskID]?.0 ?? "?", label: labels[a.taskID]?.1 ?? a.taskID,
-                          worker: a.workerID, start: a.startedAt - t0, end: a.endedAt.map { $0 - t0 }, outcome: a.outcome)
+                          worker: a.workerID, start: a.startedAt - t0, end: a.endedAt.map { $0 - t0 }, outcome: a.outcome.rawValue)
         }
         return plan.results(completed: completed, incomplete: incomplete, timeline: timeline, softwareVersion: SeafoldVersion.string,
                             runDirectory: runDirectory)

@@ -4,7 +4,7 @@ import Foundation
 /// The interleaved comparisons of `seafold bench engine`: seafold's full-AlexNet round
 /// (train step, batch-64 inference, sgemm) alternating with PyTorch's (bench/pytorch_alexnet.py)
 /// and/or with this program under glibc's default malloc, so every ratio compares figures
-/// taken minutes apart at most on a machine whose speed drifts 2-3x.
+/// taken minutes apart at most on a machine whose speed drifts.
 struct Comparison: Codable {
     struct TorchRound: Codable {
         var sgemmSquare2048GFLOPs: Double, trainStepSeconds: Double, inferenceImagesPerSecondBatch64: Double

@@ -1,9 +1,10 @@
+@testable import Bench
 import Foundation
 @testable import Pipeline
 import SeafoldCore
 import XCTest
 
-/// Issue 9, Evidence for `seafold bench run`'s projection: list scheduling and the critical
+/// Evidence for `seafold bench run`'s projection: list scheduling and the critical
 /// path on small graphs computed by hand, and the per-task arithmetic of `RunProjection`.
 final class ScheduleSimulationTests: XCTestCase {
     typealias Job = ScheduleSimulation.Job

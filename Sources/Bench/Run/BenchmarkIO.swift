@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import SeafoldCore
 
 /// A `TaskIO` for benchmarks that run task code outside any run: a temporary scratch

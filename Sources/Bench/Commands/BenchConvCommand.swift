@@ -7,7 +7,7 @@ import Foundation
 /// im2col and with its fast path (Winograd F(2×2, 3×3) for the stride-1 3×3 layers, F(3×3, 5×5)
 /// for features.3, implicit GEMM for features.0's forward), each next to the same-run sgemm
 /// speed on the layer's GEMM shapes and on square 2048; then whole-network inference
-/// (per-layer breakdown) and the Adam train step under every `ConvAlgorithm` (issue 9).
+/// (per-layer breakdown) and the Adam train step under every `ConvAlgorithm`.
 struct BenchConvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",

@@ -3,6 +3,7 @@ import Datasets
 import Engine
 import Explain
 import Foundation
+import Pipeline
 import SeafoldCore
 
 /// Projects a whole experiment's time (`seafold bench run`) from a few real steps at its shapes.

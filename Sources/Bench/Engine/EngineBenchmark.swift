@@ -1,9 +1,10 @@
+import Engine
 import Foundation
 import SeafoldCore
 
 /// Measurements behind `seafold bench engine`: train-step and inference speed of an AlexNet
-/// shape, FLOPs, and same-process sgemm speed (the machine's speed drifts 2–3× within minutes,
-/// so GEMM figures must come from the same run).
+/// shape, FLOPs, and same-process sgemm speed (the machine's speed drifts within minutes, so
+/// GEMM figures must come from the same run).
 public enum EngineBenchmark {
     /// One GEMM shape and its measured speed.
     public struct GemmFigure: Codable, Sendable {
@@ -50,48 +51,11 @@ public enum EngineBenchmark {
         public var convGemm: [GemmFigure]
     }
 
-    /// The median (mean of the two middle values for an even count; NaN when empty).
-    public static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted(); if s.isEmpty { return .nan }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
-
-    static func now() -> Double {
-        var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
-    /// Median GFLOP/s of C[M×N] = op(A)·op(B) through the engine's `sgemm` (row-major).
-    public static func sgemmGFLOPs(m: Int, k: Int, n: Int, transA: Bool = false, transB: Bool = false, repeats: Int) -> Double {
-        let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
-        var rng = SeededGenerator(seed: 1)
-        for i in 0..<(m * k) { a.ptr[i] = rng.uniform(-1, 1) }
-        for i in 0..<(k * n) { b.ptr[i] = rng.uniform(-1, 1) }
-        var times: [Double] = []
-        for r in 0...max(1, repeats) {
-            let t0 = now()
-            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a.ptr, lda: transA ? m : k,
-                  b: b.ptr, ldb: transB ? k : n, beta: 0, c: c.ptr, ldc: n)
-            if r > 0 { times.append(now() - t0) }   // first call warms up
-        }
-        return 2.0 * Double(m) * Double(k) * Double(n) / median(times) / 1e9
-    }
-
-    /// Peak resident set size (VmHWM) of this process, bytes; 0 if unknown.
-    public static func peakRSSBytes() -> Int {
-        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let parts = line.split(separator: " ").filter { !$0.isEmpty }
-            if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
-        }
-        return 0
-    }
-
     /// Conv GEMM shapes of the forward pass at `batch` (M = out channels, K = in·k·k, N = batch·H·W).
     public static func convGemmShapes(_ net: AlexNet, batch: Int) -> [(label: String, m: Int, k: Int, n: Int)] {
         net.layers.compactMap { l -> (String, Int, Int, Int)? in
             guard let c = l as? Conv2d else { return nil }
-            return (c.name, c.outChannels, c.kDim, batch * c.hw)
+            return (c.name, c.outChannels, c.taps, batch * c.outputPixels)
         }
     }
 
@@ -146,7 +110,7 @@ public enum EngineBenchmark {
         for p in net.parameters { p.materialiseGradient() }   // dense gradients: 7 floats/element
         let copy = CopyBench(bytes: 256 << 20)
         var adamTimes: [Double] = [], copyTimes: [Double] = []
-        // Cheap (~0.1-0.3 s a pair) and the noisiest figure on a shared machine: more samples.
+        // Cheap, and the noisiest figure on a shared machine: more samples.
         for r in 0...max(9, 2 * repeats) {
             let c = copy.seconds()
             let t0 = now(); trainer.optimizer.step(net.parameters); let a = now() - t0
@@ -188,76 +152,3 @@ public enum EngineBenchmark {
     }
 }
 
-/// A multi-threaded memcpy of a large buffer, cut into parts the way Adam cuts its pass: the
-/// machine's achievable streaming bandwidth, to judge Adam's GB/s against in the same run.
-final class CopyBench {
-    let bytes: Int
-    private let src: FloatBuffer, dst: FloatBuffer
-
-    init(bytes: Int) {
-        self.bytes = bytes
-        src = FloatBuffer(count: bytes / 4); dst = FloatBuffer(count: bytes / 4)
-        for i in stride(from: 0, to: bytes / 4, by: 1024) { src.ptr[i] = Float(i) }
-    }
-
-    /// Seconds for one copy of `bytes` bytes (read `bytes`, write `bytes`).
-    func seconds() -> Double {
-        let n = bytes / 4, parts = min(Adam.maximumParts, max(1, n / Adam.elementsPerPart))
-        let s = src.ptr, d = dst.ptr
-        let t0 = EngineBenchmark.now()
-        parallelFor(parts) { part in
-            let lo = part * n / parts, hi = (part + 1) * n / parts
-            memcpy(d + lo, s + lo, (hi - lo) * 4)
-        }
-        return EngineBenchmark.now() - t0
-    }
-}
-
-extension EngineBenchmark {
-    /// One round of the headline figures, for interleaving with another measurement (PyTorch,
-    /// or this program under glibc's default malloc) in the same run.
-    public struct RoundFigures: Codable, Sendable {
-        public var sgemmSquare2048GFLOPs: Double
-        public var trainStepSeconds: Double
-        public var inferenceImagesPerSecondBatch64: Double
-    }
-
-    /// A full AlexNet (224 px, 1000 classes) with an Adam trainer and fixed inputs, kept across rounds.
-    public final class Rig {
-        let net: AlexNet, trainer: Trainer
-        let x6: Tensor, x64: Tensor, labels: [Int]
-        var rng = SeededGenerator(seed: 2)
-
-        public init(batch: Int = 6) throws {
-            let config = AlexNetConfig(numClasses: 1000)
-            net = try AlexNet(config: config, seed: 1)
-            trainer = try Trainer(model: net, optimizer: Adam(lr: 1e-4))
-            let s = config.inputSize
-            var g = SeededGenerator(seed: 3)
-            x6 = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in g.uniform(-2, 2) })
-            x64 = Tensor(shape: [64, 3, s, s], data: (0..<(64 * 3 * s * s)).map { _ in g.uniform(-2, 2) })
-            labels = (0..<batch).map { $0 % 1000 }
-        }
-
-        /// Median train step over `repeats` steps after one warm-up, median batch-64 inference,
-        /// and square-2048 sgemm, measured now.
-        public func round(repeats: Int) throws -> RoundFigures {
-            let sq = EngineBenchmark.sgemmGFLOPs(m: 2048, k: 2048, n: 2048, repeats: max(3, repeats))
-            var ts: [Double] = []
-            for r in 0...repeats {
-                let t0 = EngineBenchmark.now()
-                try trainer.step(input: x6, labels: labels, rng: &rng)
-                if r > 0 { ts.append(EngineBenchmark.now() - t0) }
-            }
-            net.evalBatchSize = 64
-            var inf: [Double] = []
-            for r in 0...max(1, repeats / 2) {
-                let t0 = EngineBenchmark.now()
-                _ = try net.forward(x64, training: false, rng: &rng)
-                if r > 0 { inf.append(EngineBenchmark.now() - t0) }
-            }
-            return RoundFigures(sgemmSquare2048GFLOPs: sq, trainStepSeconds: EngineBenchmark.median(ts),
-                                inferenceImagesPerSecondBatch64: 64 / EngineBenchmark.median(inf))
-        }
-    }
-}

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import SeafoldCore
 
@@ -48,10 +49,7 @@ public enum ConvBenchmark {
         public var algorithm: String, batch: Int, seconds: Double
     }
 
-    static func now() -> Double {
-        var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
+    static func now() -> Double { EngineBenchmark.now() }
 
     static func median(_ xs: [Double]) -> Double { EngineBenchmark.median(xs) }
 
@@ -75,48 +73,48 @@ public enum ConvBenchmark {
         var rng = SeededGenerator(seed: 3)
         for conv in try alexNetConvs(inputSize: inputSize) where only?.contains(conv.name) ?? true {
             var r2 = SeededGenerator.derive(seed: 1, "bench/" + conv.name)
-            conv.reset(rng: &r2)
-            let m = conv.outChannels, k = conv.kDim
-            let algorithms: [ConvAlgorithm] = conv.usesWinogradGeometry || conv.usesImplicitGeometry ? [.im2col, .fast] : [.im2col]
+            conv.resetParameters(rng: &r2)
+            let m = conv.outChannels, k = conv.taps
+            let algorithms: [ConvAlgorithm] = conv.hasFastPath ? [.im2col, .fast] : [.im2col]
             for batch in [trainBatch, inferenceBatch] {
                 let training = batch == trainBatch
-                let n = batch * conv.hw
+                let n = batch * conv.outputPixels
                 progress("\(conv.name) batch \(batch): sgemm")
                 let fwdS = sgemmGFLOPs(m: m, k: k, n: n, repeats: repeats)
                 let dataS = training ? sgemmGFLOPs(m: k, k: m, n: n, transA: true, repeats: repeats) : 0
                 let weightS = training ? sgemmGFLOPs(m: m, k: n, n: k, transB: true, repeats: repeats) : 0
-                let x = FloatBuffer(count: batch * conv.inCount), gy = FloatBuffer(count: batch * conv.outCount)
-                for i in 0..<(batch * conv.inCount) { x.ptr[i] = rng.uniform(-1, 1) }
-                for i in 0..<(batch * conv.outCount) { gy.ptr[i] = rng.uniform(-1e-3, 1e-3) }
+                let x = AlignedFloats(count: batch * conv.inputCount), gy = AlignedFloats(count: batch * conv.outputCount)
+                for i in 0..<(batch * conv.inputCount) { x.ptr[i] = rng.uniform(-1, 1) }
+                for i in 0..<(batch * conv.outputCount) { gy.ptr[i] = rng.uniform(-1e-3, 1e-3) }
                 for algorithm in algorithms {
                     conv.options.convolution = algorithm
-                    let label = algorithm == .im2col ? "im2col" : conv.fastPathName(batch: batch)
+                    let label = algorithm == .im2col ? "im2col" : conv.fastPathLabel(batch: batch)
                     progress("\(conv.name) batch \(batch): \(label)")
                     var tf: [Double] = [], td: [Double] = [], tw: [Double] = []
                     for r in 0...max(1, repeats) {
                         var g = SeededGenerator(seed: 0)
                         var t0 = now()
-                        _ = conv.forward(x.ptr, batch: batch, training: training, rng: &g)
+                        _ = conv.forward(buffer: x.ptr, batch: batch, training: training, rng: &g)
                         let f = now() - t0
                         var w = 0.0, d = 0.0
                         if training {
                             // The order of a train step: weight gradient, then input gradient.
                             conv.setTrainable(true)
-                            t0 = now(); _ = conv.backward(gy.ptr, batch: batch, inputGrad: false); w = now() - t0
+                            t0 = now(); _ = conv.backward(buffer: gy.ptr, batch: batch, inputGrad: false); w = now() - t0
                             conv.setTrainable(false)
-                            t0 = now(); _ = conv.backward(gy.ptr, batch: batch, inputGrad: true); d = now() - t0
+                            t0 = now(); _ = conv.backward(buffer: gy.ptr, batch: batch, inputGrad: true); d = now() - t0
                             conv.setTrainable(true)
                         }
                         if r > 0 { tf.append(f); tw.append(w); td.append(d) }
                     }
-                    let flops = Double(conv.forwardFlops) * Double(batch)
+                    let flops = Double(conv.flopsPerSample) * Double(batch)
                     func pass(_ ts: [Double], _ s: Double) -> Pass {
                         let sec = median(ts), gf = flops / sec / 1e9
                         return Pass(seconds: sec, gflops: gf, sgemmGFLOPs: s, ofSgemm: gf / s)
                     }
                     out.append(LayerFigure(layer: conv.name, algorithm: label, batch: batch,
                                            inChannels: conv.inChannels, outChannels: conv.outChannels, kernel: conv.kernel,
-                                           stride: conv.stride, padding: conv.padding, inSize: conv.inH, outSize: conv.outH,
+                                           stride: conv.stride, padding: conv.padding, inSize: conv.inputSize, outSize: conv.outputSize,
                                            gemmM: m, gemmK: k, gemmN: n, forward: pass(tf, fwdS),
                                            backwardData: training ? pass(td, dataS) : nil,
                                            backwardWeight: training ? pass(tw, weightS) : nil))
@@ -134,7 +132,7 @@ public enum ConvBenchmark {
         let s = inputSize
         let x = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.uniform(-2, 2) })
         net.evalBatchSize = batch
-        let staged = FloatBuffer(count: x.count)
+        let staged = AlignedFloats(count: x.count)
         var totals: [Double] = []
         var perLayer = [[Double]](repeating: [], count: net.layers.count)
         for r in 0...max(1, repeats) {
@@ -146,7 +144,7 @@ public enum ConvBenchmark {
             var p = staged.ptr
             for (i, l) in net.layers.enumerated() {
                 let t1 = now()
-                p = l.forward(p, batch: batch, training: false, rng: &rng)
+                p = l.forward(buffer: p, batch: batch, training: false, rng: &rng)
                 if r > 0 { perLayer[i].append(now() - t1) }
             }
         }

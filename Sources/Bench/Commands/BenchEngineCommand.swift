@@ -3,7 +3,7 @@ import Engine
 import Foundation
 
 /// `seafold bench engine`: AlexNet train-step and inference speed, FLOPs, same-run sgemm speed,
-/// the BLAS kernel in use, and peak memory (issue 2). Progress goes to stderr on a terminal only.
+/// the BLAS kernel in use, and peak memory. Progress goes to stderr on a terminal only.
 struct BenchEngineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",

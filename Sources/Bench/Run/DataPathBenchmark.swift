@@ -1,6 +1,7 @@
 import Datasets
 import Engine
 import Foundation
+import Pipeline
 import SeafoldCore
 
 /// `seafold bench data`'s training-loop part: the fine-tune loop itself (`NetworkTraining`, the
@@ -64,16 +65,48 @@ public enum DataPathBenchmark {
         var sampler = BalancedSampler(labels: labels)
         let io = try BenchmarkIO()
         defer { io.remove() }
-        var waits: [Double] = []
+        let t = LoopTimer()
+        loop.observer = t.observe
         try loop.run(io: io, label: "bench", order: { sampler.epoch(rng: &$0) }, batch: { chunk in
             (pack.batch(chunk), chunk.map { labels[$0] })
-        }, onItem: { waits.append($0) })
-        let t = loop.timing
+        })
+        let waits = t.waits
         return Result(prefetchDepth: depth, inputSize: inputSize, batchSize: batchSize, steps: t.steps, epochs: epochs,
                       dataWaitSeconds: t.dataWaitSeconds,
                       steadyWaitPerStepSeconds: (t.dataWaitSeconds - (waits.first ?? 0)) / Double(max(t.steps - 1, 1)),
                       stepSecondsTotal: t.stepSeconds, stepSecondsMean: t.stepSeconds / Double(max(t.steps, 1)),
                       starved: t.starved, items: waits.count, starvedSeconds: t.starvedSeconds,
                       waits: waits, batchAssemblySeconds: assembly.sorted()[assembly.count / 2])
+    }
+}
+
+/// Where the training loop's time went, from its `NetworkTraining.LoopEvent`s: the waits for
+/// the feed's next item (batches and epoch ends) and the optimisation steps.
+final class LoopTimer {
+    private(set) var steps = 0
+    private(set) var dataWaitSeconds = 0.0
+    private(set) var stepSeconds = 0.0
+    private(set) var starved = 0
+    private(set) var starvedSeconds = 0.0
+    /// Every wait, in order, seconds.
+    private(set) var waits: [Double] = []
+    private var waitStart: UInt64 = 0, received: UInt64 = 0
+
+    func observe(_ event: NetworkTraining.LoopEvent) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        switch event {
+        case .waiting: waitStart = now
+        case .received:
+            received = now
+            let w = Double(now - waitStart) / 1e9
+            dataWaitSeconds += w
+            waits.append(w)
+        case .stepped:
+            stepSeconds += Double(now - received) / 1e9
+            steps += 1
+        case let .finished(n, seconds):
+            starved += n
+            starvedSeconds += seconds
+        }
     }
 }
