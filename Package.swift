@@ -65,7 +65,7 @@ let package = Package(
         // Not -Ounchecked either: it decodes untrusted image files (PNG through libpng, .npy)
         // and scales their pixels; a bounds bug the fuzzer missed must trap, not corrupt memory.
         .target(name: "Datasets", dependencies: ["SeafoldCore", "CPNG", "CImageCodecs"], swiftSettings: v5),
-        .target(name: "Classifiers", dependencies: ["SeafoldCore", "COpenBLAS", "CLibSVM"], swiftSettings: fast6),
+        .target(name: "Classifiers", dependencies: ["SeafoldCore", "Engine", "COpenBLAS", "CLibSVM"], swiftSettings: fast6),
         .target(name: "WeightStats", dependencies: ["SeafoldCore"], swiftSettings: fast6),
         .target(name: "Explain", dependencies: ["SeafoldCore"], swiftSettings: fast),
         .target(name: "Pipeline", dependencies: [

@@ -39,6 +39,17 @@ public struct StratifiedKFold: Sendable {
         return try (0..<repeats).map { _ in try testFolds(labels: labels, rng: &rng).folds }
     }
 
+    /// The test folds of repetition `repetition` (0-based) of `RepeatedStratifiedKFold(n_splits,
+    /// n_repeats > repetition, random_state=seed)`, with repetition 0's warnings; repetition 0
+    /// is `testFolds(labels:)`. The one rule the tasks and `seafold data folds` share.
+    public func testFolds(labels: [Int], repetition: Int) throws -> (folds: [Int], warnings: [String]) {
+        guard repetition >= 0 else { throw SeafoldError.config(key: "repeat", reason: "repetition \(repetition); use 0 or more") }
+        var rng = try NumpyRandomState(seed: shuffle ? seed : 0)
+        var result = try testFolds(labels: labels, rng: &rng)
+        for _ in 0..<repetition { result.folds = try testFolds(labels: labels, rng: &rng).folds }
+        return result
+    }
+
     /// One `_make_test_folds` with a given RandomState (advanced by the shuffles).
     public func testFolds(labels: [Int], rng: inout NumpyRandomState) throws -> (folds: [Int], warnings: [String]) {
         guard nSplits >= 2 else {

@@ -10,6 +10,10 @@ import SeafoldCore
 /// reuses them across calls, so one instance must not be used from two threads at once.
 public final class AlexNet {
     public private(set) var config: AlexNetConfig
+    /// How the layers compute (`EngineOptions`); setting it passes it to every layer.
+    public var options: EngineOptions {
+        didSet { applyOptions() }
+    }
     /// The layers in execution order (features.*, avgpool, flatten, classifier.*).
     public private(set) var layers: [Layer] = []
     private let input = FloatBuffer()
@@ -20,14 +24,16 @@ public final class AlexNet {
 
     /// Builds the network and initialises it like PyTorch from streams derived from `seed`
     /// (one stream per layer, named by its key, so replacing one layer leaves the others alone).
-    public init(config: AlexNetConfig, seed: UInt64) throws {
+    public init(config: AlexNetConfig, seed: UInt64, options: EngineOptions = .default) throws {
         try config.validate()
         self.config = config
+        self.options = options
         let ch = config.channels, s = config.inputSize
         var shape = [3, s, s]
         var ls: [Layer] = []
         func conv(_ i: Int, _ out: Int, _ k: Int, _ st: Int, _ p: Int) throws {
-            let c = try Conv2d(name: "features.\(i)", inShape: shape, outChannels: out, kernel: k, stride: st, padding: p)
+            let c = try Conv2d(name: "features.\(i)", inShape: shape, outChannels: out, kernel: k, stride: st, padding: p,
+                               options: options)
             ls.append(c); shape = c.outShape
             ls.append(ReLU(name: "features.\(i + 1)", shape: shape))
         }
@@ -46,14 +52,21 @@ public final class AlexNet {
         ls.append(flat)
         let f = flat.outShape[0], h = config.hiddenWidth
         ls.append(try Dropout(name: "classifier.0", shape: [f], p: config.dropout))
-        ls.append(try Linear(name: "classifier.1", inFeatures: f, outFeatures: h))
+        ls.append(try Linear(name: "classifier.1", inFeatures: f, outFeatures: h, options: options))
         ls.append(ReLU(name: "classifier.2", shape: [h]))
         ls.append(try Dropout(name: "classifier.3", shape: [h], p: config.dropout))
-        ls.append(try Linear(name: "classifier.4", inFeatures: h, outFeatures: h))
+        ls.append(try Linear(name: "classifier.4", inFeatures: h, outFeatures: h, options: options))
         ls.append(ReLU(name: "classifier.5", shape: [h]))
-        ls.append(try Linear(name: "classifier.6", inFeatures: h, outFeatures: config.numClasses))
+        ls.append(try Linear(name: "classifier.6", inFeatures: h, outFeatures: config.numClasses, options: options))
         layers = ls
         for l in layers { initialise(l, seed: seed) }
+    }
+
+    private func applyOptions() {
+        for l in layers {
+            if let c = l as? Conv2d { c.options = options }
+            if let c = l as? Linear { c.options = options }
+        }
     }
 
     private func initialise(_ l: Layer, seed: UInt64) {
@@ -113,7 +126,7 @@ public final class AlexNet {
     public func replaceOutputLayer(numClasses: Int, seed: UInt64) throws {
         guard numClasses >= 1 else { throw SeafoldError.config(key: "numClasses", reason: "must be at least 1, got \(numClasses)") }
         guard let i = layerIndex("classifier.6") else { return }
-        let l = try Linear(name: "classifier.6", inFeatures: config.hiddenWidth, outFeatures: numClasses)
+        let l = try Linear(name: "classifier.6", inFeatures: config.hiddenWidth, outFeatures: numClasses, options: options)
         initialise(l, seed: seed)
         layers[i] = l
         config.numClasses = numClasses

@@ -157,6 +157,14 @@ public enum BLASKernel {
         return .run(log: announce ? "BLAS kernel \(loaded) (self-test passed, relative error \(String(format: "%.1e", error)))" : nil)
     }
 
+    /// The engine's process setup, for a program's `main` to call before anything else: a
+    /// suitable, self-tested OpenBLAS kernel (`ensureFastKernel`, which may re-execute the
+    /// process) and one engine thread per core (`setThreads`; workers may set their own later).
+    public static func prepareProcess(verbose: Bool = false) {
+        ensureFastKernel(verbose: verbose)
+        setThreads(ProcessInfo.processInfo.activeProcessorCount)
+    }
+
     /// Call first thing in `main`. May replace the process (exec) and never returns in that case.
     /// `verbose` (or a terminal on stderr, or SEAFOLD_VERBOSE=1) logs the kernel in use;
     /// fallbacks and failures are always logged.

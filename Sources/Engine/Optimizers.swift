@@ -14,9 +14,8 @@ public protocol Optimizer: AnyObject {
     func restore(state: [String: Tensor]) throws
 }
 
-/// Adam with PyTorch semantics (`torch.optim.Adam`, amsgrad off, single-tensor CPU path):
-/// g ← g + wd·p; m ← m + (1−β1)(g − m); v ← β2·v + (1−β2)·g²;
-/// p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + eps), with t counted per parameter.
+/// Adam with PyTorch semantics (`torch.optim.Adam`, amsgrad off, single-tensor CPU path), the
+/// element update of `AdamUpdate`, with t counted per parameter.
 ///
 /// One fused pass over all parameters at once (cut into fixed parts, run on
 /// `ParallelConfig.threads`; the update is element-wise, so the cut cannot change a result).
@@ -59,15 +58,12 @@ public final class Adam: Optimizer {
             let (mb, vb) = buffers(p)
             let t = (steps[p.key] ?? 0) + 1
             steps[p.key] = t
-            // PyTorch computes these scalars in double precision, then the tensor ops in float.
-            let bc1 = 1 - pow(Double(beta1), Double(t)), bc2 = 1 - pow(Double(beta2), Double(t))
-            var job = AdamJob(start: total, count: p.count, pw: p.value.ptr, g: nil, mp: mb.ptr, vp: vb.ptr,
-                              stepSize: Float(Double(lr) / bc1), bc2Sqrt: Float(bc2.squareRoot()), lowRank: nil)
+            let k = AdamUpdate.scalars(step: t, lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
+            var job = AdamJob(start: total, count: p.count, pw: p.value.ptr, g: nil, mp: mb.ptr, vp: vb.ptr, scalars: k, lowRank: nil)
             if let d = p.deferredGradient { job.lowRank = d } else { job.g = p.grad.ptr }
             jobs.append(job)
             total += p.count
         }
-        let s = AdamScalars(wd: weightDecay, b1c: 1 - beta1, b2: beta2, b2c: 1 - beta2, eps: eps)
         let parts = min(Adam.maximumParts, max(1, total / Adam.elementsPerPart))
         jobs.withUnsafeBufferPointer { js in
             parallelFor(parts) { part in
@@ -75,9 +71,7 @@ public final class Adam: Optimizer {
                 let hi = Int((Int64(part + 1) * Int64(total)) / Int64(parts))
                 for j in js where j.start < hi && j.start + j.count > lo {
                     let a = max(lo, j.start) - j.start, b = min(hi, j.start + j.count) - j.start
-                    var k = seafold_adam_scalars(weight_decay: s.wd, one_minus_beta1: s.b1c, beta2: s.b2,
-                                                 one_minus_beta2: s.b2c, eps: s.eps, step_size: j.stepSize,
-                                                 bias_corr2_sqrt: j.bc2Sqrt)
+                    var k = j.scalars
                     if let d = j.lowRank {
                         seafold_adam_lowrank(j.pw, j.mp, j.vp, d.a.ptr, d.b.ptr, d.rows, d.cols, d.batch, a, b, &k)
                     } else {
@@ -176,8 +170,7 @@ private struct AdamJob {
     var start: Int, count: Int
     var pw: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>?
     var mp: UnsafeMutablePointer<Float>, vp: UnsafeMutablePointer<Float>
-    var stepSize: Float, bc2Sqrt: Float
+    /// The kernel's scalars at this parameter's step (`AdamUpdate.scalars`).
+    var scalars: seafold_adam_scalars
     var lowRank: LowRankGradient?
 }
-
-private struct AdamScalars { var wd: Float, b1c: Float, b2: Float, b2c: Float, eps: Float }

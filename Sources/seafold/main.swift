@@ -24,12 +24,10 @@ if ProcessInfo.processInfo.environment["SEAFOLD_MALLOC"] == "tuned",
 }
 #endif
 
-// Before anything else, make sure OpenBLAS runs on a kernel that suits this CPU
-// (the Debian build falls back to a slow SSE3 kernel; see docs/ARCHITECTURE.md, "BLAS kernel").
-BLASKernel.ensureFastKernel(verbose: CommandLine.arguments.contains("--verbose"))
-// One engine thread per core by default (workers set their own with --threads); OpenBLAS
-// itself stays single-threaded so results never depend on the thread count.
-BLASKernel.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+// Before anything else: an OpenBLAS kernel that suits this CPU (the Debian build falls back to
+// a slow SSE3 kernel; see docs/ARCHITECTURE.md, "BLAS kernel") and one engine thread per core
+// (workers set their own with --threads).
+BLASKernel.prepareProcess(verbose: CommandLine.arguments.contains("--verbose"))
 
 if let unknown = UnknownSubcommand.message(CommandLine.arguments) {
     FileHandle.standardError.write(Data(unknown.utf8))

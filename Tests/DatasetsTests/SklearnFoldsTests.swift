@@ -69,6 +69,11 @@ final class SklearnFoldsTests: XCTestCase {
             let got = try StratifiedKFold(nSplits: r.k, shuffle: true, seed: r.seed).repeatedTestFolds(labels: r.labels, repeats: r.repeats)
             XCTAssertEqual(got, r.folds, "\(r.pattern) k=\(r.k) repeats=\(r.repeats) seed=\(r.seed)")
             XCTAssertEqual(got[0], try StratifiedKFold(nSplits: r.k, shuffle: true, seed: r.seed).testFolds(labels: r.labels).folds)
+            // The single-repetition entry point the tasks and `data folds` use: scikit-learn's repetition i.
+            for i in 0..<r.repeats {
+                XCTAssertEqual(try StratifiedKFold(nSplits: r.k, shuffle: true, seed: r.seed).testFolds(labels: r.labels, repetition: i).folds,
+                               r.folds[i], "\(r.pattern) k=\(r.k) repetition \(i)")
+            }
         }
     }
 

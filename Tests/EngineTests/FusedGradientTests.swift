@@ -9,11 +9,10 @@ final class FusedGradientTests: XCTestCase {
     /// deferral threshold (2¹⁸ elements) at batch ≤ 8; classifier.6 (512→3) stays dense.
     static let config = AlexNetConfig(numClasses: 3, widthMultiplier: 0.0625, inputSize: 63, hiddenWidth: 512, dropout: 0.5)
 
-    override func tearDown() { Linear.deferredWeightGradients = true; ParallelConfig.threads = 2 }
+    override func tearDown() { ParallelConfig.threads = 2 }
 
     private func linearRun(deferred: Bool, batch: Int = 6) throws -> (Linear, [Float], [Float]) {
-        Linear.deferredWeightGradients = deferred
-        let l = try Linear(name: "fc", inFeatures: 640, outFeatures: 512)
+        let l = try Linear(name: "fc", inFeatures: 640, outFeatures: 512, options: EngineOptions(deferredWeightGradients: deferred))
         var rng = SeededGenerator(seed: 11)
         l.reset(rng: &rng)
         let x = Tensor(shape: [batch, 640], data: (0..<(batch * 640)).map { _ in rng.uniform(-1, 1) })
@@ -36,7 +35,7 @@ final class FusedGradientTests: XCTestCase {
         // A dense backward after a deferred one drops the stale factors and writes the dense gradient.
         let (again, x, gy) = try linearRun(deferred: true)
         XCTAssertTrue(again.weight.gradientIsDeferred)
-        Linear.deferredWeightGradients = false
+        again.options.deferredWeightGradients = false
         _ = again.backward(Tensor(shape: [6, 512], data: gy))
         XCTAssertFalse(again.weight.gradientIsDeferred)
         XCTAssertEqual(again.weight.gradient.data.map(\.bitPattern), dense.weight.gradient.data.map(\.bitPattern))
@@ -86,9 +85,8 @@ final class FusedGradientTests: XCTestCase {
     /// close to the dense path (they differ in the FC gradients' summation order only).
     func testNetworkFusedDeterministicAndCloseToDense() throws {
         func train(deferred: Bool, threads: Int) throws -> (state: [String: Tensor], deferredKeys: [String]) {
-            Linear.deferredWeightGradients = deferred
             ParallelConfig.threads = threads
-            let net = try AlexNet(config: Self.config, seed: 4)
+            let net = try AlexNet(config: Self.config, seed: 4, options: EngineOptions(deferredWeightGradients: deferred))
             let t = try Trainer(model: net, optimizer: Adam(lr: 1e-4, weightDecay: 1e-4))
             var rng = SeededGenerator(seed: 5)
             var keys: [String] = []

@@ -87,15 +87,14 @@ final class LayerGradientTests: XCTestCase {
         var rng = SeededGenerator(seed: 3)
         let conv = try Conv2d(name: "c", inShape: [2, 6, 6], outChannels: 3, kernel: 3, stride: 1, padding: 1)
         conv.reset(rng: &rng)
-        let saved = Conv2d.maxColumnFloats
-        Conv2d.maxColumnFloats = 2 * 18 * 36   // two samples per im2col chunk → chunks 2, 2, 1
-        defer { Conv2d.maxColumnFloats = saved }
+        let saved = conv.options.maxColumnFloats
+        conv.options.maxColumnFloats = 2 * 18 * 36   // two samples per im2col chunk → chunks 2, 2, 1
         let x = GradCheck.randomTensor([5, 2, 6, 6], &rng)
         let r = GradCheck.randomTensor([5, 3, 6, 6], &rng)
         var g = SeededGenerator(seed: 0)
         let y1 = conv.forward(x, training: true, rng: &g); let gx1 = conv.backward(r); let gw1 = conv.weight.gradient
         // Reference: one sample at a time, weight gradients summed.
-        Conv2d.maxColumnFloats = saved
+        conv.options.maxColumnFloats = saved
         var gwSum = [Float](repeating: 0, count: conv.weight.count)
         for n in 0..<5 {
             let per = 2 * 36, perY = 3 * 36

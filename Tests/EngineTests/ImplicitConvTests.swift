@@ -4,11 +4,10 @@ import XCTest
 import SeafoldCore
 
 /// The implicit-GEMM forward convolution (CKernels' conv_implicit.c via `ImplicitConvForward`)
-/// against im2col + GEMM (`Conv2d.forceDirect`) and a hand-computed example, at every
+/// against im2col + GEMM (`ConvAlgorithm.im2col`) and a hand-computed example, at every
 /// instruction-set level this CPU has; and its independence of the work split and thread count.
 final class ImplicitConvTests: XCTestCase {
     override func tearDown() {
-        Conv2d.forceDirect = false
         ParallelConfig.threads = 2
         seafold_kernels_force_level(-1)
     }
@@ -33,8 +32,8 @@ final class ImplicitConvTests: XCTestCase {
     }
 
     private func runIm2col(_ conv: Conv2d, _ x: Tensor) -> [Float] {
-        Conv2d.forceDirect = true
-        defer { Conv2d.forceDirect = false }
+        conv.options.convolution = .im2col
+        defer { conv.options.convolution = .fast }
         var g = SeededGenerator(seed: 0)
         return conv.forward(x, training: false, rng: &g).data
     }
@@ -44,9 +43,11 @@ final class ImplicitConvTests: XCTestCase {
         let f0 = try Conv2d(name: "f0", inShape: [3, 224, 224], outChannels: 64, kernel: 11, stride: 4, padding: 2)
         XCTAssertTrue(f0.usesImplicitGeometry)
         XCTAssertTrue(f0.usesImplicitForward)
-        Conv2d.forceDirect = true
-        XCTAssertFalse(f0.usesImplicitForward, "forceDirect must select im2col")
-        Conv2d.forceDirect = false
+        f0.options.convolution = .im2col
+        XCTAssertFalse(f0.usesImplicitForward, "the im2col setting must select im2col")
+        f0.options.convolution = .winogradF23
+        XCTAssertFalse(f0.usesImplicitForward, "the winograd-F(2,3) setting has no implicit GEMM")
+        f0.options.convolution = .fast
         // features.3 (stride-1 5×5) is Winograd F(3×3, 5×5)'s, which is decided first.
         let f3 = try Conv2d(name: "f3", inShape: [64, 27, 27], outChannels: 192, kernel: 5, stride: 1, padding: 2)
         XCTAssertFalse(f3.usesImplicitGeometry)
@@ -141,7 +142,7 @@ final class ImplicitConvTests: XCTestCase {
         let x = GradCheck.randomTensor([2, 3, 67, 67], &rng, lo: -2, hi: 2)
         let gy = GradCheck.randomTensor([2] + conv.outShape, &rng, lo: -1e-2, hi: 1e-2)
         func pass(direct: Bool) -> (y: [Float], gx: [Float], gw: [Float], gb: [Float]) {
-            Conv2d.forceDirect = direct
+            conv.options.convolution = direct ? .im2col : .fast
             XCTAssertEqual(conv.usesImplicitForward, !direct)
             var g = SeededGenerator(seed: 0)
             let y = conv.forward(x, training: true, rng: &g)

@@ -30,21 +30,18 @@ final class PyTorchFixtureTests: XCTestCase {
     }
 
     /// The fixture's weights loaded into a seafold AlexNet built from the fixture's config.
-    func model(_ f: PyTorchFixture) throws -> AlexNet {
-        let net = try AlexNet(config: f.config, seed: 0)
+    func model(_ f: PyTorchFixture, _ algorithm: ConvAlgorithm) throws -> AlexNet {
+        let net = try AlexNet(config: f.config, seed: 0, options: EngineOptions(convolution: algorithm))
         var weights: [String: Tensor] = [:]
         for k in net.parameterKeys { weights[k] = try f.tensor(k) }
         try net.load(stateDict: weights)
         return net
     }
 
-    /// Runs `body` once per algorithm with that algorithm selected; restores the three switches
-    /// after (exactly, also when `SEAFOLD_CONV_DIRECT` left them in a mix no setting selects).
+    /// Runs `body` once per algorithm (the body builds its network with that algorithm's
+    /// `EngineOptions`) and checks its comparisons.
     func forEachAlgorithm(_ body: (ConvAlgorithm) throws -> [FixtureComparison], file: StaticString = #filePath, line: UInt = #line) rethrows {
-        let saved = (Conv2d.forceDirect, Conv2d.winogradLargeTiles, ImplicitConvForward.enabled)
-        defer { (Conv2d.forceDirect, Conv2d.winogradLargeTiles, ImplicitConvForward.enabled) = saved }
         for alg in ConvAlgorithm.allCases {
-            alg.select()
             let results = try body(alg)
             for r in results { r.check(file: file, line: line) }
             if let w = results.max(by: { $0.worst / $0.tolerance < $1.worst / $1.tolerance }) {
@@ -57,7 +54,7 @@ final class PyTorchFixtureTests: XCTestCase {
         let f = try PyTorchFixture()
         let x = try f.tensor("input"), y = try f.labels
         try forEachAlgorithm { alg in
-            let net = try model(f)
+            let net = try model(f, alg)
             checkDispatch(net, alg, batch: x.shape[0])
             var rng = SeededGenerator(seed: 0)
             let logits = try net.forward(x, training: true, rng: &rng)
@@ -81,7 +78,7 @@ final class PyTorchFixtureTests: XCTestCase {
         let f = try PyTorchFixture()
         let x = try f.tensor("input"), y = try f.labels
         try forEachAlgorithm { alg in
-            let net = try model(f)
+            let net = try model(f, alg)
             let initial = net.stateDict()
             let trainer = try Trainer(model: net, optimizer: Adam(lr: f.lr))
             var rng = SeededGenerator(seed: 0)
@@ -104,7 +101,7 @@ final class PyTorchFixtureTests: XCTestCase {
         let f = try PyTorchFixture()
         let (x, y) = try f.batch32()
         try forEachAlgorithm { alg in
-            let net = try model(f)
+            let net = try model(f, alg)
             checkDispatch(net, alg, batch: x.shape[0])
             let trainer = try Trainer(model: net, optimizer: Adam())
             var rng = SeededGenerator(seed: 0)
@@ -127,7 +124,8 @@ final class PyTorchFixtureTests: XCTestCase {
             FileHandle.standardError.write(Data("PyTorch fixture: this CPU has no AVX2+FMA / AVX-512F, so implicit GEMM never runs here; features.0 is checked under im2col only\n".utf8))
         }
         try forEachAlgorithm { alg in
-            let conv = try Conv2d(name: "features.0", inShape: Array(x.shape.dropFirst()), outChannels: 64, kernel: 11, stride: 4, padding: 2)
+            let conv = try Conv2d(name: "features.0", inShape: Array(x.shape.dropFirst()), outChannels: 64, kernel: 11, stride: 4, padding: 2,
+                                  options: EngineOptions(convolution: alg))
             conv.parameters[0].set(try f.tensor("implicit.weight"))
             conv.parameters[1].set(try f.tensor("implicit.bias"))
             XCTAssertEqual(conv.usesImplicitForward, alg == .fast && vectorized, "implicit GEMM under \(alg.rawValue)")

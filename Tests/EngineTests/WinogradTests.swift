@@ -6,13 +6,12 @@ import SeafoldCore
 /// differences, and thread-count independence.
 final class WinogradTests: XCTestCase {
     override func tearDown() {
-        Conv2d.forceDirect = false
         ParallelConfig.threads = 2
     }
 
     /// Forward output, input gradient, weight gradient and bias gradient with one path.
     private func run(_ conv: Conv2d, x: Tensor, gy: Tensor, direct: Bool) -> (y: [Float], gx: [Float], gw: [Float], gb: [Float]) {
-        Conv2d.forceDirect = direct
+        conv.options.convolution = direct ? .im2col : .fast
         XCTAssertEqual(conv.usesWinograd, !direct && conv.usesWinogradGeometry)
         var g = SeededGenerator(seed: 0)
         let y = conv.forward(x, training: true, rng: &g)
@@ -90,10 +89,8 @@ final class WinogradTests: XCTestCase {
         conv.reset(rng: &rng)
         let x = GradCheck.randomTensor([5, 48, 13, 13], &rng)
         let gy = GradCheck.randomTensor([5, 64, 13, 13], &rng)
-        let saved = Conv2d.maxColumnFloats
-        defer { Conv2d.maxColumnFloats = saved }
-        for budget in [saved, 16 * 64 * 49 * 2] {   // one chunk; chunks of 2 samples
-            Conv2d.maxColumnFloats = budget
+        for budget in [EngineOptions.default.maxColumnFloats, 16 * 64 * 49 * 2] {   // one chunk; chunks of 2 samples
+            conv.options.maxColumnFloats = budget
             ParallelConfig.threads = 1
             let a = run(conv, x: x, gy: gy, direct: false)
             ParallelConfig.threads = 2

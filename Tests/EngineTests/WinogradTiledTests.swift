@@ -8,7 +8,6 @@ import SeafoldCore
 /// finite differences, thread-count and instruction-set independence, and the filter cache.
 final class WinogradTiledTests: XCTestCase {
     override func tearDown() {
-        ConvAlgorithm.fast.select()
         ParallelConfig.threads = 2
         seafold_kernels_force_level(-1)
     }
@@ -45,7 +44,7 @@ final class WinogradTiledTests: XCTestCase {
     }
 
     private func output(_ conv: Conv2d, x: Tensor, gy: Tensor, algorithm: ConvAlgorithm) -> (y: [Float], gx: [Float], gw: [Float]) {
-        algorithm.select()
+        conv.options.convolution = algorithm
         var g = SeededGenerator(seed: 0)
         let y = conv.forward(x, training: true, rng: &g)
         let gx = conv.backward(gy)
@@ -168,16 +167,16 @@ final class WinogradTiledTests: XCTestCase {
             conv.reset(rng: &rng)
             let x = GradCheck.randomTensor([2, 4, 9, 9], &rng)
             var g = SeededGenerator(seed: 0)
-            ConvAlgorithm.fast.select()
+            conv.options.convolution = .fast
             let before = conv.forward(x, training: false, rng: &g).data
             let original = conv.weight.value.ptr[7]
             conv.weight.value.ptr[7] = original + 0.5     // as an optimizer writes it: in place
             let changed = conv.forward(x, training: false, rng: &g).data
-            ConvAlgorithm.im2col.select()
+            conv.options.convolution = .im2col
             let direct = conv.forward(x, training: false, rng: &g).data
             XCTAssertLessThan(GradCheck.maxRelative(changed, direct), 1e-4, "kernel \(kernel)")
             XCTAssertGreaterThan(GradCheck.maxRelative(changed, before), 1e-3, "kernel \(kernel): the change must show")
-            ConvAlgorithm.fast.select()
+            conv.options.convolution = .fast
             conv.weight.value.ptr[7] = original
             let back = conv.forward(x, training: false, rng: &g).data
             XCTAssertEqual(back.map(\.bitPattern), before.map(\.bitPattern), "kernel \(kernel)")

@@ -69,8 +69,6 @@ public enum ConvBenchmark {
     /// (Winograd F(2×2, 3×3) or F(3×3, 5×5), or the implicit-GEMM forward).
     public static func measureLayers(trainBatch: Int, inferenceBatch: Int, inputSize: Int = 224, only: Set<String>? = nil,
                                      repeats: Int, progress: (String) -> Void) throws -> [LayerFigure] {
-        let saved = ConvAlgorithm.current
-        defer { saved.select() }
         var out: [LayerFigure] = []
         var rng = SeededGenerator(seed: 3)
         for conv in try alexNetConvs(inputSize: inputSize) where only?.contains(conv.name) ?? true {
@@ -89,7 +87,7 @@ public enum ConvBenchmark {
                 for i in 0..<(batch * conv.inputCount) { x.ptr[i] = rng.uniform(-1, 1) }
                 for i in 0..<(batch * conv.outputCount) { gy.ptr[i] = rng.uniform(-1e-3, 1e-3) }
                 for algorithm in algorithms {
-                    algorithm.select()
+                    conv.options.convolution = algorithm
                     let label = algorithm == .im2col ? "im2col" : conv.fastPathLabel(batch: batch)
                     progress("\(conv.name) batch \(batch): \(label)")
                     var tf: [Double] = [], td: [Double] = [], tw: [Double] = []
@@ -128,9 +126,8 @@ public enum ConvBenchmark {
 
     /// Whole AlexNet (1000 classes) eval forward at `batch`, per algorithm, with a per-layer breakdown.
     public static func measureInference(batch: Int, inputSize: Int = 224, repeats: Int, algorithm: ConvAlgorithm) throws -> Inference {
-        let saved = algorithm.select()
-        defer { saved.select() }
-        let net = try AlexNet(config: AlexNetConfig(numClasses: 1000, inputSize: inputSize), seed: 1)
+        let net = try AlexNet(config: AlexNetConfig(numClasses: 1000, inputSize: inputSize), seed: 1,
+                              options: EngineOptions(convolution: algorithm))
         var rng = SeededGenerator(seed: 2)
         let s = inputSize
         let x = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.uniform(-2, 2) })
@@ -159,9 +156,8 @@ public enum ConvBenchmark {
 
     /// Median seconds of the Adam train step (224 px, all layers trainable) with one algorithm.
     public static func measureTrainStep(batch: Int, inputSize: Int = 224, repeats: Int, algorithm: ConvAlgorithm) throws -> TrainStep {
-        let saved = algorithm.select()
-        defer { saved.select() }
-        let net = try AlexNet(config: AlexNetConfig(numClasses: 1000, inputSize: inputSize), seed: 1)
+        let net = try AlexNet(config: AlexNetConfig(numClasses: 1000, inputSize: inputSize), seed: 1,
+                              options: EngineOptions(convolution: algorithm))
         let trainer = try Trainer(model: net, optimizer: Adam(lr: 1e-4))
         var rng = SeededGenerator(seed: 2)
         let s = inputSize

@@ -72,14 +72,14 @@ public enum EngineBenchmark {
         let x6 = randomBatch(batch)
         let labels = (0..<batch).map { $0 % config.numClasses }
         progress("\(label): train steps (fused and dense FC gradients, alternating)")
-        let wasDeferred = Linear.deferredWeightGradients
-        defer { Linear.deferredWeightGradients = wasDeferred }
+        let wasDeferred = net.options.deferredWeightGradients
+        defer { net.options.deferredWeightGradients = wasDeferred }
         var times: [Double] = [], unfusedTimes: [Double] = []
         // Steps alternate fused/dense; adjacent steps see the same machine, so the per-pair
         // ratio is steadier than a ratio of medians (at least 8 pairs).
         for r in 0...max(8, repeats) {
             for fused in [true, false] {
-                Linear.deferredWeightGradients = fused
+                net.options.deferredWeightGradients = fused
                 let t0 = now()
                 try trainer.step(input: x6, labels: labels, rng: &rng)
                 if r > 0 { fused ? times.append(now() - t0) : unfusedTimes.append(now() - t0) }
@@ -90,9 +90,9 @@ public enum EngineBenchmark {
         // The mechanism alone, on one gradient: dense = sgemm dW for the deferred weights, then
         // Adam over everything; fused = Adam over everything computing those dW on the fly.
         progress("\(label): FC gradient + Adam, dense vs fused (alternating)")
-        Linear.deferredWeightGradients = true
+        net.options.deferredWeightGradients = true
         try trainer.step(input: x6, labels: labels, rng: &rng)
-        Linear.deferredWeightGradients = wasDeferred
+        net.options.deferredWeightGradients = wasDeferred
         let deferred = net.parameters.filter(\.gradientIsDeferred)
         var fusedUpd: [Double] = [], denseUpd: [Double] = []
         if !deferred.isEmpty {

@@ -20,48 +20,37 @@ import SeafoldCore
 /// uses F(5×5, 3×3), 3.4× fewer at 13×13), stride-1 5×5 ones (features.3) through F(3×3, 5×5)
 /// (`WinogradTiled`, 4.6× fewer); the weight gradient stays
 /// im2col + GEMM. The transformed filters are kept while the weights are unchanged
-/// (`FilterCache`), so inference transforms them once. `Conv2d.forceDirect` (or
-/// `SEAFOLD_CONV_DIRECT=1` at start) selects im2col everywhere, e.g. to compare the paths in
-/// `seafold bench conv` (`ConvAlgorithm`).
+/// (`FilterCache`), so inference transforms them once. `options.convolution` (`EngineOptions`,
+/// `ConvAlgorithm`) can select im2col everywhere, e.g. to compare the paths.
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     let inH: Int, inW: Int, outH: Int, outW: Int
     let weight: Parameter, bias: Parameter
-    /// Upper bound on the im2col buffer (floats) before the batch is split into chunks.
-    nonisolated(unsafe) static var maxColumnFloats = 8 << 20
-    /// Use im2col + GEMM for every convolution (no Winograd). Set before running; results
-    /// differ from the Winograd path by rounding only.
-    nonisolated(unsafe) public static var forceDirect = Conv2d.environmentForcesDirect()
-
-    static func environmentForcesDirect() -> Bool {
-        guard let s = ProcessInfo.processInfo.environment["SEAFOLD_CONV_DIRECT"] else { return false }
-        return !(s.isEmpty || s == "0")
-    }
+    /// How this layer computes (algorithm, im2col budget); an `AlexNet` sets its own here.
+    public var options: EngineOptions
+    private var maxColumnFloats: Int { options.maxColumnFloats }
 
     /// The Winograd geometry of the forward and of the backward-data convolution, when it applies.
     private let winogradForward: Winograd3x3?, winogradBackward: Winograd3x3?
     /// Winograd F(3×3, 5×5) for the forward and backward-data passes of stride-1 5×5 layers;
     /// F(5×5, 3×3) for the forward pass of stride-1 3×3 layers at large batches.
     private let tiledForward: WinogradTiled?, tiledBackward: WinogradTiled?
-    /// Use `WinogradTiled` where it applies (else F(2×2, 3×3) / im2col); for comparisons
-    /// (`ConvAlgorithm`).
-    nonisolated(unsafe) public static var winogradLargeTiles = true
     /// Transformed filters for the forward / backward-data convolution, recomputed whenever the
     /// weights differ from the ones they came from (the optimizer changes them in place).
     private let uForward = FilterCache(), uBackward = FilterCache()
-    /// Whether this layer currently runs Winograd (geometry fits and not forced direct).
-    public var usesWinograd: Bool { (winogradForward != nil || tiledForward != nil) && !Conv2d.forceDirect }
+    /// Whether this layer currently runs Winograd (geometry fits, options allow it).
+    public var usesWinograd: Bool { (winogradForward != nil || tiledForward != nil) && options.convolution.allowsWinograd }
     /// The forward pass's large-tile Winograd, when in use.
-    private var activeTiledForward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winogradLargeTiles ? nil : tiledForward }
-    private var activeTiledBackward: WinogradTiled? { Conv2d.forceDirect || !Conv2d.winogradLargeTiles ? nil : tiledBackward }
+    private var activeTiledForward: WinogradTiled? { options.convolution.allowsLargeTiles ? tiledForward : nil }
+    private var activeTiledBackward: WinogradTiled? { options.convolution.allowsLargeTiles ? tiledBackward : nil }
     /// Whether the geometry (k 3 with padding ≤ 2, or k 5 with padding ≤ 4; stride 1) allows
     /// Winograd at all.
     var usesWinogradGeometry: Bool { winogradForward != nil || tiledForward != nil }
     /// The implicit-GEMM forward, when the geometry suits it (`ImplicitConvForward.applies`)
     /// and Winograd does not apply.
     private let implicitForward: ImplicitConvForward?
-    /// Whether the forward pass currently runs implicit GEMM (geometry fits, not forced direct).
-    public var usesImplicitForward: Bool { implicitForward != nil && !Conv2d.forceDirect && ImplicitConvForward.enabled }
+    /// Whether the forward pass currently runs implicit GEMM (geometry fits, options allow it).
+    public var usesImplicitForward: Bool { implicitForward != nil && options.convolution.allowsImplicitGEMM }
     /// Whether the geometry allows the implicit-GEMM forward at all.
     var usesImplicitGeometry: Bool { implicitForward != nil }
     /// The algorithm `ConvAlgorithm.fast` runs for this layer's forward pass, by name.
@@ -80,7 +69,9 @@ public final class Conv2d: Layer {
     private var colChunk: (start: Int, count: Int)?
 
     /// `inShape` is the per-sample [C, H, W]; throws when the output would be empty.
-    public init(name: String, inShape: [Int], outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) throws {
+    public init(name: String, inShape: [Int], outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                options: EngineOptions = .default) throws {
+        self.options = options
         guard inShape.count == 3, kernel > 0, stride > 0, padding >= 0, outChannels > 0 else {
             throw SeafoldError.config(key: name, reason: "invalid Conv2d geometry (input \(inShape), kernel \(kernel), stride \(stride), padding \(padding))")
         }
@@ -123,7 +114,7 @@ public final class Conv2d: Layer {
 
     func reset(rng: inout SeededGenerator) { pytorchDefaultInit(weight: weight, bias: bias, fanIn: kDim, rng: &rng) }
 
-    private func chunkSize(_ batch: Int) -> Int { max(1, min(batch, Conv2d.maxColumnFloats / max(kDim * hw, 1))) }
+    private func chunkSize(_ batch: Int) -> Int { max(1, min(batch, maxColumnFloats / max(kDim * hw, 1))) }
 
     /// Fills `col` with the im2col matrix of samples start..<start+nb.
     private func im2col(_ x: UnsafePointer<Float>, start: Int, nb: Int) {
@@ -209,7 +200,7 @@ public final class Conv2d: Layer {
             // The transformed input and GEMM output live in the im2col / GEMM buffers.
             colChunk = nil
             wg.run(x, batch: batch, u: u, bias: bias.value.ptr, y: output.ptr, v: col, m: gemmOut,
-                   nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))
+                   nbMax: wg.chunk(batch: batch, maxFloats: maxColumnFloats))
             return output.ptr
         }
         if usesImplicitForward, let ic = implicitForward {
@@ -271,7 +262,7 @@ public final class Conv2d: Layer {
             }
             colChunk = nil
             wg.run(gy, batch: batch, u: u, bias: nil, y: gx.ptr, v: col, m: gemmOut,
-                   nbMax: wg.chunk(batch: batch, maxFloats: Conv2d.maxColumnFloats))
+                   nbMax: wg.chunk(batch: batch, maxFloats: maxColumnFloats))
         }
         return gx.ptr
     }

@@ -6,10 +6,6 @@ import CKernels
 /// `parallelFor`; each output element is computed by one item in a fixed tap order, so the
 /// result does not depend on the thread count (it does on the instruction set, like OpenBLAS).
 final class ImplicitConvForward {
-    /// Off = im2col for these geometries too (a switch for `seafold bench conv`'s
-    /// before/after figures; `Conv2d.forceDirect` is the user-facing one).
-    nonisolated(unsafe) static var enabled = true
-
     private var geometry: seafold_conv_geometry
     private let kdim: Int, cout: Int
     /// The weight repacked into [64-channel block][tap][64], redone whenever the weight differs

@@ -7,7 +7,8 @@ public final class Linear: Layer {
     private let output = FloatBuffer(), gx = FloatBuffer()
     private var input: UnsafeMutablePointer<Float>?
 
-    public init(name: String, inFeatures: Int, outFeatures: Int) throws {
+    public init(name: String, inFeatures: Int, outFeatures: Int, options: EngineOptions = .default) throws {
+        self.options = options
         guard inFeatures > 0, outFeatures > 0 else {
             throw SeafoldError.config(key: name, reason: "Linear needs positive sizes, got \(inFeatures)→\(outFeatures)")
         }
@@ -20,9 +21,8 @@ public final class Linear: Layer {
 
     var forwardFlops: Int { 2 * inFeatures * outFeatures }
 
-    /// Whether large Linear layers leave their weight gradient as low-rank factors at small
-    /// batches (on by default; off gives the dense sgemm gradient, for comparisons).
-    nonisolated(unsafe) public static var deferredWeightGradients = true
+    /// How this layer computes (`deferredWeightGradients`); an `AlexNet` sets its own here.
+    public var options: EngineOptions
     /// Largest batch for which deferring pays: the fused optimizer spends `batch` multiply-adds
     /// per element to avoid writing and re-reading the dense gradient (2 floats of memory
     /// traffic per element); beyond ~8 terms the arithmetic costs about as much as the traffic.
@@ -31,7 +31,7 @@ public final class Linear: Layer {
     static let deferredGradientMinCount = 1 << 18
 
     func defersWeightGradient(batch: Int) -> Bool {
-        Linear.deferredWeightGradients && batch <= Linear.deferredGradientMaxBatch
+        options.deferredWeightGradients && batch <= Linear.deferredGradientMaxBatch
             && weight.count >= Linear.deferredGradientMinCount
     }
 

@@ -32,8 +32,7 @@ public enum FoldSplits {
         case .sklearnUnshuffled:
             return try StratifiedKFold(nSplits: folds, shuffle: false, seed: 0).testFolds(labels: labels).folds
         case .sklearn:
-            let kf = StratifiedKFold(nSplits: folds, shuffle: true, seed: seed)
-            return r == 0 ? try kf.testFolds(labels: labels).folds : try kf.repeatedTestFolds(labels: labels, repeats: r + 1)[r]
+            return try StratifiedKFold(nSplits: folds, shuffle: true, seed: seed).testFolds(labels: labels, repetition: r).folds
         }
     }
 

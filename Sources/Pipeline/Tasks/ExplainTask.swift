@@ -119,10 +119,7 @@ public enum ExplainTask {
 
     static func loadFineTuned(_ spec: ExplainSpec, classes: Int, io: TaskIO) throws -> AlexNet {
         let model = try AlexNet(config: AlexNetConfig(spec.network, numClasses: classes), seed: 0)
-        let url = try io.input(.ftWeights)
-        do { try model.load(stateDict: try Safetensors.read(from: url).tensors, strict: true) } catch {
-            throw SeafoldError.badInput(path: url.path, reason: "fine-tuned weights do not fit the model: \(error)")
-        }
+        try model.loadWeights(from: try io.input(.ftWeights), describedAs: "fine-tuned weights")
         return model
     }
 

@@ -29,17 +29,7 @@ enum TaskSupport {
 
     static func networkFromPretrained(_ network: ModelConfig, seed: UInt64, classes: Int, io: TaskIO, seedLabel: String) throws -> AlexNet {
         let model = try AlexNet(config: AlexNetConfig(network, numClasses: classes), seed: SeededGenerator.derivedSeed(seed, "init/" + seedLabel))
-        let url = try io.input(.pretrained)
-        let (tensors, _) = try Safetensors.read(from: url)
-        var body = tensors.filter { !$0.key.hasPrefix("classifier.6.") }
-        let expected = Set(model.stateDict().keys.filter { !$0.hasPrefix("classifier.6.") })
-        for k in expected where body[k] == nil {
-            throw SeafoldError.badInput(path: url.path, reason: "pretrained weights lack '\(k)' (torchvision AlexNet layout expected)")
-        }
-        for (k, v) in model.stateDict() where k.hasPrefix("classifier.6.") { body[k] = v }
-        do { try model.load(stateDict: body, strict: true) } catch {
-            throw SeafoldError.badInput(path: url.path, reason: "pretrained weights do not fit the configured model: \(error)")
-        }
+        try model.loadWeights(from: try io.input(.pretrained), keepingOwn: "classifier.6.", describedAs: "pretrained weights")
         return model
     }
 

@@ -41,9 +41,8 @@ struct DataFoldsCommand: ParsableCommand {
         guard repetition >= 0 else { throw ValidationError("--repeat must be 0 or more, found \(repetition)") }
         guard repetition == 0 || !noShuffle else { throw ValidationError("--repeat needs shuffled folds; without shuffling every repetition is the same") }
         let folder = try ImageFolder(root: url, checkDuplicates: false)
-        let kf = StratifiedKFold(nSplits: folds, shuffle: !noShuffle, seed: seed)
-        let (first, warnings) = try kf.testFolds(labels: folder.labels)
-        let assignment = repetition == 0 ? first : try kf.repeatedTestFolds(labels: folder.labels, repeats: repetition + 1)[repetition]
+        let (assignment, warnings) = try StratifiedKFold(nSplits: folds, shuffle: !noShuffle, seed: seed)
+            .testFolds(labels: folder.labels, repetition: repetition)
         for w in folder.warnings + warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
         let csv = FoldsFile.render(paths: folder.samples.map(\.relativePath), folds: assignment)
         if let out {

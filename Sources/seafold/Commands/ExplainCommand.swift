@@ -65,6 +65,6 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func loadModel(_ path: String) throws -> AlexNet {
-        try InferenceInputs.loadModel(weights: path, inputSize: inputSize)
+        try AlexNet(weightsFile: URL(fileURLWithPath: path), inputSize: inputSize)
     }
 }

@@ -37,22 +37,8 @@ struct InferenceInputs: ParsableArguments {
     }
 
     /// The network, its config inferred from the weights' shapes.
-    func model(_ s: InferenceSettings) throws -> AlexNet { try InferenceInputs.loadModel(weights: weights, inputSize: s.inputSize) }
-
-    /// Loads AlexNet weights, inferring width, hidden size and classes from the tensor shapes.
-    static func loadModel(weights: String, inputSize: Int) throws -> AlexNet {
-        let url = URL(fileURLWithPath: weights)
-        let (tensors, _) = try Safetensors.read(from: url)
-        guard let c1 = tensors["features.0.weight"], let fc1 = tensors["classifier.1.weight"], let out = tensors["classifier.6.weight"] else {
-            throw SeafoldError.badInput(path: url.path, reason: "not AlexNet weights: features.0.weight, classifier.1.weight and classifier.6.weight are required")
-        }
-        let config = AlexNetConfig(numClasses: out.shape[0], widthMultiplier: Double(c1.shape[0]) / 64, inputSize: inputSize,
-                                   hiddenWidth: fc1.shape[0], dropout: 0.5)
-        let model = try AlexNet(config: config, seed: 0)
-        do { try model.load(stateDict: tensors, strict: true) } catch {
-            throw SeafoldError.badInput(path: url.path, reason: "\(error)")
-        }
-        return model
+    func model(_ s: InferenceSettings) throws -> AlexNet {
+        try AlexNet(weightsFile: URL(fileURLWithPath: weights), inputSize: s.inputSize)
     }
 
     /// Batches of normalised inputs with their source names.

@@ -16,7 +16,7 @@ struct InferenceSettings {
 
     init(weights: String, inputSize flagSize: Int?, floatScaling flagScaling: String?) throws {
         let url = URL(fileURLWithPath: weights)
-        // The header only (the file is mapped, the tensors are not copied): loadModel reads them.
+        // The header only (the file is mapped, the tensors are not copied): AlexNet(weightsFile:) reads them.
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw SeafoldError.io(path: url.path, reason: "cannot read safetensors file: \(error.localizedDescription)")
