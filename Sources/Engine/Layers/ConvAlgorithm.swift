@@ -1,5 +1,5 @@
-/// Which convolution algorithms `Conv2d` may use (`EngineOptions.convolution`), for
-/// benchmarks and comparisons; every setting computes the same convolution (PyTorch
+/// Which convolution algorithms `Conv2d` may use (`EngineOptions.convolution`), so
+/// the algorithms can be compared and tested against each other; every setting computes the same convolution (PyTorch
 /// `nn.Conv2d`), differing by rounding only.
 public enum ConvAlgorithm: String, CaseIterable, Codable, Sendable {
     /// im2col + GEMM everywhere.

@@ -57,12 +57,12 @@ final class WinogradTiled {
     var filterFloats: Int { n * n * outChannels * channels }
 
     /// Floats of the transformed input or GEMM output per chunk: 8 MB, so that both stay in
-    /// the caches between the transforms and the GEMMs (`seafold bench conv` on features.3:
-    /// chunks of 1.6–12 MB performed alike, 32 MB ones were slower).
+    /// the caches between the transforms and the GEMMs (`seafold bench conv` on features.3
+    /// compares chunk sizes; BENCHMARKS.md).
     static let maxChunkFloats = 2 << 20
     /// Tiles per GEMM below which a chunk is grown past `maxChunkFloats`: the n² GEMMs are
-    /// Cout × Cin × tiles, and with 9 tiles per 13×13 image a 2 M-float chunk left ~100 columns
-    /// (F(5×5, 3×3) at batch 64 ran slower than with chunks of ~400 tiles).
+    /// Cout × Cin × tiles, and with 9 tiles per 13×13 image a 2 M-float chunk leaves ~100
+    /// columns, too narrow for the GEMM to run at speed.
     static let minChunkTiles = 384
     /// Batch from which 3×3 layers run their forward pass with F(5×5, 3×3) instead of
     /// F(2×2, 3×3): at batch 64 it is faster (`seafold bench conv`), at the train batch
