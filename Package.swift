@@ -78,16 +78,18 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: orchestration6),
+        // Terminal output (status line, stderr notes, JSON log lines) shared by the CLI and Bench.
+        .target(name: "Terminal", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: orchestration),
         .target(name: "Report", dependencies: ["SeafoldCore", "Pipeline", "CRSVG"], swiftSettings: orchestration6),
         // Every benchmark, the run projection, the schedule simulation and the cluster simulator,
         // with their `seafold bench …` commands; only the CLI (and its tests) import it.
         .target(name: "Bench", dependencies: [
-            "SeafoldCore", "Engine", "Datasets", "Classifiers", "Explain", "Pipeline", "Cluster", "Scheduling",
+            "SeafoldCore", "Engine", "Datasets", "Classifiers", "Explain", "Pipeline", "Cluster", "Scheduling", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "seafold", dependencies: [
             "SeafoldCore", "Engine", "Datasets", "Classifiers", "WeightStats", "Explain",
-            "Pipeline", "Cluster", "Report", "CProcess", "Bench",
+            "Pipeline", "Cluster", "Report", "CProcess", "Bench", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: orchestration),

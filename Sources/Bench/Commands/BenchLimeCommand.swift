@@ -4,6 +4,7 @@ import Explain
 import Foundation
 import Pipeline
 import SeafoldCore
+import Terminal
 
 /// `seafold bench lime`: one LIME explanation of a 224 px image at 1000 samples with full
 /// AlexNet: total seconds, the classifier's seconds and img/s, the share spent outside the

@@ -3,6 +3,7 @@ import Cluster
 import Engine
 import Foundation
 import Pipeline
+import Terminal
 
 /// `seafold bench paper-run`: the paper preset (224 px, full AlexNet) through a coordinator and
 /// worker processes on this machine for a bounded time, measured from the outside: epochs per

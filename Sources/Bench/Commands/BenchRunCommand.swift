@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Pipeline
+import Terminal
 
 /// `seafold bench run`: the whole experiment. (a) The demo preset's wall time, run for real by
 /// `seafold run` (coordinator + local worker processes over loopback) in fresh temporary run

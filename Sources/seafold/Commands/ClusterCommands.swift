@@ -3,6 +3,7 @@ import Cluster
 import Engine
 import Foundation
 import Pipeline
+import Terminal
 
 /// `seafold coordinator`: plans the experiment, keeps the ledger, serves workers on any number
 /// of machines, and writes the report when every task is settled. Started again on the same

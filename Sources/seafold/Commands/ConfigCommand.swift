@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipeline
 import SeafoldCore
+import Terminal
 
 /// `seafold config`: facts about the experiment config format.
 struct ConfigCommand: ParsableCommand {

@@ -5,6 +5,7 @@ import Explain
 import Foundation
 import Pipeline
 import SeafoldCore
+import Terminal
 
 /// `seafold explain --weights W.safetensors --image IMG.png [--weights-base B.safetensors]`:
 /// LIME (lime_image semantics) for one image, for one-off use on any survey image. Writes the

@@ -4,6 +4,7 @@ import Foundation
 import Pipeline
 import Report
 import SeafoldCore
+import Terminal
 
 /// `seafold export --run-dir DIR [--out DIR]`: the run's numbers as tidy CSV for pandas and R
 /// (`metrics.csv`, long format) and every test prediction with class names (`predictions.csv`).

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Pipeline
+import Terminal
 
 /// `seafold gc --run-dir D`: deletes from a run directory what no task needs any more
 /// (`StoreGarbageCollector`): checkpoints of done tasks, superseded checkpoints, unreferenced

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Pipeline
 import SeafoldCore
+import Terminal
 
 /// Shared options of `features` and `predict`: a weights file and images to run it on.
 struct InferenceInputs: ParsableArguments {

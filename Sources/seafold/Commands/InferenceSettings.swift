@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Pipeline
 import SeafoldCore
+import Terminal
 
 /// What `features` and `predict` feed the network: the weights' own model description
 /// (`WeightsMetadata`, written by seafold's tasks) with any explicit flag taking precedence;

@@ -1,5 +1,6 @@
 import CProcess
 import Foundation
+import Terminal
 
 /// The worker processes `seafold run` starts on this machine. They die with it (parent-death
 /// signal, and SIGTERM when it stops), and one that dies during the run is started again up to

@@ -3,6 +3,7 @@ import Cluster
 import Foundation
 import Pipeline
 import Report
+import Terminal
 
 /// `seafold report --run-dir DIR`: the paper's tables and the HTML report from any run directory,
 /// complete or not (a partial run reports what it has; gaps show the reason).

@@ -3,6 +3,7 @@ import Cluster
 import Foundation
 import Pipeline
 import Report
+import Terminal
 
 /// `seafold run`: the whole experiment on this machine. With no arguments it runs the `demo`
 /// preset: synthetic data, a coordinator and one local worker process per core over ZeroMQ on

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Terminal
 
 /// `seafold status --run-dir DIR`: a run's summary and its per-task table (kind, dataset,
 /// variant, fold, head, state, worker, attempts, epochs, loss, duration), for a distributed run

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipeline
 import SeafoldCore
+import Terminal
 
 /// `seafold task run SPEC.json --store DIR`: runs one task locally, with the same code a worker
 /// runs. SPEC.json is `{"spec": <TaskSpec>, "inputs": {"name": "path", ...}}`.

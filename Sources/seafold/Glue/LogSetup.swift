@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Terminal
 
 /// `--log-level`, `--log-format` and `--verbose` of the commands that log (run, coordinator,
 /// worker): configures swift-log's `LoggingSystem` once per process, on stderr. The environment
@@ -51,81 +52,5 @@ struct LoggingOptions: ParsableArguments {
     func bootstrap() throws {
         let (level, json) = try resolved()
         LogBootstrap.once(level: level, json: json)
-    }
-}
-
-enum LogBootstrap {
-    private static var done = false
-    private static let lock = NSLock()
-    /// Set once the JSON format is chosen: the CLI's own stderr lines (notices, progress) then go
-    /// out as JSON log lines too, so a collector sees one format.
-    private(set) static var json = false
-
-    static func once(level: Logger.Level, json: Bool) {
-        lock.lock(); defer { lock.unlock() }
-        guard !done else { return }
-        done = true
-        Self.json = json
-        LoggingSystem.bootstrap { label -> any LogHandler in
-            if json { return JSONLogHandler(label: label, logLevel: level) }
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
-    }
-}
-
-/// A line the CLI writes to stderr, as a JSON log line when the JSON format is on (else as is).
-enum StderrLine {
-    static func format(_ text: String, level: Logger.Level, label: String) -> String {
-        guard LogBootstrap.json else { return text }
-        var body = text.hasSuffix("\n") ? String(text.dropLast()) : text
-        if body.hasPrefix("\r") { return "" }  // a terminal status line has no place in a JSON log
-        if body.hasPrefix("warning: ") { body.removeFirst(9) }
-        // Progress lines carry their own timestamp; the JSON line has one already.
-        if let r = body.range(of: "Z seafold: "), body.distance(from: body.startIndex, to: r.lowerBound) <= 24 { body = String(body[r.upperBound...]) }
-        return JSONLogHandler.line(time: Date(), level: level, label: label, message: body, metadata: [:], source: "seafold") + "\n"
-    }
-}
-
-/// A swift-log handler writing one JSON object a line to stderr: `timestamp` (ISO-8601 UTC with
-/// milliseconds), `level`, `label`, `message`, `metadata` (strings; nested values flattened to
-/// their description), `source`. The form log collectors (Loki, Elasticsearch, CloudWatch) parse
-/// without configuration.
-struct JSONLogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level
-    var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider? = nil
-
-    private static let lock = NSLock()
-
-    init(label: String, logLevel: Logger.Level) { self.label = label; self.logLevel = logLevel }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        var all = metadata
-        if let p = metadataProvider { all.merge(p.get(), uniquingKeysWith: { _, b in b }) }
-        if let extra { all.merge(extra, uniquingKeysWith: { _, b in b }) }
-        let text = Self.line(time: Date(), level: level, label: label, message: message.description,
-                             metadata: all.mapValues { "\($0)" }, source: source)
-        Self.lock.lock(); defer { Self.lock.unlock() }
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
-
-    /// One log line as JSON (sorted keys, so equal records are equal bytes).
-    static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: [String: String], source: String) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        f.timeZone = TimeZone(identifier: "UTC")
-        let obj: [String: Any] = ["timestamp": f.string(from: time), "level": level.rawValue, "label": label,
-                                  "message": message, "metadata": metadata, "source": source]
-        let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Terminal
 
 /// Progress of a run on stderr (stdout is for results: `--json` must stay valid). On a
 /// terminal: one status line, rewritten in place, with failures printed above it. Anywhere else
