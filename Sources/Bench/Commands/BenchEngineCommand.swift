@@ -79,7 +79,7 @@ struct BenchEngineCommand: ParsableCommand {
                                                config: fastCfg, batch: 6, repeats: reps, progress: progress)
         let out = Output(blasKernel: BLASKernel.corename, threads: threads, sgemmSquare2048GFLOPs: square,
                          shapes: [full, fast], peakRSSBytes: EngineBenchmark.peakRSSBytes(),
-                         pytorchReference: "MACHINE.md: PyTorch 2.15 CPU, this machine, 2 threads: 224 px batch-6 Adam train step 0.34 s (fast period) to 0.97 s (slow), tuned malloc; 0.60-1.84 s default malloc; inference batch 64: 59-150 img/s",
+                         pytorchReference: comparison == nil ? "not measured: add --pytorch to time PyTorch on the same shapes in this run (bench/pytorch_alexnet.py)" : "measured in this run (comparison)",
                          comparison: comparison)
         if json {
             let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
