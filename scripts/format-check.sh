@@ -43,7 +43,16 @@ ws=$(find "${paths[@]}" -name '*.swift' -print0 \
     | xargs -0 grep -nP '\t|\r|[ ]+$' /dev/null \
     | sed -E 's/^([^:]+:[0-9]+):.*/\1: tab, carriage return or trailing whitespace/' || true)
 
+# Small files with one job: no Swift source passes 400 lines (fixtures and generated files aside).
+long=$(find Sources Tests Fuzz -name '*.swift' -print0 | xargs -0 wc -l \
+    | awk '$2 != "total" && $1 > 400 { print $2 ": " $1 " lines (the limit is 400)" }' || true)
+
 status=0
+if [ -n "$long" ]; then
+    echo "$long" >&2
+    echo "format-check: files above pass 400 lines; split them along their jobs (a type's extensions may live in files of their own)." >&2
+    status=1
+fi
 if [ -n "$rules" ]; then
     echo "$rules" >&2
     echo "format-check: swift-format rule findings above (file:line:col: [Rule] what to change)." >&2
@@ -59,6 +68,6 @@ if [ -n "$ws" ]; then
     status=1
 fi
 if [ "$status" -eq 0 ]; then
-    echo "format-check: ok (swift-format rules in .swift-format; no tabs, trailing whitespace or CR)" >&2
+    echo "format-check: ok (swift-format rules in .swift-format; no tabs, trailing whitespace or CR; no file over 400 lines)" >&2
 fi
 exit "$status"
