@@ -9,8 +9,8 @@ import Foundation
 public struct ShardKey: Codable, Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Dataset name as configured (e.g. "multi-site", "single-site").
     public var dataset: String
-    /// "balanced" (class-weighted sampler, torchsampler semantics) or "imbalanced" (plain shuffle).
-    public var variant: String
+    /// Balanced (class-weighted sampler, torchsampler semantics) or imbalanced (plain shuffle).
+    public var variant: SamplingVariant
     /// Fold index, 0-based (the report prints it 1-based as the paper does).
     public var fold: Int
     /// Repeat of repeated cross-validation, 0-based. Repeat 0 is encoded by leaving the key out,
@@ -18,18 +18,18 @@ public struct ShardKey: Codable, Hashable, Comparable, Sendable, CustomStringCon
     /// `repeats:`, and going from 1 to N repeats reuses repeat 0.
     public var `repeat`: Int
 
-    public init(dataset: String, variant: String, fold: Int, repeat: Int = 0) {
+    public init(dataset: String, variant: SamplingVariant, fold: Int, repeat: Int = 0) {
         self.dataset = dataset; self.variant = variant; self.fold = fold; self.repeat = `repeat`
     }
 
     /// The column a shard belongs to in the paper's tables, e.g. "multi-site/balanced".
-    public var column: String { "\(dataset)/\(variant)" }
+    public var column: String { "\(dataset)/\(variant.rawValue)" }
     public var description: String {
-        `repeat` == 0 ? "\(dataset)/\(variant)/fold\(fold + 1)" : "\(dataset)/\(variant)/repeat\(`repeat` + 1)/fold\(fold + 1)"
+        `repeat` == 0 ? "\(dataset)/\(variant.rawValue)/fold\(fold + 1)" : "\(dataset)/\(variant.rawValue)/repeat\(`repeat` + 1)/fold\(fold + 1)"
     }
 
     public static func < (a: ShardKey, b: ShardKey) -> Bool {
-        (a.dataset, a.variant, a.repeat, a.fold) < (b.dataset, b.variant, b.repeat, b.fold)
+        (a.dataset, a.variant.rawValue, a.repeat, a.fold) < (b.dataset, b.variant.rawValue, b.repeat, b.fold)
     }
 
     private enum CodingKeys: String, CodingKey { case dataset, variant, fold, `repeat` }
@@ -37,7 +37,7 @@ public struct ShardKey: Codable, Hashable, Comparable, Sendable, CustomStringCon
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         dataset = try c.decode(String.self, forKey: .dataset)
-        variant = try c.decode(String.self, forKey: .variant)
+        variant = try c.decode(SamplingVariant.self, forKey: .variant)
         fold = try c.decode(Int.self, forKey: .fold)
         self.repeat = try c.decodeIfPresent(Int.self, forKey: .repeat) ?? 0
     }

@@ -87,7 +87,7 @@ public enum FigureFiles {
         for e in r.explanations.sorted(by: { ($0.shard, $0.imageIndex) < ($1.shard, $1.imageIndex) }) {
             guard let f = e.figure, let path = r.figures[f] else { continue }
             let caption = LimeCaption.text(e, classes: LimeCaption.classNames(r, dataset: e.shard.dataset), lime: lime)
-            out.append(ImageFigure(name: "figure3-lime-\(slug(e.shard.dataset))-\(slug(e.shard.variant))-fold\(e.shard.fold + 1)-image\(e.imageIndex)",
+            out.append(ImageFigure(name: "figure3-lime-\(slug(e.shard.dataset))-\(slug(e.shard.variant.rawValue))-fold\(e.shard.fold + 1)-image\(e.imageIndex)",
                                    path: path, caption: [caption, key]))
         }
         return out

@@ -20,7 +20,7 @@ public enum TidyExport {
     public static func metrics(_ r: RunResults, run: String) -> String {
         var out = header.joined(separator: ",") + "\n"
         func row(_ shard: ShardKey, _ model: String, _ head: String, _ metric: String, _ value: Double) {
-            let fields = [run, shard.dataset, shard.variant, String(shard.fold + 1), String(repeatIndex(shard)),
+            let fields = [run, shard.dataset, shard.variant.rawValue, String(shard.fold + 1), String(repeatIndex(shard)),
                           model, head, metric, number(value)]
             out += fields.map(CSVTables.quote).joined(separator: ",") + "\n"
         }
@@ -56,7 +56,7 @@ public enum TidyExport {
             let refs = images[h.shard].flatMap { $0.count == h.labels.count ? $0 : nil }
             func name(_ c: Int) -> String { c >= 0 && c < h.classes.count ? h.classes[c] : "class \(c)" }
             for (i, (label, predicted)) in zip(h.labels, h.predictions).enumerated() {
-                let fields = [run, h.shard.dataset, h.shard.variant, String(h.shard.fold + 1), String(repeatIndex(h.shard)),
+                let fields = [run, h.shard.dataset, h.shard.variant.rawValue, String(h.shard.fold + 1), String(repeatIndex(h.shard)),
                               h.model.rawValue, h.head.rawValue, refs?[i].file ?? "", refs.map { String($0[i].index) } ?? "",
                               name(label), name(predicted), label == predicted ? "true" : "false"]
                 out += fields.map(CSVTables.quote).joined(separator: ",") + "\n"

@@ -22,7 +22,7 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(c.heads, ["svm", "knn", "fc"])
         XCTAssertEqual(c.lime.numSamples, 1000)
         XCTAssertEqual(c.lime.kernelWidth, 0.25)
-        XCTAssertEqual(c.datasets[0].variants, ["balanced", "imbalanced"])
+        XCTAssertEqual(c.datasets[0].variants, [.balanced, .imbalanced])
         // Reference semantics: Base trains with dropout active (model.train()), LIME explains the
         // top prediction (lime_image), KL's ε on probabilities (seafold's convention, unchanged).
         XCTAssertTrue(c.training.baseDropout)

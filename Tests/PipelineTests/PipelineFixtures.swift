@@ -69,7 +69,7 @@ struct Workspace {
     }
 
     /// The only task of `kind` on fold `fold` (and, for heads, of that model and head).
-    func task(_ kind: TaskKind, fold: Int = 0, variant: String? = nil, model: ModelKind? = nil, head: HeadKind? = nil) throws -> PlannedTask {
+    func task(_ kind: TaskKind, fold: Int = 0, variant: SamplingVariant? = nil, model: ModelKind? = nil, head: HeadKind? = nil) throws -> PlannedTask {
         let found = graph.tasks.filter {
             $0.kind == kind && (kind == .pretrain || $0.spec.shard?.fold == fold)
                 && (variant == nil || $0.spec.shard?.variant == variant)

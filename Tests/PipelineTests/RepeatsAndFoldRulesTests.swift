@@ -25,8 +25,8 @@ final class RepeatsAndFoldRulesTests: XCTestCase {
         XCTAssertFalse(r1.isEmpty)
         XCTAssertTrue(r1.allSatisfy { $0.label.contains("repeat2/") }, r1.map(\.label).joined(separator: ", "))
         // Repeat 0's shard encodes without a repeat key; repeat 1's with it.
-        XCTAssertFalse(String(decoding: try JSONEncoder().encode(ShardKey(dataset: "d", variant: "v", fold: 1)), as: UTF8.self).contains("repeat"))
-        let k1 = ShardKey(dataset: "d", variant: "v", fold: 1, repeat: 1)
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(ShardKey(dataset: "d", variant: .balanced, fold: 1)), as: UTF8.self).contains("repeat"))
+        let k1 = ShardKey(dataset: "d", variant: .balanced, fold: 1, repeat: 1)
         XCTAssertEqual(try JSONDecoder().decode(ShardKey.self, from: JSONEncoder().encode(k1)), k1)
     }
 

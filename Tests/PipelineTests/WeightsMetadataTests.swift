@@ -11,7 +11,7 @@ final class WeightsMetadataTests: XCTestCase {
         var network = ModelConfig()
         network.inputSize = 64; network.widthMultiplier = 0.25; network.hiddenWidth = 512
         let names = ["rocky", "sand ripple", "odd, \"quoted\" name"]
-        let meta = WeightsMetadata.taskMetadata(.finetune, shard: ShardKey(dataset: "d", variant: "balanced", fold: 1),
+        let meta = WeightsMetadata.taskMetadata(.finetune, shard: ShardKey(dataset: "d", variant: .balanced, fold: 1),
                                                 classes: names, network: network, floatScaling: "none")
         XCTAssertEqual(meta["task"], "finetune")
         XCTAssertEqual(meta["seafold.input_size"], "64")
@@ -24,7 +24,7 @@ final class WeightsMetadataTests: XCTestCase {
         // The same call sizes the file exactly (DiskBudget uses it).
         XCTAssertEqual(DiskBudget.fileBytes(url), Int64(Safetensors.fileSize(shapes: ["x": [1]], metadata: meta)))
         // Deterministic bytes: the same model writes the same header.
-        XCTAssertEqual(meta, WeightsMetadata.taskMetadata(.finetune, shard: ShardKey(dataset: "d", variant: "balanced", fold: 1),
+        XCTAssertEqual(meta, WeightsMetadata.taskMetadata(.finetune, shard: ShardKey(dataset: "d", variant: .balanced, fold: 1),
                                                           classes: names, network: network, floatScaling: "none"))
     }
 

@@ -20,7 +20,7 @@ final class ChanceLevelTests: XCTestCase {
 
     static func head(_ fold: Int, _ model: ModelKind, _ head: HeadKind, labels: [Int], predictions: [Int]) -> HeadResult {
         let correct = zip(labels, predictions).filter { $0 == $1 }.count
-        return HeadResult(shard: ShardKey(dataset: "ss", variant: "imb", fold: fold), model: model, head: head, classes: ["crater", "rock"],
+        return HeadResult(shard: ShardKey(dataset: "ss", variant: .imbalanced, fold: fold), model: model, head: head, classes: ["crater", "rock"],
                           confusion: [[0, 0], [0, 0]], accuracy: Double(correct) / Double(labels.count), precision: [0, 0], recall: [0, 0],
                           f1: [0, 0], labels: labels, predictions: predictions)
     }
@@ -39,11 +39,11 @@ final class ChanceLevelTests: XCTestCase {
         heads.append(head(0, .ft, .fc, labels: balanced, predictions: balanced))  // a duplicate shard: counted once
         heads.append(head(0, .base, .svm, labels: imbalanced, predictions: Array(repeating: 1, count: 10)))
         heads.append(head(0, .ft, .svm, labels: imbalanced, predictions: imbalanced))
-        return RunResults(configYAML: "", softwareVersion: "test", minorityClass: "crater", columns: ["ss/imb"], heads: heads)
+        return RunResults(configYAML: "", softwareVersion: "test", minorityClass: "crater", columns: ["ss/imbalanced"], heads: heads)
     }
 
     func testPooledOverFoldsAgainstTheMajorityRate() throws {
-        let e = ChanceLevel.entries(Self.results(), columns: ["ss/imb"])
+        let e = ChanceLevel.entries(Self.results(), columns: ["ss/imbalanced"])
         func find(_ m: ModelKind, _ h: HeadKind) throws -> ChanceEntry { try XCTUnwrap(e.first { $0.model == m && $0.head == h }) }
         // FT FC: 9/10 per fold (p = 11/1024 > 0.01 alone), pooled 18/20 at ½: p = (190 + 20 + 1) / 2²⁰.
         let ft = try find(.ft, .fc)
@@ -71,14 +71,14 @@ final class ChanceLevelTests: XCTestCase {
     func testTablesNameTheHeadsAtChance() {
         let a = Aggregate(Self.results())
         let g = ChanceLevel.grid(a.chance)
-        XCTAssertEqual(g.notes.first, "Did not learn (not clearly above chance): FT SVM on ss/imb, Base SVM on ss/imb, Base FC on ss/imb.")
+        XCTAssertEqual(g.notes.first, "Did not learn (not clearly above chance): FT SVM on ss/imbalanced, Base SVM on ss/imbalanced, Base FC on ss/imbalanced.")
         let md = MarkdownTables.render(Self.results())
-        XCTAssertTrue(md.contains("| ss/imb | FC | Base | 50.00% (10/20) | 50.00% (crater) | "), md)
+        XCTAssertTrue(md.contains("| ss/imbalanced | FC | Base | 50.00% (10/20) | 50.00% (crater) | "), md)
         XCTAssertTrue(md.contains("NO: at chance"))
         // The FT vs Base table says the FC difference is against a Base that never learned.
         let paired = MarkdownTables.grid(TableGrids.paired(a))
         XCTAssertTrue(paired.contains("+40.00 pp (Base at chance)"), paired)
-        XCTAssertTrue(paired.contains("ss/imb FC: Base stayed at chance (50.00% vs 50.00% for always 'crater')"), paired)
+        XCTAssertTrue(paired.contains("ss/imbalanced FC: Base stayed at chance (50.00% vs 50.00% for always 'crater')"), paired)
         XCTAssertTrue(HTMLReport.render(Self.results(), aggregate: a, runDirectory: nil, generatedAt: nil).contains("Heads at chance"))
         let clean = ChanceLevel.grid(a.chance.filter(\.aboveChance))
         XCTAssertEqual(clean.notes.first, "Every head is clearly above chance.")

@@ -16,7 +16,7 @@ final class FigureTwoAndLimeCaptionTests: XCTestCase {
     }
 
     func testLimeCaptionNamesClassChoiceAndSegmenter() {
-        let shard = ShardKey(dataset: "ms", variant: "balanced", fold: 0)
+        let shard = ShardKey(dataset: "ms", variant: .balanced, fold: 0)
         let scores = [
             ExplanationScore(model: .base, explainedClass: 2, probability: 0.6125, stability: nil, deletionAUC: nil, pointing: nil,
                              localR2: 0.5, segments: 12, explainedBy: "top_prediction"),

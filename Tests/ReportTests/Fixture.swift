@@ -11,7 +11,7 @@ enum Fixture {
 
     static func key(_ column: String, _ fold: Int) -> ShardKey {
         let parts = column.split(separator: "/").map(String.init)
-        return ShardKey(dataset: parts[0], variant: parts[1], fold: fold)
+        return ShardKey(dataset: parts[0], variant: SamplingVariant(rawValue: parts[1])!, fold: fold)
     }
 
     /// A head result whose per-class numbers are given directly (class 0 = crater).

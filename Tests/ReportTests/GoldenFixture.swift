@@ -6,7 +6,7 @@ import Pipeline
 /// and fc1 have divergences (their KL means tie at 0.2, so both are bold).
 enum GoldenFixture {
     static func results() -> RunResults {
-        func key(_ fold: Int) -> ShardKey { ShardKey(dataset: "ms", variant: "bal", fold: fold) }
+        func key(_ fold: Int) -> ShardKey { ShardKey(dataset: "ms", variant: .balanced, fold: fold) }
         func head(_ fold: Int, _ model: ModelKind, _ h: HeadKind, _ acc: Double, _ p: Double, _ r: Double) -> HeadResult {
             HeadResult(shard: key(fold), model: model, head: h, classes: ["crater", "rock"], confusion: [[1, 1], [0, 2]],
                        accuracy: acc, precision: [p, 0.5], recall: [r, 0.5], f1: [0.5, 0.5], labels: [], predictions: [])
@@ -23,7 +23,7 @@ enum GoldenFixture {
                 bins: 10, epsilon: 1e-10, includeBiases: false)
         }
         return RunResults(configYAML: "seed: 7\n", softwareVersion: "seafold test", minorityClass: "crater",
-                          columns: ["ms/bal"], heads: heads, divergences: [div(0, 0.1, 1, 0.2, 3), div(1, 0.3, 2, 0.2, 5)],
+                          columns: ["ms/balanced"], heads: heads, divergences: [div(0, 0.1, 1, 0.2, 3), div(1, 0.3, 2, 0.2, 5)],
                           missing: [MissingResult(taskKind: "heads", shard: key(1), detail: "FT knn", reason: "failed: boom")])
     }
 }

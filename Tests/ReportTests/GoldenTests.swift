@@ -46,31 +46,31 @@ _mean ± std over 2 folds per column; std with ddof=0 (numpy np.std, ddof=0 is t
 
 **SVM**
 
-|  | ms/bal |
+|  | ms/balanced |
 |---|---:|
 | FT | 85.00±5.00% |
 | Base | 65.00±5.00% |
 
 **KNN**
 
-|  | ms/bal |
+|  | ms/balanced |
 |---|---:|
 | FT | 50.00±0.00% (1/2) |
 | Base | — |
 
 **Fully Connected**
 
-|  | ms/bal |
+|  | ms/balanced |
 |---|---:|
 | FT | — |
 | Base | — |
 
 Gaps:
 
-- KNN FT ms/bal: 1 of 2 folds — fold 2: heads FT knn: failed: boom
-- KNN Base ms/bal: no folds — fold 1: no result recorded; fold 2: no result recorded
-- Fully Connected FT ms/bal: no folds — fold 1: no result recorded; fold 2: no result recorded
-- Fully Connected Base ms/bal: no folds — fold 1: no result recorded; fold 2: no result recorded
+- KNN FT ms/balanced: 1 of 2 folds — fold 2: heads FT knn: failed: boom
+- KNN Base ms/balanced: no folds — fold 1: no result recorded; fold 2: no result recorded
+- Fully Connected FT ms/balanced: no folds — fold 1: no result recorded; fold 2: no result recorded
+- Fully Connected Base ms/balanced: no folds — fold 1: no result recorded; fold 2: no result recorded
 
 
 """#
@@ -82,19 +82,19 @@ _mean ± std over 2 folds per column; std with ddof=0 (numpy np.std, ddof=0 is t
 
 | Model | Column | Precision KNN | Precision SVM | Precision FC | Recall KNN | Recall SVM | Recall FC |
 |---|---|---:|---:|---:|---:|---:|---:|
-| Base | ms/bal | — | 25.00±12.50% | — | — | 50.00±0.00% | — |
-| FT | ms/bal | **20.00±0.00% (1/2)** | **37.50±12.50%** | — | **10.00±0.00% (1/2)** | **75.00±25.00%** | — |
+| Base | ms/balanced | — | 25.00±12.50% | — | — | 50.00±0.00% | — |
+| FT | ms/balanced | **20.00±0.00% (1/2)** | **37.50±12.50%** | — | **10.00±0.00% (1/2)** | **75.00±25.00%** | — |
 
 Gaps:
 
-- precision KNN Base ms/bal: no folds — fold 1: no result recorded; fold 2: no result recorded
-- precision FC Base ms/bal: no folds — fold 1: no result recorded; fold 2: no result recorded
-- recall KNN Base ms/bal: no folds — fold 1: no result recorded; fold 2: no result recorded
-- recall FC Base ms/bal: no folds — fold 1: no result recorded; fold 2: no result recorded
-- precision KNN FT ms/bal: 1 of 2 folds — fold 2: heads FT knn: failed: boom
-- precision FC FT ms/bal: no folds — fold 1: no result recorded; fold 2: no result recorded
-- recall KNN FT ms/bal: 1 of 2 folds — fold 2: heads FT knn: failed: boom
-- recall FC FT ms/bal: no folds — fold 1: no result recorded; fold 2: no result recorded
+- precision KNN Base ms/balanced: no folds — fold 1: no result recorded; fold 2: no result recorded
+- precision FC Base ms/balanced: no folds — fold 1: no result recorded; fold 2: no result recorded
+- recall KNN Base ms/balanced: no folds — fold 1: no result recorded; fold 2: no result recorded
+- recall FC Base ms/balanced: no folds — fold 1: no result recorded; fold 2: no result recorded
+- precision KNN FT ms/balanced: 1 of 2 folds — fold 2: heads FT knn: failed: boom
+- precision FC FT ms/balanced: no folds — fold 1: no result recorded; fold 2: no result recorded
+- recall KNN FT ms/balanced: 1 of 2 folds — fold 2: heads FT knn: failed: boom
+- recall FC FT ms/balanced: no folds — fold 1: no result recorded; fold 2: no result recorded
 
 
 """#
@@ -104,7 +104,7 @@ static let table3Markdown = #"""
 
 _mean ± std over 2 folds per column; std with ddof=0 (numpy np.std, ddof=0 is the population std). "—" = no fold has a result; "(k/n)" = only k of n folds have results (missing folds are left out, never counted as zero)._
 
-| Layer | D\_KL(FT\|\|Base) ms/bal | D\_ED ms/bal |
+| Layer | D\_KL(FT\|\|Base) ms/balanced | D\_ED ms/balanced |
 |---|---:|---:|
 | 1st Conv. | **0.200±0.100** | 1.500±0.500 |
 | 2nd Conv. | — | — |
@@ -116,7 +116,7 @@ _mean ± std over 2 folds per column; std with ddof=0 (numpy np.std, ddof=0 is t
 
 Gaps:
 
-- ms/bal (KL 2nd Conv., KL 3rd Conv., KL 4th Conv., KL 5th Conv., KL 2nd FC, ED 2nd Conv., ED 3rd Conv., ED 4th Conv., ED 5th Conv., ED 2nd FC): no folds — fold 1: layer not in this fold's divergence result; fold 2: layer not in this fold's divergence result
+- ms/balanced (KL 2nd Conv., KL 3rd Conv., KL 4th Conv., KL 5th Conv., KL 2nd FC, ED 2nd Conv., ED 3rd Conv., ED 4th Conv., ED 5th Conv., ED 2nd FC): no folds — fold 1: layer not in this fold's divergence result; fold 2: layer not in this fold's divergence result
 
 
 """#
@@ -128,94 +128,94 @@ _With only 2 folds (df = 1) a paired t-test can show very little: p \< 0.05 need
 
 | Column | Head | n | mean FT−Base | t | df | p (two-sided) | FT \> Base |
 |---|---|---:|---:|---:|---:|---:|---:|
-| ms/bal | SVM | 2 | +20.00 pp | 2.000 | 1 | 0.2952 | 2 of 2 |
-| ms/bal | KNN | 0 | — | — | — | — | 0 of 0 |
-| ms/bal | FC | 0 | — | — | — | — | 0 of 0 |
+| ms/balanced | SVM | 2 | +20.00 pp | 2.000 | 1 | 0.2952 | 2 of 2 |
+| ms/balanced | KNN | 0 | — | — | — | — | 0 of 0 |
+| ms/balanced | FC | 0 | — | — | — | — | 0 of 0 |
 
 Gaps:
 
-- ms/bal KNN: no fold has both FT and Base
-- ms/bal FC: no fold has both FT and Base
+- ms/balanced KNN: no fold has both FT and Base
+- ms/balanced FC: no fold has both FT and Base
 
 
 """#
 
 static let table1CSV = #"""
 table,dataset,variant,fold,model,head,class,layer,metric,value,note
-table1,ms,bal,1,FT,svm,,,accuracy,0.8,
-table1,ms,bal,2,FT,svm,,,accuracy,0.9,
-table1,ms,bal,1,Base,svm,,,accuracy,0.7,
-table1,ms,bal,2,Base,svm,,,accuracy,0.6,
-table1,ms,bal,1,FT,knn,,,accuracy,0.5,
-table1,ms,bal,2,FT,knn,,,accuracy,,missing: heads FT knn: failed: boom
-table1,ms,bal,1,Base,knn,,,accuracy,,missing: no result recorded
-table1,ms,bal,2,Base,knn,,,accuracy,,missing: no result recorded
-table1,ms,bal,1,FT,fc,,,accuracy,,missing: no result recorded
-table1,ms,bal,2,FT,fc,,,accuracy,,missing: no result recorded
-table1,ms,bal,1,Base,fc,,,accuracy,,missing: no result recorded
-table1,ms,bal,2,Base,fc,,,accuracy,,missing: no result recorded
+table1,ms,balanced,1,FT,svm,,,accuracy,0.8,
+table1,ms,balanced,2,FT,svm,,,accuracy,0.9,
+table1,ms,balanced,1,Base,svm,,,accuracy,0.7,
+table1,ms,balanced,2,Base,svm,,,accuracy,0.6,
+table1,ms,balanced,1,FT,knn,,,accuracy,0.5,
+table1,ms,balanced,2,FT,knn,,,accuracy,,missing: heads FT knn: failed: boom
+table1,ms,balanced,1,Base,knn,,,accuracy,,missing: no result recorded
+table1,ms,balanced,2,Base,knn,,,accuracy,,missing: no result recorded
+table1,ms,balanced,1,FT,fc,,,accuracy,,missing: no result recorded
+table1,ms,balanced,2,FT,fc,,,accuracy,,missing: no result recorded
+table1,ms,balanced,1,Base,fc,,,accuracy,,missing: no result recorded
+table1,ms,balanced,2,Base,fc,,,accuracy,,missing: no result recorded
 
 """#
 
 static let table2CSV = #"""
 table,dataset,variant,fold,model,head,class,layer,metric,value,note
-table2,ms,bal,1,FT,svm,crater,,precision,0.5,
-table2,ms,bal,2,FT,svm,crater,,precision,0.25,
-table2,ms,bal,1,FT,svm,crater,,recall,1.0,
-table2,ms,bal,2,FT,svm,crater,,recall,0.5,
-table2,ms,bal,1,Base,svm,crater,,precision,0.125,
-table2,ms,bal,2,Base,svm,crater,,precision,0.375,
-table2,ms,bal,1,Base,svm,crater,,recall,0.5,
-table2,ms,bal,2,Base,svm,crater,,recall,0.5,
-table2,ms,bal,1,FT,knn,crater,,precision,0.2,
-table2,ms,bal,2,FT,knn,crater,,precision,,missing: heads FT knn: failed: boom
-table2,ms,bal,1,FT,knn,crater,,recall,0.1,
-table2,ms,bal,2,FT,knn,crater,,recall,,missing: heads FT knn: failed: boom
-table2,ms,bal,1,Base,knn,crater,,precision,,missing: no result recorded
-table2,ms,bal,2,Base,knn,crater,,precision,,missing: no result recorded
-table2,ms,bal,1,Base,knn,crater,,recall,,missing: no result recorded
-table2,ms,bal,2,Base,knn,crater,,recall,,missing: no result recorded
-table2,ms,bal,1,FT,fc,crater,,precision,,missing: no result recorded
-table2,ms,bal,2,FT,fc,crater,,precision,,missing: no result recorded
-table2,ms,bal,1,FT,fc,crater,,recall,,missing: no result recorded
-table2,ms,bal,2,FT,fc,crater,,recall,,missing: no result recorded
-table2,ms,bal,1,Base,fc,crater,,precision,,missing: no result recorded
-table2,ms,bal,2,Base,fc,crater,,precision,,missing: no result recorded
-table2,ms,bal,1,Base,fc,crater,,recall,,missing: no result recorded
-table2,ms,bal,2,Base,fc,crater,,recall,,missing: no result recorded
+table2,ms,balanced,1,FT,svm,crater,,precision,0.5,
+table2,ms,balanced,2,FT,svm,crater,,precision,0.25,
+table2,ms,balanced,1,FT,svm,crater,,recall,1.0,
+table2,ms,balanced,2,FT,svm,crater,,recall,0.5,
+table2,ms,balanced,1,Base,svm,crater,,precision,0.125,
+table2,ms,balanced,2,Base,svm,crater,,precision,0.375,
+table2,ms,balanced,1,Base,svm,crater,,recall,0.5,
+table2,ms,balanced,2,Base,svm,crater,,recall,0.5,
+table2,ms,balanced,1,FT,knn,crater,,precision,0.2,
+table2,ms,balanced,2,FT,knn,crater,,precision,,missing: heads FT knn: failed: boom
+table2,ms,balanced,1,FT,knn,crater,,recall,0.1,
+table2,ms,balanced,2,FT,knn,crater,,recall,,missing: heads FT knn: failed: boom
+table2,ms,balanced,1,Base,knn,crater,,precision,,missing: no result recorded
+table2,ms,balanced,2,Base,knn,crater,,precision,,missing: no result recorded
+table2,ms,balanced,1,Base,knn,crater,,recall,,missing: no result recorded
+table2,ms,balanced,2,Base,knn,crater,,recall,,missing: no result recorded
+table2,ms,balanced,1,FT,fc,crater,,precision,,missing: no result recorded
+table2,ms,balanced,2,FT,fc,crater,,precision,,missing: no result recorded
+table2,ms,balanced,1,FT,fc,crater,,recall,,missing: no result recorded
+table2,ms,balanced,2,FT,fc,crater,,recall,,missing: no result recorded
+table2,ms,balanced,1,Base,fc,crater,,precision,,missing: no result recorded
+table2,ms,balanced,2,Base,fc,crater,,precision,,missing: no result recorded
+table2,ms,balanced,1,Base,fc,crater,,recall,,missing: no result recorded
+table2,ms,balanced,2,Base,fc,crater,,recall,,missing: no result recorded
 
 """#
 
 static let table3CSV = #"""
 table,dataset,variant,fold,model,head,class,layer,metric,value,note
-table3,ms,bal,1,,,,conv1,kl,0.1,
-table3,ms,bal,2,,,,conv1,kl,0.3,
-table3,ms,bal,1,,,,conv2,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,conv2,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,1,,,,conv3,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,conv3,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,1,,,,conv4,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,conv4,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,1,,,,conv5,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,conv5,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,1,,,,fc1,kl,0.2,
-table3,ms,bal,2,,,,fc1,kl,0.2,
-table3,ms,bal,1,,,,fc2,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,fc2,kl,,missing: layer not in this fold's divergence result
-table3,ms,bal,1,,,,conv1,euclidean,1.0,
-table3,ms,bal,2,,,,conv1,euclidean,2.0,
-table3,ms,bal,1,,,,conv2,euclidean,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,conv2,euclidean,,missing: layer not in this fold's divergence result
-table3,ms,bal,1,,,,conv3,euclidean,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,conv3,euclidean,,missing: layer not in this fold's divergence result
-table3,ms,bal,1,,,,conv4,euclidean,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,conv4,euclidean,,missing: layer not in this fold's divergence result
-table3,ms,bal,1,,,,conv5,euclidean,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,conv5,euclidean,,missing: layer not in this fold's divergence result
-table3,ms,bal,1,,,,fc1,euclidean,3.0,
-table3,ms,bal,2,,,,fc1,euclidean,5.0,
-table3,ms,bal,1,,,,fc2,euclidean,,missing: layer not in this fold's divergence result
-table3,ms,bal,2,,,,fc2,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,conv1,kl,0.1,
+table3,ms,balanced,2,,,,conv1,kl,0.3,
+table3,ms,balanced,1,,,,conv2,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,conv2,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,conv3,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,conv3,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,conv4,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,conv4,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,conv5,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,conv5,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,fc1,kl,0.2,
+table3,ms,balanced,2,,,,fc1,kl,0.2,
+table3,ms,balanced,1,,,,fc2,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,fc2,kl,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,conv1,euclidean,1.0,
+table3,ms,balanced,2,,,,conv1,euclidean,2.0,
+table3,ms,balanced,1,,,,conv2,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,conv2,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,conv3,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,conv3,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,conv4,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,conv4,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,conv5,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,conv5,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,1,,,,fc1,euclidean,3.0,
+table3,ms,balanced,2,,,,fc1,euclidean,5.0,
+table3,ms,balanced,1,,,,fc2,euclidean,,missing: layer not in this fold's divergence result
+table3,ms,balanced,2,,,,fc2,euclidean,,missing: layer not in this fold's divergence result
 
 """#
 
@@ -228,7 +228,7 @@ static let table1LaTeX = #"""
 \label{tab:seafold-table1}
 \begin{tabular}{lr}
 \toprule
- & ms/bal \\
+ & ms/balanced \\
 \midrule
 \multicolumn{2}{l}{\textit{SVM}} \\
 FT & 85.00$\pm$5.00\% \\
@@ -263,8 +263,8 @@ static let table2LaTeX = #"""
 \cmidrule(lr){3-5} \cmidrule(lr){6-8}
 Model & Column & KNN & SVM & FC & KNN & SVM & FC \\
 \midrule
-Base & ms/bal & --- & 25.00$\pm$12.50\% & --- & --- & 50.00$\pm$0.00\% & --- \\
-FT & ms/bal & \textbf{20.00$\pm$0.00\% (1/2)} & \textbf{37.50$\pm$12.50\%} & --- & \textbf{10.00$\pm$0.00\% (1/2)} & \textbf{75.00$\pm$25.00\%} & --- \\
+Base & ms/balanced & --- & 25.00$\pm$12.50\% & --- & --- & 50.00$\pm$0.00\% & --- \\
+FT & ms/balanced & \textbf{20.00$\pm$0.00\% (1/2)} & \textbf{37.50$\pm$12.50\%} & --- & \textbf{10.00$\pm$0.00\% (1/2)} & \textbf{75.00$\pm$25.00\%} & --- \\
 \bottomrule
 \end{tabular}
 
@@ -285,7 +285,7 @@ static let table3LaTeX = #"""
 \toprule
  & D\_KL(FT\textbar{}\textbar{}Base) & D\_ED \\
 \cmidrule(lr){2-2} \cmidrule(lr){3-3}
-Layer & ms/bal & ms/bal \\
+Layer & ms/balanced & ms/balanced \\
 \midrule
 1st Conv. & \textbf{0.200$\pm$0.100} & 1.500$\pm$0.500 \\
 2nd Conv. & --- & --- \\

@@ -30,7 +30,7 @@ final class RepeatedCVTests: XCTestCase {
             for f in 0..<folds {
                 let ftAcc: Double = 0.8 + 0.01 * Double(r * folds + f), baseAcc: Double = 0.7 + 0.02 * Double(f)
                 for (model, acc) in [(ModelKind.ft, ftAcc), (ModelKind.base, baseAcc)] {
-                    heads.append(HeadResult(shard: ShardKey(dataset: "d", variant: "balanced", fold: f, repeat: r), model: model, head: .svm,
+                    heads.append(HeadResult(shard: ShardKey(dataset: "d", variant: .balanced, fold: f, repeat: r), model: model, head: .svm,
                                             classes: ["crater", "rock"], confusion: [[1, 0], [0, 1]], accuracy: acc,
                                             precision: [0.5, 0.5], recall: [0.5, 0.5], f1: [0.5, 0.5],
                                             labels: [0, 1, 1, 1], predictions: [0, 1, 1, 1]))

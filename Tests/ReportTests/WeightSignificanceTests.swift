@@ -94,7 +94,7 @@ final class WeightSignificanceTests: XCTestCase {
     }
 
     static func results() -> RunResults {
-        func key(_ fold: Int) -> ShardKey { ShardKey(dataset: "ds", variant: "balanced", fold: fold) }
+        func key(_ fold: Int) -> ShardKey { ShardKey(dataset: "ds", variant: .balanced, fold: fold) }
         func rows(_ fold: Int) -> [LayerDivergenceRow] {
             let nulls: [[Double]] = fold == 0 ? [[0.1, 0.2, 0.9, 0.3], [0.01, 0.01, 0.01, 0.01], [0.3, 0.3, 0.3, 0.3]]
                 : [[0.1, 0.6, 0.5, 0.1], [0.01, 0.01, 0.01, 0.01], [0.3, 0.3, 0.3, 0.3]]

@@ -128,7 +128,7 @@ public enum ConfigLoader {
             dc.count = try d.optionalInt("count", min: 4)
             dc.size = try d.optionalInt("size", min: 16)
             dc.difficulty = try d.optionalDouble("difficulty")
-            dc.variants = try d.stringList("variants", dc.variants, oneOf: ExperimentConfig.knownVariants)
+            dc.variants = try d.stringList("variants", dc.variants.map(\.rawValue), oneOf: ExperimentConfig.knownVariants).compactMap(SamplingVariant.init(rawValue:))
             dc.scaling = try d.string("scaling", dc.scaling, oneOf: ["percentile", "none"])
             if let f = try d.optionalString("folds") {
                 dc.foldsFile = baseDirectory.map { URL(fileURLWithPath: f, relativeTo: $0).standardizedFileURL.path } ?? f

@@ -97,7 +97,7 @@ public enum ConfigReference {
         Entry(key: "datasets[].count", type: "integer ≥ 4", defaultValue: "(the preset's)", meaning: "Synthetic image count."),
         Entry(key: "datasets[].size", type: "integer ≥ 16", defaultValue: "(the preset's)", meaning: "Synthetic image side in pixels."),
         Entry(key: "datasets[].difficulty", type: "number", defaultValue: "(the preset's)", meaning: "Synthetic class separability (lower is easier)."),
-        Entry(key: "datasets[].variants", type: "list of balanced, imbalanced", defaultValue: list(ds.variants), meaning: "Sampling variants: class-weighted sampler (balanced) or plain shuffle (imbalanced)."),
+        Entry(key: "datasets[].variants", type: "list of balanced, imbalanced", defaultValue: list(ds.variants.map(\.rawValue)), meaning: "Sampling variants: class-weighted sampler (balanced) or plain shuffle (imbalanced)."),
         Entry(key: "datasets[].scaling", type: "percentile | none", defaultValue: ds.scaling, meaning: "How float images (32-bit TIFF, float .npy) map to [0, 1]: per-image 1st–99th percentile stretch, or as stored."),
     ]
 

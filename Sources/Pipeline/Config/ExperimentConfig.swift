@@ -47,7 +47,7 @@ public struct DatasetConfig: Codable, Equatable, Sendable {
     public var count: Int?
     public var size: Int?
     public var difficulty: Double?
-    public var variants: [String] = ["balanced", "imbalanced"]
+    public var variants: [SamplingVariant] = [.balanced, .imbalanced]
     /// Scaling of float/.npy images: "percentile" (1st–99th per image) or "none".
     public var scaling: String = "percentile"
     /// A folds file (`FoldsFile`: CSV `path,fold`) fixing each image's test fold instead of a
@@ -55,7 +55,7 @@ public struct DatasetConfig: Codable, Equatable, Sendable {
     public var foldsFile: String?
 
     public init(name: String, path: String? = nil, synthetic: String? = nil, count: Int? = nil, size: Int? = nil,
-                difficulty: Double? = nil, variants: [String] = ["balanced", "imbalanced"]) {
+                difficulty: Double? = nil, variants: [SamplingVariant] = [.balanced, .imbalanced]) {
         self.name = name; self.path = path; self.synthetic = synthetic; self.count = count; self.size = size
         self.difficulty = difficulty; self.variants = variants
     }

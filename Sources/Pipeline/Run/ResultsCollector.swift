@@ -43,7 +43,7 @@ public enum ResultsCollector {
         expl.sort { ($0.shard, $0.imageIndex) < ($1.shard, $1.imageIndex) }
 
         var columns: [String] = []
-        for d in config.datasets { for v in d.variants { columns.append("\(d.name)/\(v)") } }
+        for d in config.datasets { for v in d.variants { columns.append("\(d.name)/\(v.rawValue)") } }
 
         var dists: [FoldDistribution] = []
         for d in datasets {
@@ -86,6 +86,6 @@ import Datasets
 /// The test indices of each fold (of repeat 0), as the tasks compute them.
 enum StratifiedSplits {
     static func splits(config: ExperimentConfig, dataset: DatasetSummary) throws -> [[Int]] {
-        try (0..<config.folds).map { try FoldSplits.split(config: config, dataset: dataset, shard: ShardKey(dataset: dataset.name, variant: "", fold: $0)).test }
+        try (0..<config.folds).map { try FoldSplits.split(config: config, dataset: dataset, shard: ShardKey(dataset: dataset.name, variant: .balanced, fold: $0)).test }
     }
 }

@@ -40,7 +40,7 @@ enum BaselineTask {
         cfg.batchSize = training.batchSize
         cfg.epochs = training.epochs
         let head = try LinearHead(weight: w.scalars, bias: b.scalars, inputDim: fTrain.cols, config: cfg)
-        var sampler = try TaskSupport.sampler(variant: try SamplingVariant(shardVariant: shard.variant), labels: trainLabels)
+        var sampler = try TaskSupport.sampler(variant: shard.variant, labels: trainLabels)
         var rng = SeededGenerator.derive(seed: spec.seed, "sampler/\(shard)")
         let curveEpochs: [EpochStats]
         if training.baseDropout && model.config.dropout > 0 {

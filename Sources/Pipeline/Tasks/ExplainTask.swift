@@ -86,7 +86,7 @@ public enum ExplainTask {
             let fig = ExplainTask.enlarged(try ExplanationFigure.comparison(image: image, base: explanations[.base]!, baseLabel: explained[.base]!,
                                                                             fineTuned: explanations[.ft]!, fineTunedLabel: explained[.ft]!,
                                                                             numFeatures: lime.topK), imageSize: pack.size)
-            let name = "lime_\(shard.dataset)_\(shard.variant)_fold\(shard.fold + 1)_image\(index).png"
+            let name = "lime_\(shard.dataset)_\(shard.variant.rawValue)_fold\(shard.fold + 1)_image\(index).png"
             let url = io.scratchDirectory.appendingPathComponent(name)
             try PNGWriter.writeRGB8(width: fig.width, height: fig.height, rgb: fig.rgb, to: url)
             artifacts[ArtifactName(name)] = url

@@ -26,7 +26,7 @@ enum FineTuneTask {
                                    samplerRNG: SeededGenerator.derive(seed: spec.seed, "sampler/\(shard)"),
                                    dropoutRNG: SeededGenerator.derive(seed: spec.seed, "dropout/\(shard)"))
         try loop.resumeIfPossible(io: io)
-        var sampler = try TaskSupport.sampler(variant: try SamplingVariant(shardVariant: shard.variant), labels: trainLabels)
+        var sampler = try TaskSupport.sampler(variant: shard.variant, labels: trainLabels)
         try loop.run(io: io, label: "finetune \(shard)", order: { rng in sampler.epoch(rng: &rng) }, batch: { chunk in
             let idx = chunk.map { trainIdx[$0] }
             return (pack.batch(idx), idx.map { pack.labels[$0] })

@@ -37,7 +37,7 @@ enum HeadsTask {
             cfg.epochs = t.headEpochs
             let fc = try LinearHead(inputDim: xTrain.cols, numClasses: classes.count,
                                     seed: SeededGenerator.derivedSeed(spec.seed, "fc-head/\(model.rawValue)/\(shard)"), config: cfg)
-            var sampler = try TaskSupport.sampler(variant: try SamplingVariant(shardVariant: shard.variant), labels: yTrain)
+            var sampler = try TaskSupport.sampler(variant: shard.variant, labels: yTrain)
             var rng = SeededGenerator.derive(seed: spec.seed, "fc-sampler/\(model.rawValue)/\(shard)")
             let epochs = try fc.train(xTrain, labels: yTrain, epochOrder: { e in
                 io.progress(Double(e) / Double(t.headEpochs), "fc on \(model.rawValue) \(shard) epoch \(e + 1)/\(t.headEpochs)")

@@ -51,7 +51,7 @@ enum TaskTable {
 
     /// Fills dataset, variant, fold, head and epochs from a task's spec.
     static func describe(_ r: inout TaskRow, spec: TaskSpec) {
-        if let s = spec.shard { r.dataset = s.dataset; r.variant = s.variant; r.fold = s.fold + 1 }
+        if let s = spec.shard { r.dataset = s.dataset; r.variant = s.variant.rawValue; r.fold = s.fold + 1 }
         if let h = spec.head { r.head = spec.model.map { "\($0.rawValue)/\(h.rawValue)" } ?? h.rawValue }
         else if spec.kind == .heads || spec.kind == .explain, let m = spec.model { r.head = m.rawValue }
         if spec.kind == .finetune || spec.kind == .baseline { r.epochs = spec.trainingEpochs }
