@@ -16,14 +16,6 @@ public enum PretrainedSource: String, Codable, CaseIterable, Sendable {
 /// (`balanced`) or a plain shuffle (`imbalanced`), as in the paper's two variants.
 public enum SamplingVariant: String, Codable, CaseIterable, Sendable {
     case balanced, imbalanced
-
-    /// The variant named by a shard key, or an error naming the unknown one.
-    public init(shardVariant name: String) throws {
-        guard let v = SamplingVariant(rawValue: name) else {
-            throw SeafoldError.config(key: "variant", reason: "unknown sampling variant '\(name)' (balanced or imbalanced)")
-        }
-        self = v
-    }
 }
 
 /// The optimiser of fine-tuning (PyTorch semantics: `torch.optim.Adam` / `torch.optim.SGD`).

@@ -13,9 +13,6 @@ public struct PackData {
     let size: Int
     let pixels: [UInt16]
 
-    static let mean = Preprocessor.imagenetMean
-    static let std = Preprocessor.imagenetStd
-
     init(io: TaskIO) throws {
         let metaURL = try io.input(.meta)
         do { meta = try JSONDecoder().decode(PackMeta.self, from: Data(contentsOf: metaURL)) } catch {
